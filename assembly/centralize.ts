@@ -1,0 +1,149 @@
+// Gradient Centralization kernels (Yong et al., 2020, arXiv:2004.01461).
+// Each kernel subtracts, from every value of an output unit, that unit's mean:
+//   rows    (out-first): unit r is the contiguous row x[r, 0..cols)
+//   columns (out-last):  unit c is the strided column x[0..rows, c]
+// Means are accumulated in float64. The float32 subtraction uses the mean split into
+// hi = f32(mean) and lo = f32(mean - hi): (x - hi) - lo keeps the float64 accuracy while
+// the SIMD lanes stay 4-wide.
+
+export const LAYOUT_ROWS = 0;
+export const LAYOUT_COLUMNS = 1;
+
+/** Σ x[i] for i < n, in float64. */
+function sumRow(ptr: usize, n: i32): f64 {
+  let i = 0;
+  let total: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    let a2 = f64x2.splat(0);
+    let a3 = f64x2.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 2);
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v0));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 2, 3)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(v1));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 2, 3)));
+    }
+    const s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  }
+  for (; i < n; i++) total += <f64>load<f32>(ptr + (<usize>i << 2));
+  return total;
+}
+
+/** x[i] ← (x[i] − hi) − lo for i < n. */
+function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vh = f32x4.splat(hi);
+    const vl = f32x4.splat(lo);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 2);
+      v128.store(p, f32x4.sub(f32x4.sub(v128.load(p), vh), vl));
+      v128.store(p, f32x4.sub(f32x4.sub(v128.load(p, 16), vh), vl), 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const p = ptr + (<usize>i << 2);
+      v128.store(p, f32x4.sub(f32x4.sub(v128.load(p), vh), vl));
+    }
+  }
+  for (; i < n; i++) {
+    const p = ptr + (<usize>i << 2);
+    store<f32>(p, (load<f32>(p) - hi) - lo);
+  }
+}
+
+/** The low part of a mean split into hi + lo; 0 when the mean is not finite (Inf − Inf would be NaN). */
+// @ts-ignore: decorator
+@inline function lowPart(mean: f64, hi: f32): f32 {
+  return isFinite(mean) ? <f32>(mean - <f64>hi) : 0;
+}
+
+/** Out-first GC: x[r, c] ← x[r, c] − mean_c' x[r, c'] over a row-major [rows, cols] matrix. */
+export function centralizeRows(ptr: usize, rows: i32, cols: i32): void {
+  if (cols == 0) return;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const p = ptr + <usize>r * rowBytes;
+    const mean = sumRow(p, cols) / <f64>cols;
+    const hi = <f32>mean;
+    subtractRow(p, cols, hi, lowPart(mean, hi));
+  }
+}
+
+/** sums[c] += x[c] for c < n (sums in float64). */
+function accumulateRow(ptr: usize, n: i32, sums: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(ptr + (<usize>i << 2));
+      const s = sums + (<usize>i << 3);
+      v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(v)));
+      v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3))), 16);
+    }
+  }
+  for (; i < n; i++) {
+    const s = sums + (<usize>i << 3);
+    store<f64>(s, load<f64>(s) + <f64>load<f32>(ptr + (<usize>i << 2)));
+  }
+}
+
+/** x[c] ← (x[c] − hi[c]) − lo[c] for c < n. */
+function subtractColumns(ptr: usize, n: i32, hi: usize, lo: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(ptr + o, f32x4.sub(f32x4.sub(v128.load(ptr + o), v128.load(hi + o)), v128.load(lo + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(ptr + o, (load<f32>(ptr + o) - load<f32>(hi + o)) - load<f32>(lo + o));
+  }
+}
+
+/** Bytes of scratch `centralizeColumns` needs for `cols` columns: float64 sums, then float32 hi and lo. */
+export function columnScratchBytes(cols: i32): usize {
+  return <usize>cols << 4;
+}
+
+/**
+ * Out-last GC: x[r, c] ← x[r, c] − mean_r' x[r', c] over a row-major [rows, cols] matrix.
+ * `scratch` holds columnScratchBytes(cols) bytes.
+ */
+export function centralizeColumns(ptr: usize, rows: i32, cols: i32, scratch: usize): void {
+  if (rows == 0) return;
+  const rowBytes = <usize>cols << 2;
+  const sums = scratch;
+  const hi = scratch + (<usize>cols << 3);
+  const lo = hi + rowBytes;
+  memory.fill(sums, 0, <usize>cols << 3);
+  for (let r = 0; r < rows; r++) accumulateRow(ptr + <usize>r * rowBytes, cols, sums);
+  for (let c = 0; c < cols; c++) {
+    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
+    const h = <f32>mean;
+    store<f32>(hi + (<usize>c << 2), h);
+    store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
+  }
+  for (let r = 0; r < rows; r++) subtractColumns(ptr + <usize>r * rowBytes, cols, hi, lo);
+}
+
+/**
+ * Runs GC over `count` tensors described by a table of i32 quadruples
+ * (ptr, rows, cols, layout), layout 0 = rows, 1 = columns. `scratch` must fit the widest
+ * column tensor.
+ */
+export function centralizeMany(table: usize, count: i32, scratch: usize): void {
+  for (let k = 0; k < count; k++) {
+    const e = table + (<usize>k << 4);
+    const ptr = <usize>load<u32>(e);
+    const rows = load<i32>(e, 4);
+    const cols = load<i32>(e, 8);
+    if (load<i32>(e, 12) == LAYOUT_COLUMNS) centralizeColumns(ptr, rows, cols, scratch);
+    else centralizeRows(ptr, rows, cols);
+  }
+}

@@ -1,0 +1,12 @@
+export { centralizeRows, centralizeColumns, centralizeMany, columnScratchBytes } from "./centralize";
+export { unitStats } from "./stats";
+
+/** First byte of linear memory free for the host's allocator (the module itself never allocates). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 in the SIMD build, 0 in the scalar build. */
+export function isSimdBuild(): bool {
+  return ASC_FEATURE_SIMD;
+}

@@ -1,0 +1,123 @@
+// The one file that instantiates the wasm module (through @assemblyscript/loader).
+import { instantiate, instantiateSync } from "@assemblyscript/loader";
+import { embeddedBinary } from "./binaries.js";
+
+/** Which build of the kernels runs: v128 SIMD or the scalar build of the same source. */
+export type Backend = "simd" | "scalar";
+
+/** Where the kernels come from: a compiled module, the bytes of a `.wasm`, a fetch `Response` or its URL. */
+export type WasmSource = WebAssembly.Module | BufferSource | Response | URL | string;
+
+/** Options of `init` and `initSync`. */
+export interface InitOptions {
+  /** A `.wasm` of this package (`gc.simd.wasm` or `gc.scalar.wasm`); omitted: the embedded binaries. */
+  source?: WasmSource;
+  /** `false` forces the scalar build; by default SIMD is used when `WebAssembly.validate` accepts it. */
+  simd?: boolean;
+}
+
+/** The raw kernel exports: pointers, lengths and scalars only. */
+export interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  isSimdBuild(): number;
+  centralizeRows(ptr: number, rows: number, cols: number): void;
+  centralizeColumns(ptr: number, rows: number, cols: number, scratch: number): void;
+  centralizeMany(table: number, count: number, scratch: number): void;
+  columnScratchBytes(cols: number): number;
+  unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
+}
+
+/** Instantiated kernels and the build they came from. */
+export interface LoadedKernels {
+  kernels: Kernels;
+  backend: Backend;
+}
+
+const OPTION_NAMES = ["source", "simd"];
+
+function checkInitOptions(options: InitOptions, caller: string): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`${caller}: options must be an object, got ${options === null ? "null" : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) {
+      throw new TypeError(`${caller}: options.${key} is not an option (known: ${OPTION_NAMES.join(", ")})`);
+    }
+  }
+  if (options.simd !== undefined && typeof options.simd !== "boolean") {
+    throw new TypeError(`${caller}: options.simd must be a boolean, got ${typeof options.simd}`);
+  }
+}
+
+/** The embedded binary to use: SIMD unless forced off or refused by this engine. */
+function embeddedFor(simd: boolean | undefined): Uint8Array<ArrayBuffer> {
+  if (simd !== false) {
+    const bytes = embeddedBinary("simd");
+    if (WebAssembly.validate(bytes)) return bytes;
+  }
+  return embeddedBinary("scalar");
+}
+
+function isBytes(source: unknown): source is BufferSource {
+  return source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+}
+
+function describe(source: unknown): string {
+  if (source === null) return "null";
+  if (typeof source === "object") return (source as object).constructor?.name ?? "object";
+  return typeof source;
+}
+
+async function fetchBinary(url: URL | string): Promise<Response> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`init: fetching ${String(url)} failed with HTTP ${response.status}`);
+  return response;
+}
+
+/** A Response whose Content-Type is not application/wasm cannot be streamed: fall back to its bytes. */
+async function responseSource(response: Response): Promise<Response | ArrayBuffer> {
+  const type = response.headers.get("content-type") ?? "";
+  return type.startsWith("application/wasm") ? response : response.arrayBuffer();
+}
+
+function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {
+  const kernels = exports as unknown as Kernels;
+  if (typeof kernels.centralizeRows !== "function" || typeof kernels.isSimdBuild !== "function") {
+    throw new TypeError(`${caller}: options.source is not a gradient-centralization kernel module`);
+  }
+  const backend: Backend = kernels.isSimdBuild() ? "simd" : "scalar";
+  if (simd === false && backend === "simd") {
+    throw new RangeError(`${caller}: options.simd is false but options.source is the SIMD build`);
+  }
+  return { kernels, backend };
+}
+
+/** Compiles and instantiates the kernels, from `options.source` or the embedded binaries. */
+export async function loadKernels(options: InitOptions): Promise<LoadedKernels> {
+  checkInitOptions(options, "init");
+  let source: WasmSource = options.source ?? embeddedFor(options.simd);
+  if (typeof source === "string" || source instanceof URL) source = await fetchBinary(source);
+  if (typeof Response !== "undefined" && source instanceof Response) source = await responseSource(source);
+  else if (!(source instanceof WebAssembly.Module) && !isBytes(source)) {
+    throw new TypeError(
+      `init: options.source must be a WebAssembly.Module, bytes, a Response or a URL, got ${describe(source)}`,
+    );
+  }
+  // The module has no imports; the loader only adds its optional env helpers.
+  const { instance } = await instantiate(source as WebAssembly.Module | BufferSource | Response, {});
+  return finish(instance.exports, options.simd, "init");
+}
+
+/** The synchronous form of `loadKernels`: `options.source` must be a Module or bytes. */
+export function loadKernelsSync(options: InitOptions): LoadedKernels {
+  checkInitOptions(options, "initSync");
+  const source = options.source ?? embeddedFor(options.simd);
+  if (!(source instanceof WebAssembly.Module) && !isBytes(source)) {
+    throw new TypeError(
+      `initSync: options.source must be a WebAssembly.Module or bytes (use init() for a Response or URL), got ${describe(source)}`,
+    );
+  }
+  const { instance } = instantiateSync(source, {});
+  return finish(instance.exports, options.simd, "initSync");
+}

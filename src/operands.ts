@@ -1,0 +1,85 @@
+// Turns the public API's arguments into operands in linear memory: Tensors and Float32Arrays that
+// already view linear memory are used in place; other Float32Arrays are copied into a reused
+// staging block and, for in-place operations, copied back.
+import { checkFloat32Array, checkShape, checkShapeMatches, kindOf } from "./checks.js";
+import type { Runtime } from "./runtime.js";
+import { checkLiveTensor, Tensor } from "./tensor.js";
+
+/** A gradient as the API accepts it: a Tensor, or a Float32Array with its shape. */
+export type Gradient = Float32Array | Tensor;
+
+/** A validated gradient argument. */
+export interface Operand {
+  values: Gradient;
+  shape: readonly number[];
+}
+
+/**
+ * Validates the `(grad, shape, options)` or `(tensor, options)` forms of a call and returns the
+ * operand with the options argument.
+ */
+export function parseGradientArgs(
+  caller: string,
+  grad: unknown,
+  shapeOrOptions: unknown,
+  options: unknown,
+  name = "grad",
+): { operand: Operand; options: unknown } {
+  if (grad instanceof Tensor) {
+    checkLiveTensor(grad, caller, name);
+    if (Array.isArray(shapeOrOptions)) {
+      throw new TypeError(`${caller}: ${name} is a Tensor, which carries its shape; pass options as the second argument`);
+    }
+    if (options !== undefined) throw new TypeError(`${caller}: too many arguments for a Tensor ${name}`);
+    return { operand: { values: grad, shape: grad.shape }, options: shapeOrOptions };
+  }
+  if (!(grad instanceof Float32Array)) {
+    throw new TypeError(`${caller}: ${name} must be a Float32Array or a Tensor, got ${kindOf(grad)}`);
+  }
+  return { operand: float32Operand(caller, grad, shapeOrOptions, name), options };
+}
+
+/** Validates a Float32Array gradient against its shape. */
+export function float32Operand(caller: string, values: unknown, shape: unknown, name: string): Operand {
+  const array = checkFloat32Array(values, caller, name);
+  if (shape === undefined) throw new TypeError(`${caller}: the shape of ${name} is required for a Float32Array`);
+  const dims = checkShape(shape, caller, name === "grad" ? "shape" : `${name}.shape`);
+  checkShapeMatches(dims, array.length, caller, name);
+  return { values: array, shape: dims };
+}
+
+/**
+ * Runs `kernel` with each operand's address in linear memory and a scratch area of
+ * `scratchBytes` (16-byte aligned). Staged copies are written back when `writeBack` is true.
+ */
+export function withOperands(
+  rt: Runtime,
+  operands: readonly Gradient[],
+  scratchBytes: number,
+  writeBack: boolean,
+  kernel: (ptrs: number[], scratch: number) => void,
+): void {
+  const { memory } = rt;
+  const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
+  // Decided before the staging block may grow memory (which would detach views of it).
+  const inPlace = operands.map((v) => v instanceof Tensor || v.buffer === memory.buffer);
+  const ptrs = operands.map((v, i) => (inPlace[i] ? v.byteOffset : 0));
+  let next = align(scratchBytes);
+  operands.forEach((v, i) => {
+    if (inPlace[i]) return;
+    ptrs[i] = next;
+    next += align((v as Float32Array).length * 4);
+  });
+  const scratch = memory.stagingBlock(next);
+  operands.forEach((v, i) => {
+    if (inPlace[i]) return;
+    ptrs[i] += scratch;
+    memory.f32.set(v as Float32Array, ptrs[i] >>> 2);
+  });
+  kernel(ptrs, scratch);
+  if (!writeBack) return;
+  const heap = memory.f32;
+  operands.forEach((v, i) => {
+    if (!inPlace[i]) (v as Float32Array).set(heap.subarray(ptrs[i] >>> 2, (ptrs[i] >>> 2) + (v as Float32Array).length));
+  });
+}
