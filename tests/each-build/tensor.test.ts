@@ -1,0 +1,94 @@
+// Tensor in linear memory: allocation, reuse of freed blocks, views that survive memory growth.
+import { expect, test } from "vitest";
+import { centralize, Tensor } from "../../src/index.js";
+import { centralizeReference, maxAbsDiff } from "../oracle.js";
+import { randomArray } from "../random.js";
+
+test("new Tensor is zero-filled, even over memory a disposed tensor left dirty", () => {
+  const dirty = Tensor.from(new Float32Array(100).fill(7), [10, 10]);
+  dirty.dispose();
+  const t = new Tensor([10, 10]);
+  expect(t.shape).toEqual([10, 10]);
+  expect(t.size).toBe(100);
+  expect(t.data).toEqual(new Float32Array(100));
+  t.dispose();
+});
+
+test("Tensor.from copies values; shape defaults to [length]", () => {
+  const values = new Float32Array([1, 2, 3]);
+  const t = Tensor.from(values);
+  values[0] = 9;
+  expect(t.shape).toEqual([3]);
+  expect(Array.from(t.data)).toEqual([1, 2, 3]);
+  const u = Tensor.from([1, 2, 3, 4], [2, 2]);
+  expect(Array.from(u.data)).toEqual([1, 2, 3, 4]);
+  t.dispose();
+  u.dispose();
+});
+
+test("blocks are 16-byte aligned and freed blocks are reused", () => {
+  const a = new Tensor([3]);
+  const b = new Tensor([5]);
+  expect(a.byteOffset % 16).toBe(0);
+  expect(b.byteOffset % 16).toBe(0);
+  const where = a.byteOffset;
+  a.dispose();
+  const c = new Tensor([2]);
+  expect(c.byteOffset).toBe(where);
+  b.dispose();
+  c.dispose();
+});
+
+test("a long allocate/dispose loop does not grow memory", () => {
+  const memory = () => new Tensor([1]);
+  const probe = memory();
+  const before = probe.data.buffer.byteLength;
+  probe.dispose();
+  for (let i = 0; i < 2000; i++) {
+    const t = new Tensor([64, (i % 50) + 1]);
+    centralize(t);
+    t.dispose();
+  }
+  const after = memory();
+  expect(after.data.buffer.byteLength).toBe(before);
+  after.dispose();
+});
+
+test("a tensor allocated before memory growth still reads and writes after it", () => {
+  const input = randomArray(16 * 40, 9, 2);
+  const early = Tensor.from(input, [16, 40]);
+  const staleView = early.data;
+  const bytesBefore = staleView.buffer.byteLength;
+  const big = new Tensor([Math.ceil(bytesBefore / 4) + 65536]); // forces memory.grow
+  expect(big.data.buffer.byteLength).toBeGreaterThan(bytesBefore);
+  expect(staleView.length).toBe(0); // the old view is detached: reading it would silently see nothing
+  expect(early.data).toEqual(input); // the getter hands out a live view over the new buffer
+  centralize(early);
+  expect(maxAbsDiff(early.data, centralizeReference(input, [16, 40]))).toBeLessThanOrEqual(1e-5);
+  early.data[0] = 42;
+  expect(early.data[0]).toBe(42);
+  big.dispose();
+  early.dispose();
+});
+
+test("a Float32Array staged through the API survives growth caused by its own staging", () => {
+  const small = Tensor.from(randomArray(8, 1), [8]);
+  const bytes = small.data.buffer.byteLength;
+  const shape = [100, Math.ceil(bytes / 400) + 1000];
+  const input = randomArray(shape[0] * shape[1], 4, 1);
+  const grad = input.slice();
+  centralize(grad, shape);
+  expect(small.data.buffer.byteLength).toBeGreaterThan(bytes);
+  expect(maxAbsDiff(grad, centralizeReference(input, shape))).toBeLessThanOrEqual(1e-5);
+  expect(small.data.length).toBe(8);
+  small.dispose();
+});
+
+test("dispose is idempotent and a disposed tensor refuses use", () => {
+  const t = new Tensor([2, 2]);
+  t.dispose();
+  t.dispose();
+  expect(t.disposed).toBe(true);
+  expect(() => t.data).toThrow(TypeError);
+  expect(() => centralize(t)).toThrow(/disposed/);
+});
