@@ -1,4 +1,5 @@
-// Removes dist/ so that a build never ships files left from an earlier one.
+// Removes dist/ and the TypeScript emit in build/tsc/, so that a build never ships files left
+// from an earlier one.
 import { rmSync } from "node:fs";
 
-rmSync(new URL("../dist/", import.meta.url), { recursive: true, force: true });
+for (const dir of ["../dist/", "../build/tsc/"]) rmSync(new URL(dir, import.meta.url), { recursive: true, force: true });

@@ -11,3 +11,13 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 export function embeddedBinary(build: "simd" | "scalar"): Uint8Array<ArrayBuffer> {
   return decodeBase64(build === "simd" ? simdBase64 : scalarBase64);
 }
+
+/**
+ * The kernels this entry ships with, used when `init`/`initSync` get no `options.source`.
+ * Here (the default ESM, CJS and browser entries): the embedded bytes. The `workerd` and
+ * `edge-light` entries are bundled with src/entries/workerd.ts or src/entries/edge.ts in place of
+ * this file (see rollup.config.mjs): there it is the `WebAssembly.Module` of the imported `.wasm`.
+ */
+export function bundledKernels(build: "simd" | "scalar"): Uint8Array<ArrayBuffer> | WebAssembly.Module {
+  return embeddedBinary(build);
+}

@@ -1,6 +1,6 @@
 // The one file that instantiates the wasm module (through @assemblyscript/loader).
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
-import { embeddedBinary } from "./binaries.js";
+import { bundledKernels } from "./binaries.js";
 
 /** Which build of the kernels runs: v128 SIMD or the scalar build of the same source. */
 export type Backend = "simd" | "scalar";
@@ -50,13 +50,16 @@ function checkInitOptions(options: InitOptions, caller: string): void {
   }
 }
 
-/** The embedded binary to use: SIMD unless forced off or refused by this engine. */
-function embeddedFor(simd: boolean | undefined): Uint8Array<ArrayBuffer> {
+/**
+ * The bundled kernels to use: SIMD unless forced off or refused by this engine. A bundled
+ * `WebAssembly.Module` (workerd, edge-light entries) was already compiled, so it is SIMD-capable.
+ */
+function embeddedFor(simd: boolean | undefined): Uint8Array<ArrayBuffer> | WebAssembly.Module {
   if (simd !== false) {
-    const bytes = embeddedBinary("simd");
-    if (WebAssembly.validate(bytes)) return bytes;
+    const kernels = bundledKernels("simd");
+    if (kernels instanceof WebAssembly.Module || WebAssembly.validate(kernels)) return kernels;
   }
-  return embeddedBinary("scalar");
+  return bundledKernels("scalar");
 }
 
 function isBytes(source: unknown): source is BufferSource {

@@ -1,0 +1,91 @@
+// Bundles the JavaScript that `tsc -p tsconfig.build.json` emitted into build/tsc/ (TypeScript 7
+// has no JS API, so rollup does not compile TypeScript) into the published dist/:
+//   dist/index.js        ESM, both kernel builds embedded as base64  (import, browser)
+//   dist/cjs/index.js    the same as CommonJS                       (require)
+//   dist/workerd.js      ESM importing ./gc.*.wasm as modules       (workerd)
+//   dist/edge-light.js   ESM importing ./gc.*.wasm?module           (edge-light)
+//   dist/tfjs.js, dist/cjs/tfjs.js                                  (./tfjs)
+//   dist/gc.simd.wasm, dist/gc.scalar.wasm                          (./gc.simd.wasm, ./gc.scalar.wasm)
+//   dist/**/*.d.ts, dist/cjs/**/*.d.ts                              (types, ESM and CJS flavours)
+// Every entry shares one source: the workerd and edge-light entries are src/index.ts with
+// src/entries/{workerd,edge}.ts linked in place of src/binaries.ts (the one module that says where
+// the default kernels come from). Runtime and peer dependencies stay external.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const emitted = join(root, "build/tsc");
+const external = ["@assemblyscript/loader", "@tensorflow/tfjs-core"];
+const wasmBuilds = ["gc.simd.wasm", "gc.scalar.wasm"];
+
+/** Links `replacement` wherever the emitted code imports build/tsc/binaries.js. */
+function bundledKernelsFrom(replacement) {
+  const original = join(emitted, "binaries.js");
+  return {
+    name: "bundled-kernels",
+    resolveId(source, importer) {
+      if (importer && resolve(dirname(importer), source) === original) return join(emitted, replacement);
+      return null;
+    },
+  };
+}
+
+/** Keeps `.wasm` imports (with their `?module` suffix, if any) as they are, next to the entry. */
+const wasmImportsExternal = {
+  name: "wasm-imports-external",
+  resolveId(source) {
+    const match = /([^/]+\.wasm(\?module)?)$/.exec(source);
+    return match ? { id: `./${match[1]}`, external: true } : null;
+  },
+};
+
+function declarationFiles(dir = emitted) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === "entries" || entry.name === "generated" ? [] : declarationFiles(path);
+    return entry.name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+/** Emits the .d.ts files next to the bundles (dist/ for ESM, dist/cjs/ for CJS, where a package.json says so). */
+function declarations(prefix) {
+  return {
+    name: "declarations",
+    generateBundle() {
+      for (const file of declarationFiles()) {
+        this.emitFile({ type: "asset", fileName: prefix + relative(emitted, file), source: readFileSync(file) });
+      }
+      if (prefix === "cjs/") this.emitFile({ type: "asset", fileName: "cjs/package.json", source: '{ "type": "commonjs" }\n' });
+    },
+  };
+}
+
+const wasmFiles = {
+  name: "wasm-files",
+  generateBundle() {
+    for (const name of wasmBuilds) this.emitFile({ type: "asset", fileName: name, source: readFileSync(join(root, "build", name)) });
+  },
+};
+
+const esm = (file) => ({ dir: "dist", entryFileNames: file, format: "es" });
+const cjs = (file) => ({ dir: "dist", entryFileNames: `cjs/${file}`, format: "cjs", exports: "named" });
+
+export default [
+  { input: join(emitted, "index.js"), external, output: esm("index.js"), plugins: [wasmFiles, declarations("")] },
+  { input: join(emitted, "index.js"), external, output: cjs("index.js"), plugins: [declarations("cjs/")] },
+  {
+    input: join(emitted, "index.js"),
+    external,
+    output: esm("workerd.js"),
+    plugins: [bundledKernelsFrom("entries/workerd.js"), wasmImportsExternal],
+  },
+  {
+    input: join(emitted, "index.js"),
+    external,
+    output: esm("edge-light.js"),
+    plugins: [bundledKernelsFrom("entries/edge.js"), wasmImportsExternal],
+  },
+  { input: join(emitted, "tfjs.js"), external, output: esm("tfjs.js") },
+  { input: join(emitted, "tfjs.js"), external, output: cjs("tfjs.js") },
+];

@@ -1,0 +1,11 @@
+// The kernels of the `edge-light` entry (Vercel Edge, Next.js edge routes), bundled in place of
+// src/binaries.ts by rollup.config.mjs. The edge runtime forbids compiling wasm from bytes; its
+// bundlers turn a `.wasm?module` import into a compiled `WebAssembly.Module`, which `init()` /
+// `initSync()` without a source instantiate: the API is the same as everywhere.
+import scalarModule from "./gc.scalar.wasm?module";
+import simdModule from "./gc.simd.wasm?module";
+
+/** The kernels this entry ships with: the imported `WebAssembly.Module` of the SIMD or scalar build. */
+export function bundledKernels(build: "simd" | "scalar"): WebAssembly.Module {
+  return build === "simd" ? simdModule : scalarModule;
+}
