@@ -10,7 +10,7 @@ export const LAYOUT_ROWS = 0;
 export const LAYOUT_COLUMNS = 1;
 
 /** Σ x[i] for i < n, in float64. */
-function sumRow(ptr: usize, n: i32): f64 {
+export function sumRow(ptr: usize, n: i32): f64 {
   let i = 0;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -58,7 +58,7 @@ function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
 
 /** The low part of a mean split into hi + lo; 0 when the mean is not finite (Inf − Inf would be NaN). */
 // @ts-ignore: decorator
-@inline function lowPart(mean: f64, hi: f32): f32 {
+@inline export function lowPart(mean: f64, hi: f32): f32 {
   return isFinite(mean) ? <f32>(mean - <f64>hi) : 0;
 }
 
@@ -75,7 +75,7 @@ export function centralizeRows(ptr: usize, rows: i32, cols: i32): void {
 }
 
 /** sums[c] += x[c] for c < n (sums in float64). */
-function accumulateRow(ptr: usize, n: i32, sums: usize): void {
+export function accumulateRow(ptr: usize, n: i32, sums: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= n; i += 4) {

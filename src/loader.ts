@@ -26,6 +26,9 @@ export interface Kernels {
   centralizeMany(table: number, count: number, scratch: number): void;
   columnScratchBytes(cols: number): number;
   unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
+  sgdStep(table: number, count: number, scratch: number): void;
+  adamStep(table: number, count: number, scratch: number): void;
+  optimizerScratchBytes(cols: number, unitsAreColumns: number): number;
 }
 
 /** Instantiated kernels and the build they came from. */
