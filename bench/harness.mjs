@@ -1,0 +1,37 @@
+// Interleaved timing: every implementation of a workload runs once per round, in turn, so that
+// drifts of clock speed or of the other core's load hit all of them alike; medians over rounds.
+
+/** Median of a list of numbers. */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/**
+ * Times `cases` ({ name, run, enter? }) interleaved: a warm-up, then `rounds` rounds in which each
+ * case runs a batch sized to take about `batchMs`. `enter()` (awaited, untimed) runs before each
+ * batch, e.g. to switch TF.js's backend. Returns { name → median ms per call }.
+ */
+export async function timeInterleaved(cases, { rounds = 15, batchMs = 20 } = {}) {
+  const batch = new Map();
+  for (const c of cases) {
+    await c.enter?.();
+    c.run();
+    const start = performance.now();
+    let calls = 0;
+    do {
+      c.run();
+      calls++;
+    } while (performance.now() - start < batchMs / 4 && calls < 1e6);
+    const per = (performance.now() - start) / calls;
+    batch.set(c.name, Math.max(1, Math.round(batchMs / Math.max(per, 1e-6))));
+  }
+  const samples = new Map(cases.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      const n = batch.get(c.name);
+      await c.enter?.();
+      const start = performance.now();
+      for (let i = 0; i < n; i++) c.run();
+      samples.get(c.name).push((performance.now() - start) / n);
+    }
+  }
+  return new Map([...samples].map(([name, s]) => [name, median(s)]));
+}
