@@ -1,0 +1,101 @@
+// The browser demo: the digits job's MLP and optimizers (examples/digits/), trained an epoch at a
+// time between repaints, with a live loss curve and a histogram of the latest gradient.
+import { centralize, init } from "gradient-centralization";
+import { parseDigits, splitDigits } from "../digits/data.js";
+import { OPTIMIZERS } from "../digits/optimizers.js";
+import { histogram, lineChart } from "../digits/report.js";
+import { Trainer } from "../digits/train.js";
+
+const EPOCHS = Number(new URLSearchParams(location.search).get("epochs") ?? 30);
+const COLORS = { on: "#d9480f", off: "#8c8c8c" };
+const $ = (id) => document.getElementById(id);
+
+/** What the page has done so far; the browser test reads it. */
+const demo = { status: "loading", backend: undefined, optimizer: undefined, gc: undefined, curves: { on: [], off: [] }, error: undefined };
+window.gcDemo = demo;
+
+async function loadDigits() {
+  const response = await fetch(new URL("../data/digits.csv.gz", import.meta.url));
+  if (!response.ok) throw new Error(`digits.csv.gz: HTTP ${response.status}`);
+  const text = await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).text();
+  return splitDigits(parseDigits(text));
+}
+
+function drawLoss() {
+  const series = ["off", "on"]
+    .filter((key) => demo.curves[key].length > 0)
+    .map((key) => {
+      const losses = demo.curves[key].map((e) => e.trainLoss);
+      return { label: key === "on" ? "with GC" : "without GC", color: COLORS[key], mean: losses, lo: losses, hi: losses };
+    });
+  if (series.length) {
+    $("loss-chart").innerHTML = lineChart({
+      title: `${OPTIMIZERS[demo.optimizer].label}: training loss`, xLabel: "epoch", yLabel: "cross-entropy (log scale)", series, logY: true,
+    });
+  }
+}
+
+function drawHistogram(trainer) {
+  const { name, shape } = trainer.capture;
+  const before = trainer.captured;
+  const after = centralize(before.slice(), shape);
+  $("histogram").innerHTML = histogram({
+    title: `${name} gradient, latest batch`,
+    xLabel: "gradient value",
+    series: [
+      { label: "before GC", color: COLORS.off, values: before },
+      { label: "after GC", color: COLORS.on, values: after },
+    ],
+  });
+}
+
+let run = 0;
+
+/** Trains from scratch with the current controls until EPOCHS or until restarted. */
+async function train(split) {
+  const token = ++run;
+  demo.optimizer = $("optimizer").value;
+  demo.gc = $("gc").checked;
+  const key = demo.gc ? "on" : "off";
+  demo.curves[key] = [];
+  demo.status = "training";
+  const trainer = new Trainer(split, { optimizer: demo.optimizer, gc: demo.gc ? "gradient" : false, seed: 1, capture: "dense1.weight" });
+  try {
+    for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+      trainer.epoch();
+      const metrics = trainer.evaluate();
+      demo.curves[key].push(metrics);
+      drawLoss();
+      drawHistogram(trainer);
+      $("status").textContent = `epoch ${epoch}/${EPOCHS} · train loss ${metrics.trainLoss.toFixed(4)} · ` +
+        `held-out accuracy ${(100 * metrics.heldOutAccuracy).toFixed(1)}% · ${(trainer.stepMs / trainer.steps).toFixed(2)} ms/step · ${demo.backend}`;
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page repaint and the controls respond
+      if (token !== run) return;
+    }
+    demo.status = "done";
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function main() {
+  demo.backend = await init();
+  const split = await loadDigits();
+  const restart = () => train(split).catch(fail);
+  $("gc").addEventListener("change", restart);
+  $("optimizer").addEventListener("change", () => {
+    demo.curves = { on: [], off: [] };
+    restart();
+  });
+  $("restart").addEventListener("click", restart);
+  restart();
+}
+
+function fail(error) {
+  demo.status = "error";
+  demo.error = String(error?.stack ?? error);
+  $("status").textContent = `error: ${error}`;
+  throw error;
+}
+
+main().catch(fail);

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// A tiny static server for the browser demo, on 127.0.0.1: the page (examples/), the built
+// package (dist/) and @assemblyscript/loader, which the page's import map points at.
+// Usage: npm run build && node examples/browser/serve.js [port]   then open the printed URL.
+import { createReadStream, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SERVED = ["examples/", "dist/", "node_modules/@assemblyscript/loader/"];
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".gz": "application/gzip",
+  ".json": "application/json",
+};
+
+/** The file under ROOT for a URL path, or undefined when it is outside the served folders. */
+function fileFor(urlPath) {
+  const relative = normalize(decodeURIComponent(urlPath)).replace(/^[/\\]+/, "");
+  if (relative.split(sep).includes("..") || !SERVED.some((dir) => relative.startsWith(dir))) return undefined;
+  return join(ROOT, relative);
+}
+
+/** Starts the server on 127.0.0.1 (`port` 0: any free port); resolves to `{ url, close() }`. */
+export function serveDemo(port = 0) {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
+    if (path === "/") {
+      response.writeHead(302, { location: "/examples/browser/index.html" }).end();
+      return;
+    }
+    const file = fileFor(path);
+    let size;
+    try {
+      size = file && statSync(file).isFile() ? statSync(file).size : undefined;
+    } catch {
+      size = undefined;
+    }
+    if (size === undefined) {
+      response.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
+      return;
+    }
+    response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": size, "cache-control": "no-store" });
+    createReadStream(file).pipe(response);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: actual } = server.address();
+      resolve({
+        url: `http://127.0.0.1:${actual}/examples/browser/index.html`,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) {
+  const { url } = await serveDemo(Number(process.argv[2] ?? 8080));
+  console.log(`digits demo: ${url}  (Ctrl-C to stop)`);
+}

@@ -1,0 +1,100 @@
+// The browser demo (examples/browser/) in headless Chromium: it trains the digits MLP with the
+// built package (dist/), the loss falls, the charts have content; GC can be toggled.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, test } from "vitest";
+// @ts-expect-error: a plain JS example module without type declarations
+import { serveDemo } from "../examples/browser/serve.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = new URL("../", import.meta.url);
+const SCREENSHOTS = new URL("examples/browser/screenshots/", ROOT);
+const EPOCHS = 6;
+
+interface Curve { trainLoss: number; heldOutAccuracy: number }
+interface DemoState { status: string; backend: string; gc: boolean; curves: { on: Curve[]; off: Curve[] }; error?: string }
+
+let server: { url: string; close(): Promise<void> };
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(new URL("dist/index.js", ROOT))) {
+    throw new Error("dist/index.js is missing: the demo runs the built package; run `npm run build` (npm test does) first");
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  server = await serveDemo(0);
+  profile = mkdtempSync(join(tmpdir(), "gc-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    viewport: { width: 1000, height: 760 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  page.on("requestfailed", (request) => pageErrors.push(`request failed: ${request.url()}`));
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+const state = () => page.evaluate(() => (window as unknown as { gcDemo: DemoState }).gcDemo);
+
+async function waitForEpochs(key: "on" | "off", epochs: number) {
+  await page.waitForFunction(
+    ({ key, epochs }) => {
+      const demo = (window as unknown as { gcDemo?: DemoState }).gcDemo;
+      return demo?.status === "error" || (demo?.curves[key].length ?? 0) >= epochs;
+    },
+    { key, epochs },
+    { timeout: 60_000 },
+  );
+  const demo = await state();
+  expect(demo.error, demo.error).toBeUndefined();
+  return demo.curves[key];
+}
+
+function expectLearning(curve: Curve[]) {
+  expect(curve.length).toBeGreaterThanOrEqual(EPOCHS);
+  for (const e of curve) expect(Number.isFinite(e.trainLoss)).toBe(true);
+  expect(curve[EPOCHS - 1].trainLoss).toBeLessThan(0.5 * curve[0].trainLoss);
+  expect(curve[EPOCHS - 1].heldOutAccuracy).toBeGreaterThan(0.85); // 10 classes: chance is 0.1
+}
+
+test("the demo trains with GC in Chromium: the loss falls and both charts are drawn", async () => {
+  await page.goto(`${server.url}?epochs=${EPOCHS}`);
+  const curve = await waitForEpochs("on", EPOCHS);
+  expectLearning(curve);
+  const demo = await state();
+  expect(demo.gc).toBe(true);
+  expect(["simd", "scalar"]).toContain(demo.backend);
+  // The loss chart: one polyline (the GC run) with a point per epoch; the histogram: bars.
+  const points = await page.$$eval("#loss-chart svg polyline", (lines) => lines.map((l) => l.getAttribute("points")!.trim().split(/\s+/).length));
+  expect(points).toEqual([EPOCHS]);
+  expect(await page.$$eval("#histogram svg rect[opacity]", (bars) => bars.length)).toBeGreaterThan(10);
+  expect(await page.textContent("#status")).toMatch(new RegExp(`epoch ${EPOCHS}/${EPOCHS}`));
+  expect(pageErrors).toEqual([]);
+});
+
+test("toggling GC off retrains without it and keeps the GC curve for comparison", async () => {
+  await page.uncheck("#gc");
+  const curve = await waitForEpochs("off", EPOCHS);
+  expectLearning(curve);
+  const demo = await state();
+  expect(demo.gc).toBe(false);
+  expect(demo.curves.on.length).toBe(EPOCHS);
+  // Same seed, same batches: the two runs differ only by GC, so their losses are not identical.
+  expect(curve.map((e) => e.trainLoss)).not.toEqual(demo.curves.on.map((e) => e.trainLoss));
+  expect(await page.$$eval("#loss-chart svg polyline", (lines) => lines.length)).toBe(2);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: new URL("digits-demo.png", SCREENSHOTS).pathname, fullPage: true });
+  expect(pageErrors).toEqual([]);
+});
