@@ -1,0 +1,446 @@
+// What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
+// one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
+import { checkShape, kindOf, type OptionCheck, sizeOf } from "../checks.js";
+import { isCentralized, unitMatrix } from "../layout.js";
+import type { Kernels } from "../loader.js";
+import { withOperands } from "../operands.js";
+import { type Runtime, runtime } from "../runtime.js";
+import { checkLiveTensor, Tensor } from "../tensor.js";
+import type { GcHyperparameters } from "./hyperparameters.js";
+import { encodeFloat32, ParamState, type ParamStateDict, readStateBuffer } from "./state.js";
+import { ENTRY_BYTES, EntryWriter, FLAG, I32 } from "./table.js";
+
+/**
+ * A parameter: its weights and gradient (Tensors, zero-copy, or Float32Arrays, copied in and
+ * out), its shape (taken from a Tensor value when omitted), and `gc: false` to exclude it from GC.
+ * `value` and `grad` are read at every step, so either may be replaced by an array of the same size.
+ */
+export interface Param {
+  value: Tensor | Float32Array;
+  grad: Tensor | Float32Array;
+  shape?: readonly number[];
+  gc?: boolean;
+}
+
+/** A parameter group as given to a constructor: its params and hyperparameters overriding the options. */
+export type ParamGroupInput<H> = Partial<H> & { params: readonly Param[] };
+
+/** A live parameter group: change its hyperparameters between steps (schedules); they apply to the next step. */
+export type ParamGroup<H> = H & { readonly params: readonly Param[] };
+
+/** A checkpoint: plain data, JSON-safe with `stateDict({ json: true })`. */
+export interface OptimizerStateDict<H> {
+  /** `"SGD"`, `"Adam"` or `"AdamW"`: a checkpoint loads only into the same kind of optimizer. */
+  optimizer: string;
+  /** One entry per parameter, in group order then parameter order. */
+  state: ParamStateDict[];
+  /** Hyperparameters of each group and the indices (into `state`) of its parameters. */
+  paramGroups: (H & { params: number[] })[];
+}
+
+/** Options of `stateDict`. */
+export interface StateDictOptions {
+  /** Buffers as base64 strings of their little-endian float32 bytes instead of Float32Arrays. */
+  json?: boolean;
+}
+
+/** An optimizer's update rule: its hyperparameters and how it fills the kernel's table. */
+export interface Rule<H extends Hyperparameters> {
+  name: string;
+  kernel: "sgdStep" | "adamStep";
+  defaults: Partial<H>;
+  checks: { [K in keyof H]-?: OptionCheck };
+  /** Checks between hyperparameters (after each passed its own check); `prefix` names the group. */
+  checkGroup(group: H, caller: string, prefix: string): void;
+  /** Every state buffer the rule may create, in checkpoint order. */
+  bufferNames: readonly string[];
+  /** The buffers a step with these hyperparameters uses. */
+  buffersFor(group: H): readonly string[];
+  /** Writes the rule's fields of a table entry; returns its flags. `created`: buffers made for this step. */
+  writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[]): number;
+}
+
+interface Slot {
+  param: Param;
+  name: string;
+  shape: readonly number[];
+  size: number;
+  group: number;
+  state: ParamState;
+}
+
+// An optimizer dropped without dispose() still frees its state when it is garbage-collected.
+const leaked = new FinalizationRegistry<ParamState[]>((states) => states.forEach((s) => s.clear()));
+
+/** What every optimizer's hyperparameters include. */
+export type Hyperparameters = GcHyperparameters & { lr: number };
+
+/** A copy of a group's hyperparameters (arrays such as betas copied, params left out). */
+function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly string[]): H {
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (group as unknown as Record<string, unknown>)[key];
+    copy[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return copy as H;
+}
+
+/** The base of SGD, Adam and AdamW. */
+export abstract class Optimizer<H extends Hyperparameters> {
+  /** The parameter groups; their hyperparameters may be changed between steps. */
+  readonly paramGroups: ParamGroup<H>[];
+  readonly #rule: Rule<H>;
+  readonly #slots: Slot[];
+  #runtime: Runtime | undefined;
+
+  protected constructor(rule: Rule<H>, params: unknown, options: unknown) {
+    const caller = `new ${rule.name}`;
+    const rt = runtime(caller);
+    this.#rule = rule;
+    const base = { ...rule.defaults, ...definedEntries(checkOptionKeys(options, rule, caller, "options")) };
+    const inputs = groupInputs(params, caller);
+    const seen = new Set<unknown>();
+    this.#slots = [];
+    this.paramGroups = inputs.map(({ group, prefix }, g) => {
+      const overrides = definedEntries(checkOptionKeys(group, rule, caller, prefix, "params"));
+      const hyper = { ...base, ...overrides } as unknown as H;
+      this.#checkGroup(hyper, caller, prefix ? `${prefix}.` : "options.");
+      const list = (group as { params: unknown }).params;
+      const listName = prefix ? `${prefix}.params` : "params";
+      if (!Array.isArray(list)) throw new TypeError(`${caller}: ${listName} must be an array, got ${kindOf(list)}`);
+      for (let i = 0; i < list.length; i++) {
+        const name = `${listName}[${i}]`;
+        const slot = parseParam(list[i], name, caller, rt, g);
+        if (seen.has(slot.param.value)) throw new TypeError(`${caller}: ${name}.value appears in more than one parameter`);
+        seen.add(slot.param.value);
+        this.#slots.push(slot);
+      }
+      return { ...copyHyperparameters(hyper, Object.keys(rule.checks)), params: Object.freeze([...list]) } as unknown as ParamGroup<H>;
+    });
+    if (this.#slots.length === 0) throw new RangeError(`${caller}: params is empty`);
+    this.#runtime = rt;
+    leaked.register(this, this.#slots.map((s) => s.state), this);
+  }
+
+  /** Learning rate of a single-group optimizer (with several groups use `paramGroups[i].lr`). */
+  get lr(): number {
+    return this.#singleGroup("lr").lr;
+  }
+
+  set lr(value: number) {
+    const group = this.#singleGroup("lr");
+    this.#rule.checks.lr(value, `${this.#rule.name}.lr`, "lr");
+    group.lr = value;
+  }
+
+  /**
+   * Updates every parameter in place by its rule, with one call into wasm for all of them.
+   * Everything is checked first: a bad hyperparameter or operand throws and changes nothing.
+   */
+  step(): void {
+    const rt = this.#live("step");
+    const caller = `${this.#rule.name}.step`;
+    this.paramGroups.forEach((group, g) => this.#checkGroup(group, caller, `paramGroups[${g}].`));
+    const created = this.#slots.map((slot) => {
+      const group = this.paramGroups[slot.group];
+      return this.#rule.buffersFor(group).filter((name) => !slot.state.buffers.has(name));
+    });
+    // Buffers are made before operands are checked: memory growth detaches Float32Array views of
+    // linear memory, and a detached view then fails its length check instead of being read as empty.
+    this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
+    let operands: (Tensor | Float32Array)[];
+    try {
+      operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
+    } catch (error) {
+      this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.remove(name)));
+      throw error;
+    }
+    this.#run(rt, operands, created);
+    for (const slot of this.#slots) slot.state.step++;
+  }
+
+  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][]): void {
+    const { kernels, memory } = rt;
+    const layouts = this.#slots.map((slot) => this.#unitLayout(slot, kernels));
+    const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
+    const tableBytes = this.#slots.length * ENTRY_BYTES;
+    const staged = operands.map((v) => !(v instanceof Tensor) && v.buffer !== memory.buffer);
+    withOperands(rt, operands, tableBytes + kernelScratch, false, (ptrs, table) => {
+      const i32 = memory.i32;
+      const f32 = memory.f32;
+      this.#slots.forEach((slot, k) => {
+        const entry = new EntryWriter(i32, f32, table + k * ENTRY_BYTES);
+        const { rows, cols, flags } = layouts[k];
+        entry.int(I32.value, ptrs[2 * k]);
+        entry.int(I32.grad, ptrs[2 * k + 1]);
+        entry.int(I32.rows, rows);
+        entry.int(I32.cols, cols);
+        const ruleFlags = this.#rule.writeEntry(entry, this.paramGroups[slot.group], slot.state, created[k]);
+        entry.int(I32.flags, flags | ruleFlags);
+      });
+      kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
+      const heap = memory.f32;
+      for (let k = 0; k < this.#slots.length; k++) {
+        if (!staged[2 * k]) continue;
+        const at = ptrs[2 * k] >>> 2;
+        (operands[2 * k] as Float32Array).set(heap.subarray(at, at + this.#slots[k].size));
+      }
+    });
+  }
+
+  /** The matrix a parameter is stepped as, its GC flags and the scratch it needs. */
+  #unitLayout(slot: Slot, kernels: Kernels): { rows: number; cols: number; flags: number; scratch: number } {
+    const group = this.paramGroups[slot.group];
+    const gc = group.gc !== false && slot.param.gc !== false && isCentralized(slot.shape, group.convOnly);
+    if (!gc) return { rows: 1, cols: slot.size, flags: 0, scratch: 0 };
+    const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
+    const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
+    return { rows, cols, flags, scratch: kernels.optimizerScratchBytes(cols, unitsAreRows ? 0 : 1) };
+  }
+
+  /** Sets every gradient to zero (checked first: a disposed gradient Tensor throws before any is zeroed). */
+  zeroGrad(): void {
+    this.#live("zeroGrad");
+    const caller = `${this.#rule.name}.zeroGrad`;
+    const grads = this.#slots.map((slot) => checkOperands(slot, caller)[1]);
+    for (const grad of grads) (grad instanceof Tensor ? grad.data : grad).fill(0);
+  }
+
+  /**
+   * A checkpoint of the state and hyperparameters: step counts, buffers as Float32Array copies
+   * (or base64 strings with `{ json: true }`), each group's hyperparameters and parameter indices.
+   */
+  stateDict(options: StateDictOptions = {}): OptimizerStateDict<H> {
+    this.#live("stateDict");
+    const caller = `${this.#rule.name}.stateDict`;
+    if (options === null || typeof options !== "object") throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
+    for (const key of Object.keys(options)) {
+      if (key !== "json") throw new TypeError(`${caller}: options.${key} is not an option (known: json)`);
+    }
+    if (options.json !== undefined && typeof options.json !== "boolean") {
+      throw new TypeError(`${caller}: options.json must be a boolean, got ${kindOf(options.json)}`);
+    }
+    const state = this.#slots.map((slot) => {
+      const entry: ParamStateDict = { step: slot.state.step };
+      for (const name of this.#rule.bufferNames) {
+        if (!slot.state.buffers.has(name)) continue;
+        const values = slot.state.read(name);
+        entry[name] = options.json ? encodeFloat32(values) : values;
+      }
+      return entry;
+    });
+    let next = 0;
+    const paramGroups = this.paramGroups.map((group) => {
+      return { ...copyHyperparameters(group, Object.keys(this.#rule.checks)), params: group.params.map(() => next++) };
+    });
+    return { optimizer: this.#rule.name, state, paramGroups };
+  }
+
+  /**
+   * Restores a checkpoint from `stateDict()` (either form) taken from an optimizer of the same
+   * kind over parameters of the same shapes: the next steps are bit-identical to an
+   * uninterrupted run. Everything is checked before anything is changed.
+   */
+  loadStateDict(dict: OptimizerStateDict<H>): void {
+    this.#live("loadStateDict");
+    const caller = `${this.#rule.name}.loadStateDict`;
+    const rule = this.#rule;
+    if (dict === null || typeof dict !== "object") throw new TypeError(`${caller}: state must be an object, got ${kindOf(dict)}`);
+    if (dict.optimizer !== rule.name) {
+      throw new TypeError(`${caller}: state.optimizer is ${JSON.stringify(dict.optimizer)}, expected "${rule.name}"`);
+    }
+    const { state, paramGroups } = dict;
+    if (!Array.isArray(paramGroups) || paramGroups.length !== this.paramGroups.length) {
+      throw new RangeError(`${caller}: state.paramGroups must list ${this.paramGroups.length} group(s)`);
+    }
+    if (!Array.isArray(state) || state.length !== this.#slots.length) {
+      throw new RangeError(`${caller}: state.state must list ${this.#slots.length} parameter(s)`);
+    }
+    let next = 0;
+    const hypers = paramGroups.map((group, g) => {
+      const prefix = `state.paramGroups[${g}]`;
+      if (group === null || typeof group !== "object") throw new TypeError(`${caller}: ${prefix} must be an object`);
+      const hyper: Record<string, unknown> = {};
+      for (const key of Object.keys(rule.checks)) {
+        if (!(key in group)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+      }
+      for (const [key, value] of Object.entries(group)) {
+        if (key === "params") continue;
+        const check = (rule.checks as Record<string, OptionCheck>)[key];
+        if (!check) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);
+        check(value, caller, `${prefix}.${key}`);
+        hyper[key] = Array.isArray(value) ? [...value] : value;
+      }
+      this.#checkGroup(hyper as H, caller, `${prefix}.`);
+      const indices = group.params;
+      const expected = this.paramGroups[g].params.map(() => next++);
+      if (!Array.isArray(indices) || indices.length !== expected.length || indices.some((v, i) => v !== expected[i])) {
+        throw new RangeError(`${caller}: ${prefix}.params must be [${expected.join(", ")}]`);
+      }
+      return hyper as H;
+    });
+    const buffers = state.map((entry, k) => {
+      const name = `state.state[${k}]`;
+      if (entry === null || typeof entry !== "object") throw new TypeError(`${caller}: ${name} must be an object`);
+      const { step } = entry;
+      if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) {
+        throw new RangeError(`${caller}: ${name}.step must be a non-negative integer, got ${String(step)}`);
+      }
+      const values = new Map<string, Float32Array>();
+      for (const [key, value] of Object.entries(entry)) {
+        if (key === "step") continue;
+        if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
+        values.set(key, readStateBuffer(value, this.#slots[k].size, caller, `${name}.${key}`));
+      }
+      return { step, values };
+    });
+    hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
+    this.#slots.forEach((slot, k) => {
+      const { step, values } = buffers[k];
+      slot.state.step = step;
+      for (const name of rule.bufferNames) {
+        const v = values.get(name);
+        if (v) slot.state.write(name, v);
+        else slot.state.remove(name);
+      }
+    });
+  }
+
+  /** Frees the state in linear memory; the optimizer can no longer be used. Idempotent. */
+  dispose(): void {
+    if (!this.#runtime) return;
+    leaked.unregister(this);
+    for (const slot of this.#slots) slot.state.clear();
+    this.#runtime = undefined;
+  }
+
+  /** True after `dispose()`. */
+  get disposed(): boolean {
+    return this.#runtime === undefined;
+  }
+
+  #checkGroup(group: H, caller: string, prefix: string): void {
+    const checks = this.#rule.checks as Record<string, OptionCheck>;
+    for (const key of Object.keys(checks)) {
+      const value = (group as Record<string, unknown>)[key];
+      if (value === undefined) throw new TypeError(`${caller}: ${prefix}${key} is required`);
+      checks[key](value, caller, `${prefix}${key}`);
+    }
+    this.#rule.checkGroup(group, caller, prefix);
+  }
+
+  #singleGroup(what: string): ParamGroup<H> {
+    this.#live(what);
+    if (this.paramGroups.length !== 1) {
+      throw new TypeError(
+        `${this.#rule.name}.${what}: the optimizer has ${this.paramGroups.length} parameter groups; use paramGroups[i].${what}`,
+      );
+    }
+    return this.paramGroups[0];
+  }
+
+  #live(what: string): Runtime {
+    if (!this.#runtime) throw new TypeError(`${this.#rule.name}.${what}: the optimizer has been disposed`);
+    return this.#runtime;
+  }
+}
+
+/** The `{ group, prefix }` list: one group of everything, or the groups given. */
+function groupInputs(params: unknown, caller: string): { group: object; prefix: string }[] {
+  if (!Array.isArray(params)) throw new TypeError(`${caller}: params must be an array, got ${kindOf(params)}`);
+  const isGroup = (p: unknown) => p !== null && typeof p === "object" && "params" in p;
+  const groups = params.filter(isGroup).length;
+  if (groups === 0) return [{ group: { params }, prefix: "" }];
+  if (groups !== params.length) {
+    throw new TypeError(`${caller}: params must be all parameters or all parameter groups ({ params, ... }), not a mix`);
+  }
+  return params.map((group, g) => ({ group, prefix: `params[${g}]` }));
+}
+
+/** Validates the keys of an options or group object (values are checked with the whole group). */
+function checkOptionKeys(options: unknown, rule: { name: string; checks: object }, caller: string, name: string, extra?: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(`${caller}: ${name} must be an object, got ${kindOf(options)}`);
+  }
+  const known = Object.keys(rule.checks);
+  for (const key of Object.keys(options)) {
+    if (key === extra) continue;
+    if (!known.includes(key)) {
+      throw new TypeError(`${caller}: ${name}.${key} is not an option of ${rule.name} (known: ${known.join(", ")})`);
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+function definedEntries(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) if (value !== undefined && key !== "params") out[key] = value;
+  return out;
+}
+
+function parseParam(input: unknown, name: string, caller: string, rt: Runtime, group: number): Slot {
+  if (input === null || typeof input !== "object" || !("value" in input) || !("grad" in input)) {
+    throw new TypeError(`${caller}: ${name} must be { value, grad, shape?, gc? }, got ${kindOf(input)}`);
+  }
+  const param = input as Param;
+  for (const key of Object.keys(param)) {
+    if (!["value", "grad", "shape", "gc"].includes(key)) {
+      throw new TypeError(`${caller}: ${name}.${key} is not a field of a parameter (known: value, grad, shape, gc)`);
+    }
+  }
+  const { value } = param;
+  let shape: readonly number[];
+  if (value instanceof Tensor) {
+    checkLiveTensor(value, caller, `${name}.value`);
+    shape = value.shape;
+    if (param.shape !== undefined) {
+      const given = checkShape(param.shape, caller, `${name}.shape`);
+      if (!sameShape(given, shape)) {
+        throw new RangeError(`${caller}: ${name}.shape [${given.join(", ")}] differs from its value's shape [${shape.join(", ")}]`);
+      }
+    }
+  } else if (value instanceof Float32Array) {
+    if (param.shape === undefined) throw new TypeError(`${caller}: ${name}.shape is required for a Float32Array value`);
+    shape = checkShape(param.shape, caller, `${name}.shape`);
+  } else {
+    throw new TypeError(`${caller}: ${name}.value must be a Tensor or a Float32Array, got ${kindOf(value)}`);
+  }
+  const slot: Slot = { param, name, shape, size: sizeOf(shape), group, state: new ParamState(rt.memory, sizeOf(shape)) };
+  checkOperands(slot, caller);
+  return slot;
+}
+
+/** A parameter's value and gradient, checked against its shape. */
+function checkOperands(slot: Slot, caller: string): [Tensor | Float32Array, Tensor | Float32Array] {
+  const { param, name } = slot;
+  if (param.gc !== undefined && typeof param.gc !== "boolean") {
+    throw new TypeError(`${caller}: ${name}.gc must be a boolean, got ${kindOf(param.gc)}`);
+  }
+  const value = checkOperand(param.value, slot, caller, "value");
+  const grad = checkOperand(param.grad, slot, caller, "grad");
+  if (value === grad) throw new TypeError(`${caller}: ${name}.grad is the same array as ${name}.value`);
+  return [value, grad];
+}
+
+function checkOperand(x: unknown, slot: Slot, caller: string, what: string): Tensor | Float32Array {
+  const name = `${slot.name}.${what}`;
+  if (x instanceof Tensor) {
+    checkLiveTensor(x, caller, name);
+    if (!sameShape(x.shape, slot.shape)) {
+      throw new RangeError(`${caller}: ${name} has shape [${x.shape.join(", ")}], expected [${slot.shape.join(", ")}]`);
+    }
+    return x;
+  }
+  if (x instanceof Float32Array) {
+    if (x.length !== slot.size) {
+      throw new RangeError(`${caller}: ${name} has ${x.length} values, expected ${slot.size} (shape [${slot.shape.join(", ")}])`);
+    }
+    return x;
+  }
+  throw new TypeError(`${caller}: ${name} must be a Tensor or a Float32Array, got ${kindOf(x)}`);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

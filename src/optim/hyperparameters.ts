@@ -1,0 +1,64 @@
+// Checks of optimizer hyperparameters (options, parameter groups, checkpoints): each throws a
+// TypeError (wrong kind) or RangeError (wrong value) naming the argument.
+import { isBoolean, kindOf, oneOf, type OptionCheck } from "../checks.js";
+import { layoutCheck } from "../layout.js";
+
+/** Where GC goes: `"gradient"` (centralize g + L2 before the moments), `"update"` (centralize the whole step), or `false`. */
+export type GcMode = "gradient" | "update" | false;
+
+/** Hyperparameters every optimizer group has. */
+export interface GcHyperparameters {
+  /** Default `"gradient"`. */
+  gc: GcMode;
+  /** Centralize only rank > 3 parameters (the paper's GCC); default `false`. */
+  convOnly: boolean;
+  /** Which axis holds the output units; default `"out-first"`. */
+  layout: "out-first" | "out-last";
+}
+
+function numberCheck(test: (x: number) => boolean, what: string): OptionCheck {
+  return (value, caller, name) => {
+    if (typeof value !== "number") throw new TypeError(`${caller}: ${name} must be a number, got ${kindOf(value)}`);
+    if (!test(value)) throw new RangeError(`${caller}: ${name} must be ${what}, got ${value}`);
+  };
+}
+
+/** A finite number ≥ 0 (learning rates, momentum, weight decay). */
+export const nonNegative = numberCheck((x) => Number.isFinite(x) && x >= 0, "a finite number ≥ 0");
+/** A finite number > 0 (eps). */
+export const positive = numberCheck((x) => Number.isFinite(x) && x > 0, "a finite number > 0");
+/** A number in [0, 1] (dampening). */
+export const unitInterval = numberCheck((x) => x >= 0 && x <= 1, "in [0, 1]");
+/** A number in [0, 1) (each beta). */
+export const halfOpenUnitInterval = numberCheck((x) => x >= 0 && x < 1, "in [0, 1)");
+
+/** Adam's betas: two numbers in [0, 1). */
+export const betasCheck: OptionCheck = (value, caller, name) => {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`${caller}: ${name} must be an array [beta1, beta2], got ${kindOf(value)}`);
+  }
+  value.forEach((beta, i) => halfOpenUnitInterval(beta, caller, `${name}[${i}]`));
+};
+
+const gcModeString = oneOf("gradient", "update");
+
+/** `"gradient"`, `"update"` or `false`. */
+export const gcCheck: OptionCheck = (value, caller, name) => {
+  if (value === false) return;
+  if (typeof value !== "string") {
+    throw new TypeError(`${caller}: ${name} must be "gradient", "update" or false, got ${kindOf(value)}`);
+  }
+  gcModeString(value, caller, name);
+};
+
+/** Checks of the hyperparameters every optimizer shares. */
+export const gcChecks: Record<keyof GcHyperparameters, OptionCheck> = {
+  gc: gcCheck,
+  convOnly: isBoolean,
+  layout: layoutCheck,
+};
+
+/** Defaults of the shared hyperparameters. */
+export const gcDefaults: GcHyperparameters = { gc: "gradient", convOnly: false, layout: "out-first" };
+
+export { isBoolean };

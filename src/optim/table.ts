@@ -1,0 +1,64 @@
+// The descriptor table the fused optimizer kernels read (assembly/optimizers.ts): one entry per
+// tensor. The offsets here and there must agree; the optimizer tests exercise every field.
+
+/** Bytes of one entry. */
+export const ENTRY_BYTES = 80;
+
+/** Byte offsets of the i32 fields. */
+export const I32 = {
+  value: 0,
+  grad: 4,
+  stateA: 8, // SGD momentum buffer | Adam m
+  stateB: 12, // Adam v
+  stateC: 16, // Adam max v (amsgrad)
+  rows: 20,
+  cols: 24,
+  flags: 28,
+} as const;
+
+/** Byte offsets of the f32 fields. */
+export const F32 = {
+  weightDecay: 32, // L2, added to the gradient
+  // SGD
+  negLr: 36,
+  momentum: 40,
+  keep: 44, // 1 − dampening
+  // Adam / AdamW
+  negStepSize: 36, // −lr / (1 − β1ᵗ)
+  beta1: 40,
+  oneMinusBeta1: 44,
+  beta2: 48,
+  oneMinusBeta2: 52,
+  eps: 56,
+  bc2Sqrt: 60, // √(1 − β2ᵗ)
+  decay: 64, // 1 − lr·wd (AdamW), 1 otherwise
+  negLrWd: 68, // −lr·wd (AdamW), 0 otherwise
+} as const;
+
+/** Bits of the flags field. */
+export const FLAG = {
+  gcGradient: 1,
+  gcUpdate: 2,
+  unitsAreColumns: 4,
+  hasMomentum: 8,
+  nesterov: 16,
+  firstStep: 32,
+  amsgrad: 64,
+} as const;
+
+/** Writes into one entry through the memory's Int32Array and Float32Array views. */
+export class EntryWriter {
+  constructor(
+    private readonly i32: Int32Array,
+    private readonly f32: Float32Array,
+    private readonly at: number,
+  ) {}
+
+  int(offset: number, value: number): void {
+    this.i32[(this.at + offset) >>> 2] = value;
+  }
+
+  float(offset: number, value: number): void {
+    this.f32[(this.at + offset) >>> 2] = value;
+  }
+}

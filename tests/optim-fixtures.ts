@@ -1,0 +1,99 @@
+// Shared set-up of the optimizer tests: parameters of ranks 0–4 (Tensors and Float32Arrays),
+// seeded gradient sequences, float64 copies for the references, and the tolerance check.
+import { Tensor } from "../src/index.js";
+import type { Param } from "../src/optim/base.js";
+import type { ReferenceParam } from "./optim-oracle.js";
+import { randomArray } from "./random.js";
+
+/**
+ * Shapes of a small model: a bias (rank 1), dense layers (rank 2, one with a width that is not
+ * a multiple of 4), a rank-3 kernel, two conv kernels (rank 4) and a scalar.
+ */
+export const SHAPES: readonly (readonly number[])[] = [[7], [5, 6], [3, 4, 5], [4, 3, 3, 3], [6, 9], [2, 5, 1, 3], []];
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+export interface Model {
+  params: Param[];
+  /** Current weights as float32 copies. */
+  values(): Float32Array[];
+  /** Sets every gradient (Tensors through their live view, arrays in place). */
+  setGrads(grads: Float32Array[]): void;
+  dispose(): void;
+}
+
+/**
+ * Parameters with weights ~ 0.5·N(0, 1); even-indexed ones as Tensors (zero-copy), odd ones as
+ * Float32Arrays with their shape. `gcOff` lists the indices that opt out with `gc: false`.
+ */
+export function makeModel(seed: number, shapes = SHAPES, gcOff: readonly number[] = []): Model {
+  const params: Param[] = shapes.map((shape, i) => {
+    const values = randomArray(size(shape), seed + i, 0, 0.5);
+    const param: Param =
+      i % 2 === 0
+        ? { value: Tensor.from(values, shape), grad: new Tensor(shape) }
+        : { value: values, grad: new Float32Array(values.length), shape };
+    if (gcOff.includes(i)) param.gc = false;
+    return param;
+  });
+  const view = (x: Tensor | Float32Array) => (x instanceof Tensor ? x.data : x);
+  return {
+    params,
+    values: () => params.map((p) => Float32Array.from(view(p.value))),
+    setGrads: (grads) => params.forEach((p, i) => view(p.grad).set(grads[i])),
+    dispose: () =>
+      params.forEach((p) => {
+        if (p.value instanceof Tensor) p.value.dispose();
+        if (p.grad instanceof Tensor) p.grad.dispose();
+      }),
+  };
+}
+
+/** The float64 starting point of a model for the references. */
+export function referenceParams(model: Model, shapes = SHAPES): ReferenceParam[] {
+  return model.values().map((v, i) => ({ value: Float64Array.from(v), shape: shapes[i], gc: model.params[i].gc }));
+}
+
+/** `steps` gradients per parameter: offset + N(0, 1), a fresh seeded draw each step. */
+export function gradientSequence(steps: number, seed: number, offset = 0.3, shapes = SHAPES): Float32Array[][] {
+  return Array.from({ length: steps }, (_, t) =>
+    shapes.map((shape, i) => randomArray(size(shape), seed * 1000 + t * 31 + i, offset, 1)),
+  );
+}
+
+/**
+ * max_i |actual_i − expected_i| / (atol + rtol·|expected_i|): at most 1 when every value is
+ * within the relative-plus-absolute tolerance.
+ */
+export function toleranceRatio(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const ratio = Math.abs(actual[i] - expected[i]) / (atol + rtol * Math.abs(expected[i]));
+    worst = Math.max(worst, Number.isNaN(ratio) ? Infinity : ratio);
+  }
+  return worst;
+}
+
+/** Largest |x| over the arrays. */
+export function maxAbs(arrays: ArrayLike<number>[]): number {
+  let m = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** The float32 unit roundoff, 2⁻²⁴. */
+export const ROUNDOFF = 2 ** -24;
+
+/**
+ * Worst ratio of |float32 − float64| to the trajectory tolerance 2·T·u·(|expected| + scale),
+ * scale = the largest |weight|: each step rounds the new weight once (≤ u·|w|) and the step
+ * a few times at a magnitude below the weights', so T steps drift at most about 2·T·u of the
+ * weight scale (measured drift is 10–50× smaller; a wrong axis, mode or bias correction is
+ * off by ~lr, 10⁴× larger).
+ */
+export function trajectoryError(actual: Float32Array[], expected: ReferenceParam[], steps: number): number {
+  const scale = maxAbs(expected.map((p) => p.value));
+  const rtol = 2 * steps * ROUNDOFF;
+  return Math.max(...actual.map((a, i) => toleranceRatio(a, expected[i].value, rtol, rtol * scale)));
+}
