@@ -62,16 +62,55 @@ function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
   return isFinite(mean) ? <f32>(mean - <f64>hi) : 0;
 }
 
+/**
+ * One loop over two rows: cur[i] ← (cur[i] − hi) − lo, and returns Σ next[i] in float64.
+ * Summing the next row while the current one (already in cache) is written keeps the memory
+ * system busy with reads during the writes.
+ */
+function subtractRowSumNext(cur: usize, next: usize, n: i32, hi: f32, lo: f32): f64 {
+  let i = 0;
+  let total: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vh = f32x4.splat(hi);
+    const vl = f32x4.splat(lo);
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    let a2 = f64x2.splat(0);
+    let a3 = f64x2.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const v0 = v128.load(next + o);
+      const v1 = v128.load(next + o, 16);
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v0));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 2, 3)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(v1));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 2, 3)));
+      v128.store(cur + o, f32x4.sub(f32x4.sub(v128.load(cur + o), vh), vl));
+      v128.store(cur + o, f32x4.sub(f32x4.sub(v128.load(cur + o, 16), vh), vl), 16);
+    }
+    const s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    total += <f64>load<f32>(next + o);
+    store<f32>(cur + o, (load<f32>(cur + o) - hi) - lo);
+  }
+  return total;
+}
+
 /** Out-first GC: x[r, c] ← x[r, c] − mean_c' x[r, c'] over a row-major [rows, cols] matrix. */
 export function centralizeRows(ptr: usize, rows: i32, cols: i32): void {
-  if (cols == 0) return;
+  if (rows == 0 || cols == 0) return;
   const rowBytes = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
+  let mean = sumRow(ptr, cols) / <f64>cols;
+  for (let r = 0; r + 1 < rows; r++) {
     const p = ptr + <usize>r * rowBytes;
-    const mean = sumRow(p, cols) / <f64>cols;
     const hi = <f32>mean;
-    subtractRow(p, cols, hi, lowPart(mean, hi));
+    mean = subtractRowSumNext(p, p + rowBytes, cols, hi, lowPart(mean, hi)) / <f64>cols;
   }
+  const hi = <f32>mean;
+  subtractRow(ptr + <usize>(rows - 1) * rowBytes, cols, hi, lowPart(mean, hi));
 }
 
 /** sums[c] += x[c] for c < n (sums in float64). */
@@ -111,6 +150,47 @@ export function columnScratchBytes(cols: i32): usize {
   return <usize>cols << 4;
 }
 
+/** Rows per block of `accumulateColumns`: a block of a typical layer stays in L1 while it is read. */
+const BLOCK_ROWS = 16;
+
+/**
+ * sums[c] += Σ_r x[r, c] over a row-major [rows, cols] block, 8 (then 4) columns at a time,
+ * their float64 sums kept in registers down the block.
+ */
+function accumulateColumns(ptr: usize, rows: i32, cols: i32, sums: usize): void {
+  const rowBytes = <usize>cols << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 8 <= cols; j += 8) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let p = ptr + (<usize>j << 2);
+      for (let r = 0; r < rows; r++, p += rowBytes) {
+        const v0 = v128.load(p);
+        const v1 = v128.load(p, 16);
+        a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v0));
+        a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 2, 3)));
+        a2 = f64x2.add(a2, f64x2.promote_low_f32x4(v1));
+        a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 2, 3)));
+      }
+      const s = sums + (<usize>j << 3);
+      v128.store(s, f64x2.add(v128.load(s), a0));
+      v128.store(s, f64x2.add(v128.load(s, 16), a1), 16);
+      v128.store(s, f64x2.add(v128.load(s, 32), a2), 32);
+      v128.store(s, f64x2.add(v128.load(s, 48), a3), 48);
+    }
+  }
+  for (; j < cols; j++) {
+    let total: f64 = 0;
+    let p = ptr + (<usize>j << 2);
+    for (let r = 0; r < rows; r++, p += rowBytes) total += <f64>load<f32>(p);
+    const s = sums + (<usize>j << 3);
+    store<f64>(s, load<f64>(s) + total);
+  }
+}
+
 /**
  * Out-last GC: x[r, c] ← x[r, c] − mean_r' x[r', c] over a row-major [rows, cols] matrix.
  * `scratch` holds columnScratchBytes(cols) bytes.
@@ -122,7 +202,9 @@ export function centralizeColumns(ptr: usize, rows: i32, cols: i32, scratch: usi
   const hi = scratch + (<usize>cols << 3);
   const lo = hi + rowBytes;
   memory.fill(sums, 0, <usize>cols << 3);
-  for (let r = 0; r < rows; r++) accumulateRow(ptr + <usize>r * rowBytes, cols, sums);
+  for (let r = 0; r < rows; r += BLOCK_ROWS) {
+    accumulateColumns(ptr + <usize>r * rowBytes, min(BLOCK_ROWS, rows - r), cols, sums);
+  }
   for (let c = 0; c < cols; c++) {
     const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
     const h = <f32>mean;
