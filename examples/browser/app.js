@@ -17,7 +17,9 @@ window.gcDemo = demo;
 async function loadDigits() {
   const response = await fetch(new URL("../data/digits.csv.gz", import.meta.url));
   if (!response.ok) throw new Error(`digits.csv.gz: HTTP ${response.status}`);
-  const text = await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).text();
+  // Read the whole file first, then gunzip it: the network request is complete before decoding starts.
+  const gzipped = new Blob([await response.arrayBuffer()]);
+  const text = await new Response(gzipped.stream().pipeThrough(new DecompressionStream("gzip"))).text();
   return splitDigits(parseDigits(text));
 }
 
