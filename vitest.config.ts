@@ -18,6 +18,12 @@ export default defineConfig({
       eachBuild("simd"),
       eachBuild("scalar"),
       { extends: true, test: { name: "package", include: ["tests/*.test.ts"], testTimeout: 120_000 } },
+      // The packed package in every runtime: runs after the other projects, because `npm pack`
+      // rebuilds build/, src/generated/ and dist/, which they read.
+      {
+        extends: true,
+        test: { name: "runtimes", include: ["tests/runtimes/**/*.test.ts"], testTimeout: 300_000, hookTimeout: 300_000, sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });

@@ -1,0 +1,132 @@
+// The artifact users install: `npm pack` (prepack runs the build), installed into a temporary
+// project. Package checks (publint, attw, sizes, contents), then the conformance suite in every
+// runtime × kernel build. A missing runtime binary fails; nothing is skipped.
+import { execFile } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import { publint } from "publint";
+import { formatMessage } from "publint/utils";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { checkCount } from "./suite.mjs";
+import {
+  type Build,
+  type PackedProject,
+  packAndInstall,
+  resultLine,
+  root,
+  runBun,
+  runChromium,
+  runDeno,
+  runEdgeRuntime,
+  runNodeCjs,
+  PLAIN_CONDITIONS,
+  runNodeEsm,
+  runWorkerd,
+  type SuiteRun,
+} from "./runners.js";
+
+const SIMD_WASM_LIMIT = 8 * 1024;
+const GZIPPED_ESM_LIMIT = 25 * 1024;
+
+let packed: PackedProject;
+const installed = () => join(packed.project, "node_modules/gradient-centralization");
+const runs: SuiteRun[] = [];
+let suiteMs = 0;
+
+beforeAll(async () => {
+  packed = await packAndInstall();
+}, 300_000);
+
+afterAll(() => {
+  if (runs.length) {
+    console.log(["conformance suite against the packed package:", ...runs.map((r) => `  ${resultLine(r)}   [${r.version}]`), `  ${runs.length} runs in ${(suiteMs / 1000).toFixed(1)} s`].join("\n"));
+  }
+  packed?.cleanup();
+});
+
+describe("the packed package", () => {
+  test("publint reports nothing on the tarball", async () => {
+    const tarball = readFileSync(packed.tarball);
+    const pkg = JSON.parse(readFileSync(join(installed(), "package.json"), "utf8"));
+    const { messages } = await publint({ pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) }, level: "suggestion" });
+    expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg) ?? m.code}`)).toEqual([]);
+  });
+
+  test("@arethetypeswrong/cli finds no problem in the tarball (node16, bundler; the .wasm subpaths carry no types)", async () => {
+    const attw = join(root, "node_modules/.bin/attw");
+    const args = [packed.tarball, "--profile", "node16", "--exclude-entrypoints", "./gc.simd.wasm", "./gc.scalar.wasm", "--format", "table-flipped"];
+    // attw exits with 1 when it finds a problem.
+    const result = await promisify(execFile)(attw, args).catch((error: { stdout?: string; message: string }) => {
+      throw new Error(`attw found problems:\n${error.stdout ?? error.message}`);
+    });
+    expect(result.stdout).toContain('"gradient-centralization/tfjs"');
+  });
+
+  test(`sizes: the SIMD .wasm is at most ${SIMD_WASM_LIMIT} bytes, the gzipped ESM entry at most ${GZIPPED_ESM_LIMIT}`, () => {
+    const simd = statSync(join(installed(), "dist/gc.simd.wasm")).size;
+    const scalar = statSync(join(installed(), "dist/gc.scalar.wasm")).size;
+    const esm = readFileSync(join(installed(), "dist/index.js"));
+    const gzipped = gzipSync(esm, { level: 9 }).length;
+    console.log(`sizes: tarball ${statSync(packed.tarball).size} B, gc.simd.wasm ${simd} B, gc.scalar.wasm ${scalar} B, dist/index.js ${esm.length} B (${gzipped} B gzipped)`);
+    expect(simd).toBeLessThanOrEqual(SIMD_WASM_LIMIT);
+    expect(gzipped).toBeLessThanOrEqual(GZIPPED_ESM_LIMIT);
+  });
+
+  test("ships dist/ and package.json only, with both .wasm builds as their own subpaths", () => {
+    const pkg = JSON.parse(readFileSync(join(installed(), "package.json"), "utf8"));
+    expect(pkg.files).toEqual(["dist"]);
+    expect(pkg.sideEffects).toBe(false);
+    expect(Object.keys(pkg.dependencies)).toEqual(["@assemblyscript/loader"]);
+    for (const build of ["simd", "scalar"]) {
+      const file = join(installed(), pkg.exports[`./gc.${build}.wasm`]);
+      expect(WebAssembly.validate(readFileSync(file)), file).toBe(true);
+    }
+  });
+});
+
+type Runner = (project: string, build: Build) => Promise<SuiteRun>;
+const runtimes: [string, Runner, string][] = [
+  ["node-esm", runNodeEsm, "dist/index.js"],
+  ["node-cjs", runNodeCjs, "dist/cjs/index.js"],
+  ["deno", runDeno, "dist/index.js"],
+  ["bun", runBun, "dist/index.js"],
+  ["chromium", async (project, build) => (await runChromium(project, [build]))[0], "dist/index.js"],
+  ["workerd", runWorkerd, "dist/workerd.js"],
+  ["edge-runtime", runEdgeRuntime, "dist/edge-light.js"],
+];
+
+describe("conformance suite in every runtime, SIMD and scalar", () => {
+  const expected = checkCount(JSON.parse(readFileSync(new URL("./fixtures.json", import.meta.url), "utf8")));
+  for (const [name, runner, entry] of runtimes) {
+    for (const build of ["simd", "scalar"] as const) {
+      test(`${name} ${build}`, async () => {
+        const started = performance.now();
+        const run = await runner(packed.project, build);
+        suiteMs += performance.now() - started;
+        runs.push(run);
+        console.log(`${resultLine(run)}   [${run.version}]`);
+        expect(run.failures).toEqual([]);
+        expect({ runtime: run.runtime, build: run.build, passed: run.passed, failed: run.failed }).toEqual({ runtime: name, build, passed: expected, failed: 0 });
+        // The packed package in the temporary project, through the file its exports map gives this runtime.
+        expect(run.entry.replace(/^file:\/\//, "")).toBe(join(installed(), entry));
+      });
+    }
+  }
+});
+
+describe("control: the default entry (wasm compiled from embedded bytes) where that is forbidden", () => {
+  // Without these failing, the workerd and edge-runtime runs above would not show that their entries matter.
+  test("workerd refuses it: init() fails, the entry file is dist/index.js", async () => {
+    const run = await runWorkerd(packed.project, "simd", PLAIN_CONDITIONS);
+    expect(run.entry).toBe(join(installed(), "dist/index.js"));
+    expect(run.failures.find((f) => f.startsWith("init("))).toMatch(/code generation|disallowed|not allowed/i);
+  });
+
+  test("edge-runtime (wasm code generation forbidden) refuses it: init() fails", async () => {
+    const run = await runEdgeRuntime(packed.project, "simd", PLAIN_CONDITIONS);
+    expect(run.entry).toBe(join(installed(), "dist/index.js"));
+    expect(run.failures.find((f) => f.startsWith("init("))).toMatch(/not allowed in the edge runtime/);
+  });
+});

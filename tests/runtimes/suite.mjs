@@ -1,0 +1,170 @@
+// The conformance suite: one body of checks, plain JavaScript, run unchanged in every runtime
+// against the packed package. `gc` is the package's namespace (ESM import or CJS require),
+// `fixtures` is fixtures.json, `build` is "simd" or "scalar" (the one this fresh instance must use).
+// No test framework: each check throws on failure; runSuite counts and reports.
+
+/** Largest |actual[i] − expected[i]|; NaN anywhere counts as Infinity. */
+function maxAbsDiff(actual, expected) {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length}, expected ${expected.length}`);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+  }
+  return worst;
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function assertClose(actual, expected, tolerance, what) {
+  const diff = maxAbsDiff(actual, expected);
+  assert(diff <= tolerance, `${what}: max |diff| ${diff} > ${tolerance}`);
+}
+
+function assertSame(actual, expected, what) {
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: [${i}] is ${actual[i]}, expected ${expected[i]}`);
+  }
+  assert(actual.length === expected.length, `${what}: length ${actual.length}, expected ${expected.length}`);
+}
+
+/** Asserts that `call` throws an error of class `type` whose message matches `pattern`. */
+function assertThrows(call, type, pattern, what) {
+  try {
+    call();
+  } catch (error) {
+    assert(error instanceof type, `${what}: threw ${error?.constructor?.name}, expected ${type.name}: ${error?.message}`);
+    assert(pattern.test(error.message), `${what}: message "${error.message}" does not match ${pattern}`);
+    return;
+  }
+  throw new Error(`${what}: did not throw`);
+}
+
+/** The checks, in order; each gets the package, the fixtures and the build. */
+function checks(fixtures) {
+  const list = [
+    ["before init, backend() and centralize() throw a TypeError saying to call init", (gc) => {
+      assertThrows(() => gc.backend(), TypeError, /init\(\)/, "backend()");
+      const grad = new Float32Array([1, 2, 3, 4]);
+      assertThrows(() => gc.centralize(grad, [2, 2]), TypeError, /^centralize: .*init\(\)/, "centralize()");
+      assertSame(grad, [1, 2, 3, 4], "grad after the rejected call");
+    }],
+    ["init({ simd }) loads the requested build and backend() reports it", async (gc, build) => {
+      const loaded = await gc.init({ simd: build === "simd" });
+      assert(loaded === build, `init resolved to ${loaded}, expected ${build}`);
+      assert(gc.backend() === build, `backend() is ${gc.backend()}, expected ${build}`);
+    }],
+  ];
+  for (const c of fixtures.centralize) {
+    list.push([`centralize ${c.name}`, (gc) => {
+      const grad = Float32Array.from(c.input);
+      const returned = gc.centralize(grad, c.shape, { layout: c.layout, convOnly: c.convOnly });
+      assert(returned === grad, "centralize returns its argument");
+      assertClose(grad, c.expected, c.tolerance, c.name);
+    }]);
+  }
+  list.push(
+    ["centralize on a Tensor in linear memory (zero-copy) matches the oracle", (gc) => {
+      const c = fixtures.centralize.find((f) => f.layout === "out-last" && f.shape.length === 4 && !f.convOnly);
+      const tensor = gc.Tensor.from(Float32Array.from(c.input), c.shape);
+      try {
+        gc.centralize(tensor, { layout: c.layout });
+        assertClose(tensor.data, c.expected, c.tolerance, "tensor.data");
+      } finally {
+        tensor.dispose();
+      }
+    }],
+    ["centralizeAll over mixed ranks matches the oracle for every entry", (gc) => {
+      const { layout, entries, tolerance } = fixtures.centralizeAll;
+      const grads = entries.map((e) => ({ grad: Float32Array.from(e.input), shape: e.shape }));
+      gc.centralizeAll(grads, { layout });
+      grads.forEach((g, k) => assertClose(g.grad, entries[k].expected, tolerance, `entry ${k} [${entries[k].shape}]`));
+    }],
+    ["a Tensor made before memory growth still reads and writes after it", (gc) => {
+      const { shape, input, expected, growFloats, tolerance } = fixtures.growth;
+      const tensor = gc.Tensor.from(Float32Array.from(input), shape);
+      const before = tensor.data;
+      const big = new gc.Tensor([growFloats]);
+      try {
+        assert(before.buffer.byteLength === 0, "memory did not grow (the old view is not detached)");
+        assert(tensor.data !== before && tensor.data.buffer.byteLength > 0, "tensor.data was not re-created after growth");
+        assertSame(tensor.data, Float32Array.from(input), "values read after growth");
+        gc.centralize(tensor);
+        assertClose(tensor.data, expected, tolerance, "centralized after growth");
+        tensor.data[0] = 42;
+        assert(tensor.data[0] === 42, "a write through tensor.data after growth is not read back");
+      } finally {
+        big.dispose();
+        tensor.dispose();
+      }
+    }],
+    ["gradientStats per-unit mean and std match the oracle", (gc) => {
+      const { shape, layout, input, mean, std, tolerance } = fixtures.stats;
+      const stats = gc.gradientStats(Float32Array.from(input), shape, { layout });
+      assert(stats.units === mean.length, `units ${stats.units}, expected ${mean.length}`);
+      assertClose(stats.mean, mean, tolerance, "mean");
+      assertClose(stats.std, std, tolerance, "std");
+    }],
+    ["a shape that does not match the data is a RangeError and the buffer is unchanged", (gc) => {
+      const grad = new Float32Array([1, 2, 3, 4, 5, 6]);
+      assertThrows(() => gc.centralize(grad, [4, 2]), RangeError, /^centralize: shape \[4, 2\]/, "shape [4, 2]");
+      assertSame(grad, [1, 2, 3, 4, 5, 6], "grad after the rejected call");
+    }],
+    ["an unknown layout is a RangeError naming the option and the buffer is unchanged", (gc) => {
+      const grad = new Float32Array([1, 2, 3, 4, 5, 6]);
+      assertThrows(() => gc.centralize(grad, [2, 3], { layout: "rows" }), RangeError, /options\.layout/, "layout: rows");
+      assertSame(grad, [1, 2, 3, 4, 5, 6], "grad after the rejected call");
+    }],
+    ["a plain array instead of a Float32Array is a TypeError naming the argument", (gc) => {
+      assertThrows(() => gc.centralize([1, 2, 3, 4], [2, 2]), TypeError, /^centralize: grad/, "plain array");
+    }],
+  );
+  if (fixtures.optimizer !== undefined) {
+    // TODO(optimizer-fixture): the optimizer trajectory check goes here (see tests/runtimes/fixtures.ts).
+    list.push(["optimizer trajectory", () => { throw new Error("fixtures.optimizer exists but the suite has no check for it yet"); }]);
+  }
+  return list;
+}
+
+/** Number of checks the suite runs on these fixtures (a harness compares it with what ran). */
+export function checkCount(fixtures) {
+  return checks(fixtures).length;
+}
+
+/**
+ * Runs every check in order on a fresh, uninitialized instance of the package.
+ * @returns { passed, failed, failures: ["check: message"] }
+ */
+export async function runSuite(gc, fixtures, build) {
+  if (build !== "simd" && build !== "scalar") throw new Error(`build must be "simd" or "scalar", got ${build}`);
+  const result = { passed: 0, failed: 0, failures: [] };
+  for (const [name, check] of checks(fixtures)) {
+    try {
+      await check(gc, build);
+      result.passed++;
+    } catch (error) {
+      result.failed++;
+      result.failures.push(`${name}: ${error?.stack ?? error}`);
+    }
+  }
+  return result;
+}
+
+/** The line each runtime prints, e.g. "node-esm simd: 20 passed, 0 failed". */
+export function resultLine(runtime, build, { passed, failed }) {
+  return `${runtime} ${build}: ${passed} passed, ${failed} failed`;
+}
+
+/**
+ * What a harness prints: the result line, one line per failure, then one machine-readable line
+ * "RESULT {json}" with the runtime's version and the entry file the package resolved to.
+ */
+export function report(runtime, build, version, entry, result) {
+  return [
+    resultLine(runtime, build, result),
+    ...result.failures.map((failure) => `  FAILED ${failure}`),
+    `RESULT ${JSON.stringify({ runtime, build, version, entry, ...result })}`,
+  ].join("\n");
+}
