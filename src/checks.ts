@@ -52,11 +52,13 @@ export function checkOptions<T extends object>(
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
   }
-  for (const [key, value] of Object.entries(options)) {
-    const check = checks[key];
+  for (const key in options) {
+    if (!Object.hasOwn(options, key)) continue;
+    const check = Object.hasOwn(checks, key) ? checks[key] : undefined;
     if (!check) {
       throw new TypeError(`${caller}: options.${key} is not an option (known: ${Object.keys(checks).join(", ")})`);
     }
+    const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) check(value, caller, `options.${key}`);
   }
   return options as Partial<T>;

@@ -60,26 +60,39 @@ export function withOperands(
   kernel: (ptrs: number[], scratch: number) => void,
 ): void {
   const { memory } = rt;
-  const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
-  // Decided before the staging block may grow memory (which would detach views of it).
-  const inPlace = operands.map((v) => v instanceof Tensor || v.buffer === memory.buffer);
-  const ptrs = operands.map((v, i) => (inPlace[i] ? v.byteOffset : 0));
-  let next = align(scratchBytes);
-  operands.forEach((v, i) => {
-    if (inPlace[i]) return;
-    ptrs[i] = next;
-    next += align((v as Float32Array).length * 4);
-  });
-  const scratch = memory.stagingBlock(next);
-  operands.forEach((v, i) => {
-    if (inPlace[i]) return;
-    ptrs[i] += scratch;
-    memory.f32.set(v as Float32Array, ptrs[i] >>> 2);
-  });
+  const count = operands.length;
+  // Where each operand goes, decided before the staging block may grow memory (which would
+  // detach views of it): in place (ptr ≥ 0), or at an offset in the staging block (−1 − offset).
+  const ptrs: number[] = new Array(count);
+  let stagingBytes = align16(scratchBytes);
+  let staged = false;
+  for (let i = 0; i < count; i++) {
+    const v = operands[i];
+    if (v instanceof Tensor || v.buffer === memory.buffer) ptrs[i] = v.byteOffset;
+    else {
+      ptrs[i] = -1 - stagingBytes;
+      stagingBytes += align16(v.length * 4);
+      staged = true;
+    }
+  }
+  const scratch = memory.stagingBlock(stagingBytes);
+  if (staged) {
+    const heap = memory.f32;
+    for (let i = 0; i < count; i++) {
+      if (ptrs[i] >= 0) continue;
+      ptrs[i] = scratch - 1 - ptrs[i];
+      heap.set(operands[i] as Float32Array, ptrs[i] >>> 2);
+    }
+  }
   kernel(ptrs, scratch);
-  if (!writeBack) return;
+  if (!staged || !writeBack) return;
   const heap = memory.f32;
-  operands.forEach((v, i) => {
-    if (!inPlace[i]) (v as Float32Array).set(heap.subarray(ptrs[i] >>> 2, (ptrs[i] >>> 2) + (v as Float32Array).length));
-  });
+  for (let i = 0; i < count; i++) {
+    const v = operands[i];
+    if (v instanceof Tensor || v.buffer === memory.buffer) continue;
+    const at = ptrs[i] >>> 2;
+    v.set(heap.subarray(at, at + v.length));
+  }
 }
+
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
