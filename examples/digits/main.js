@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { centralize, gradientStats, init } from "gradient-centralization";
 import { parseDigits, splitDigits } from "./data.js";
-import { OPTIMIZERS, optimizerSource } from "./optimizers.js";
+import { OPTIMIZERS } from "./optimizers.js";
 import { progressBar } from "./progress.js";
 import { renderReport } from "./report.js";
 import { statsTable, summaryTable } from "./tables.js";
@@ -62,7 +62,7 @@ async function main() {
   console.log(`digits: ${data.count} images, ${split.train.count} train / ${split.heldOut.count} held out (fixed split); ` +
     `MLP 64-${TRAINING.hidden}-10, batch ${TRAINING.batch}, ${epochs} epochs, seeds 1..${seeds}; kernels: ${build}`);
   for (const o of optimizers) {
-    console.log(`  ${OPTIMIZERS[o].label}: ${JSON.stringify(OPTIMIZERS[o].options)}, ${optimizerSource(o)} optimizer`);
+    console.log(`  ${OPTIMIZERS[o].label}: ${JSON.stringify(OPTIMIZERS[o].options)} (this package's ${OPTIMIZERS[o].Optimizer.name})`);
   }
 
   const layers = gradientStatistics(split);
@@ -90,7 +90,7 @@ async function main() {
       }
       const last = curve[curve.length - 1];
       bar.log(`${name.padEnd(36)} train loss ${last.trainLoss.toFixed(4)}  held-out accuracy ${(100 * last.heldOutAccuracy).toFixed(2)}%  held-out loss ${last.heldOutLoss.toFixed(4)}`);
-      setting.runs.push({ seed, curve, stepMs: trainer.stepMs / trainer.steps, optimizerMs: trainer.optimizerMs / trainer.steps });
+      setting.runs.push({ seed, curve, epochTimes: trainer.epochTimes });
       trainer.dispose();
     }
   }
@@ -105,7 +105,7 @@ async function main() {
     intro: `An MLP 64-${TRAINING.hidden}-10 (ReLU, softmax cross-entropy; forward and backward in examples/digits/mlp.js) trained on ${split.train.count} of the 1797 UCI 8×8 digits, ` +
       `accuracy on the other ${split.heldOut.count} (a fixed seeded split). ${epochs} epochs, batch ${TRAINING.batch}, seeds 1..${seeds} ` +
       `(the same seeds, hence the same initial weights and batch order, with and without GC). Optimizers: ` +
-      optimizers.map((o) => `${OPTIMIZERS[o].label} ${JSON.stringify(OPTIMIZERS[o].options)} (${optimizerSource(o)})`).join("; ") +
+      optimizers.map((o) => `${OPTIMIZERS[o].label} ${JSON.stringify(OPTIMIZERS[o].options)} (this package's ${OPTIMIZERS[o].Optimizer.name})`).join("; ") +
       `. GC is applied to the gradient of every weight matrix (rank 2); biases are left alone. Kernels: ${build}. Generated ${new Date().toISOString()}.`,
     results: settings,
     tableText,

@@ -7,6 +7,13 @@ export function meanStd(values) {
   return { mean, std: Math.sqrt(variance) };
 }
 
+/** The median (of per-epoch mean step times: robust to pauses and other processes). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 function pm(values, digits, scale = 1) {
   const { mean, std } = meanStd(values.map((v) => v * scale));
   return `${mean.toFixed(digits)} ± ${Number.isFinite(std) ? std.toFixed(digits) : "n/a"}`;
@@ -21,7 +28,7 @@ export function formatTable(rows) {
 
 /** The results table (mean ± std over seeds) and, per optimizer, the paired GC − no-GC differences. */
 export function summaryTable(settings) {
-  const rows = [["optimizer", "GC", "final train loss", "held-out acc %", "held-out loss", "ms/step", "opt µs/step"]];
+  const rows = [["optimizer", "GC", "final train loss", "held-out acc %", "held-out loss", "ms/step*", "opt µs/step*"]];
   for (const s of settings) {
     const final = s.runs.map((r) => r.curve[r.curve.length - 1]);
     rows.push([
@@ -30,8 +37,8 @@ export function summaryTable(settings) {
       pm(final.map((f) => f.trainLoss), 4),
       pm(final.map((f) => f.heldOutAccuracy), 2, 100),
       pm(final.map((f) => f.heldOutLoss), 4),
-      meanStd(s.runs.map((r) => r.stepMs)).mean.toFixed(3),
-      meanStd(s.runs.map((r) => 1000 * r.optimizerMs)).mean.toFixed(1),
+      median(s.runs.flatMap((r) => r.epochTimes.map((t) => t.stepMs))).toFixed(3),
+      median(s.runs.flatMap((r) => r.epochTimes.map((t) => 1000 * t.optimizerMs))).toFixed(1),
     ]);
   }
   const notes = [];
@@ -47,7 +54,8 @@ export function summaryTable(settings) {
       `  held-out accuracy ${pm(accuracy, 2)} points (GC higher in ${wins}, equal in ${ties}, lower in ${accuracy.length - wins - ties} of ${accuracy.length} seeds)\n` +
       `  final train loss ratio on/off ${pm(loss, 3)}`);
   }
-  return `${formatTable(rows)}\n\n${notes.join("\n")}`;
+  const footnote = "* median over epochs and seeds of the mean time per step (ms/step: forward, backward and optimizer; opt: the optimizer's step alone)";
+  return `${formatTable(rows)}\n${footnote}\n\n${notes.join("\n")}`;
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

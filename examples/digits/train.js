@@ -27,6 +27,8 @@ export class Trainer {
     this.steps = 0;
     this.stepMs = 0;
     this.optimizerMs = 0;
+    /** Per epoch: mean milliseconds per step (whole step, and the optimizer's step alone). */
+    this.epochTimes = [];
   }
 
   /** Steps per epoch: the training set in batches (the last one smaller). */
@@ -38,6 +40,7 @@ export class Trainer {
   epoch(onStep = () => {}) {
     const { train } = this.split;
     const order = permutation(train.count, this.random);
+    const [steps, stepMs, optimizerMs] = [this.steps, this.stepMs, this.optimizerMs];
     for (let start = 0; start < train.count; start += this.batch) {
       const count = Math.min(this.batch, train.count - start);
       for (let k = 0; k < count; k++) {
@@ -56,6 +59,8 @@ export class Trainer {
       this.optimizerMs += end - beforeStep;
       onStep(loss);
     }
+    const count = this.steps - steps;
+    this.epochTimes.push({ stepMs: (this.stepMs - stepMs) / count, optimizerMs: (this.optimizerMs - optimizerMs) / count });
   }
 
   /** Loss and accuracy on the whole training set and on the held-out set. */
