@@ -1,6 +1,7 @@
 // The conformance suite's fixed vectors: seeded float32 inputs and what the float64 oracle
 // (tests/oracle.ts) computes for them. Stored as fixtures.json so that every runtime checks the
 // same numbers without TypeScript; fixtures.test.ts keeps the stored file equal to this.
+import { AdamReference, type AdamSettings, type GcMode, SgdReference, type SgdSettings } from "../optim-oracle.js";
 import { centralizeReference, type Layout, statsReference } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -25,8 +26,8 @@ export interface Fixtures {
   growth: { shape: number[]; input: number[]; expected: number[]; growFloats: number; tolerance: number };
   /** `gradientStats` of one gradient (per-unit mean and std), before GC. */
   stats: { shape: number[]; layout: Layout; input: number[]; mean: number[]; std: number[]; tolerance: number };
-  /** An optimizer trajectory; absent until src/optim and tests/optim-oracle.ts exist (see optimizerFixture). */
-  optimizer?: unknown;
+  /** Optimizer trajectories: weights after `grads.length` steps, per the float64 torch.optim references. */
+  optimizer: Trajectory[];
 }
 
 const float32 = (values: Float32Array) => Array.from(values);
@@ -47,13 +48,57 @@ function centralizeCase(
   return { name, shape, layout, convOnly, input: float32(input), expected, tolerance: bound ?? tolerance(input) };
 }
 
+/** `new <optimizer>(params, options)`, `grads.length` steps; `expected` within rtol·|x| + atol. */
+export interface Trajectory {
+  name: string;
+  optimizer: "SGD" | "Adam" | "AdamW";
+  options: Record<string, unknown>;
+  params: { shape: number[]; value: number[] }[];
+  /** grads[t][i]: parameter i's gradient at step t. */
+  grads: number[][][];
+  expected: number[][];
+  rtol: number;
+  atol: number;
+}
+
+const TRAJECTORY_SHAPES = [[4, 3, 3, 3], [6, 5], [6]];
+const TRAJECTORY_STEPS = 5;
+
 /**
- * TODO(optimizer-fixture): an SGD/Adam/AdamW trajectory computed by tests/optim-oracle.ts, once
- * src/optim (public API `new Adam(params, { lr, gc })`, `opt.step()`) exists. Until then the
- * suite has no optimizer check and says so in its result line.
+ * A few optimizer steps on a conv kernel, a dense weight and a bias, run by the float64
+ * reference. Tolerance as in tests/optim-fixtures.ts: 2·T·u relative to the weights' scale.
  */
-function optimizerFixture(): unknown {
-  return undefined;
+function trajectory(name: string, optimizer: Trajectory["optimizer"], options: Record<string, unknown>, seed: number): Trajectory {
+  const values = TRAJECTORY_SHAPES.map((shape, i) => randomArray(size(shape), seed + i, 0, 0.5));
+  const grads = Array.from({ length: TRAJECTORY_STEPS }, (_, t) =>
+    TRAJECTORY_SHAPES.map((shape, i) => randomArray(size(shape), seed * 1000 + t * 31 + i, 0.3)),
+  );
+  const params = values.map((v, i) => ({ value: Float64Array.from(v), shape: TRAJECTORY_SHAPES[i] }));
+  const gcSettings = { gc: "gradient" as GcMode, convOnly: false, layout: "out-first" as Layout };
+  if (optimizer === "SGD") {
+    const settings: SgdSettings = { lr: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...gcSettings, ...options };
+    const reference = new SgdReference(params);
+    for (const g of grads) reference.step(g, params.map(() => settings));
+  } else {
+    const decoupled = optimizer === "AdamW";
+    const settings: AdamSettings = {
+      lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, decoupled, ...gcSettings, ...options,
+    };
+    const reference = new AdamReference(params);
+    for (const g of grads) reference.step(g, params.map(() => settings));
+  }
+  const rtol = 2 * TRAJECTORY_STEPS * 2 ** -24;
+  const scale = Math.max(...params.map((p) => p.value.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+  return {
+    name,
+    optimizer,
+    options,
+    params: values.map((v, i) => ({ shape: TRAJECTORY_SHAPES[i], value: float32(v) })),
+    grads: grads.map((step) => step.map(float32)),
+    expected: params.map((p) => Array.from(p.value)),
+    rtol,
+    atol: rtol * scale,
+  };
 }
 
 export function buildFixtures(): Fixtures {
@@ -97,6 +142,10 @@ export function buildFixtures(): Fixtures {
       tolerance: tolerance(growthInput),
     },
     stats: { shape: statsShape, layout: "out-last", input: float32(statsInput), mean: stats.mean, std: stats.std, tolerance: 1e-6 },
-    optimizer: optimizerFixture(),
+    optimizer: [
+      trajectory("SGD momentum 0.9, nesterov, gc gradient, out-first", "SGD", { lr: 0.05, momentum: 0.9, nesterov: true, gc: "gradient", layout: "out-first" }, 41),
+      trajectory("Adam, L2 0.01, gc gradient, out-last", "Adam", { lr: 0.01, weightDecay: 0.01, gc: "gradient", layout: "out-last" }, 42),
+      trajectory("AdamW 0.1, gc update, out-first", "AdamW", { lr: 0.01, weightDecay: 0.1, gc: "update", layout: "out-first" }, 43),
+    ],
   };
 }

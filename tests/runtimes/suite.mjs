@@ -121,9 +121,26 @@ function checks(fixtures) {
       assertThrows(() => gc.centralize([1, 2, 3, 4], [2, 2]), TypeError, /^centralize: grad/, "plain array");
     }],
   );
-  if (fixtures.optimizer !== undefined) {
-    // TODO(optimizer-fixture): the optimizer trajectory check goes here (see tests/runtimes/fixtures.ts).
-    list.push(["optimizer trajectory", () => { throw new Error("fixtures.optimizer exists but the suite has no check for it yet"); }]);
+  for (const t of fixtures.optimizer) {
+    list.push([`optimizer trajectory: ${t.name}`, (gc) => {
+      const params = t.params.map((p) => ({ value: Float32Array.from(p.value), grad: new Float32Array(p.value.length), shape: p.shape }));
+      const opt = new gc[t.optimizer](params, t.options);
+      try {
+        for (const grads of t.grads) {
+          params.forEach((p, i) => p.grad.set(grads[i]));
+          opt.step();
+        }
+      } finally {
+        opt.dispose?.();
+      }
+      params.forEach((p, i) => {
+        for (let j = 0; j < p.value.length; j++) {
+          const bound = t.atol + t.rtol * Math.abs(t.expected[i][j]);
+          const diff = Math.abs(p.value[j] - t.expected[i][j]);
+          assert(diff <= bound, `param ${i} [${p.shape}] value ${j}: |${p.value[j]} − ${t.expected[i][j]}| = ${diff} > ${bound}`);
+        }
+      });
+    }]);
   }
   return list;
 }
