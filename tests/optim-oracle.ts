@@ -57,7 +57,7 @@ export class SgdReference {
   step(grads: ArrayLike<number>[], settings: SgdSettings[]): void {
     this.params.forEach((p, i) => {
       const s = settings[i];
-      let d = Float64Array.from(grads[i]);
+      let d: Float64Array = Float64Array.from(grads[i]);
       if (s.weightDecay !== 0) d = add(d, p.value, s.weightDecay);
       if (s.gc === "gradient") d = projected(d, p, s);
       let direction = d;
@@ -67,7 +67,7 @@ export class SgdReference {
         this.momentumBuffer[i] = buf;
         direction = s.nesterov ? add(d, buf, s.momentum) : buf;
       }
-      let delta = scale(direction, -s.lr);
+      let delta: Float64Array = scale(direction, -s.lr);
       if (s.gc === "update") delta = projected(delta, p, s);
       p.value = add(p.value, delta);
     });
@@ -93,7 +93,7 @@ export class AdamReference {
       const s = settings[i];
       const [beta1, beta2] = s.betas;
       const t = ++this.steps[i];
-      let d = Float64Array.from(grads[i]);
+      let d: Float64Array = Float64Array.from(grads[i]);
       if (!s.decoupled && s.weightDecay !== 0) d = add(d, p.value, s.weightDecay);
       if (s.gc === "gradient") d = projected(d, p, s);
       const m = this.expAvg[i].map((x, j) => beta1 * x + (1 - beta1) * d[j]);
@@ -107,7 +107,7 @@ export class AdamReference {
       }
       const stepSize = s.lr / (1 - beta1 ** t);
       const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-      let delta = m.map((mj, j) => (-stepSize * mj) / (Math.sqrt(vHat[j]) / bc2Sqrt + s.eps));
+      let delta: Float64Array = m.map((mj, j) => (-stepSize * mj) / (Math.sqrt(vHat[j]) / bc2Sqrt + s.eps));
       if (s.decoupled) delta = add(delta, p.value, -s.lr * s.weightDecay);
       if (s.gc === "update") delta = projected(delta, p, s);
       p.value = add(p.value, delta);

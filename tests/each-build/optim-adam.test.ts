@@ -104,7 +104,7 @@ test.each(["out-first", "out-last"] as Layout[])(
       const w = randomArray(size, 14);
       const opt = new Adam([{ value: w, grad: g, shape }], { layout });
       opt.step();
-      const { expAvg, expAvgSq } = opt.stateDict().state[0] as { expAvg: Float32Array; expAvgSq: Float32Array };
+      const { expAvg, expAvgSq } = opt.stateDict().state[0] as unknown as { expAvg: Float32Array; expAvgSq: Float32Array };
       const centered = centralizeReference(g, shape, layout);
       // P g to ≤ 5e-7 (the centralize standard), then float32 products: 1 − β1 and 1 − β2 are
       // rounded to float32 and each product rounds once (≤ 2u relative together).
