@@ -1,0 +1,94 @@
+// Optimizer steps over all 62 ResNet-18 parameters (11.7M values): this package's SGD-momentum and
+// Adam with and without GC, TF.js's momentum and adam applyGradients (cpu and wasm backends), a
+// plain JavaScript Adam, and the limit: one SIMD pass reading w, g, m, v and writing w, m, v.
+import { resnet18Parameters } from "../examples/resnet18.js";
+import { timeInterleaved } from "./harness.mjs";
+import { plainAdamStep } from "./peers.mjs";
+
+const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+function values(n, seed, scale) {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    out[i] = scale * (a / 2 ** 32 - 0.5);
+  }
+  return out;
+}
+
+/** The package's optimizer `Kind` over fresh Tensors for every parameter. */
+function packageCase(pkg, name, Kind, options, shapes) {
+  const params = shapes.map((shape, i) => ({
+    value: pkg.Tensor.from(values(product(shape), i + 1, 0.1), shape),
+    grad: pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape),
+  }));
+  const opt = new Kind(params, options);
+  return {
+    case: { name, run: () => opt.step() },
+    cleanup: () => {
+      opt.dispose();
+      for (const p of params) p.value.dispose(), p.grad.dispose();
+    },
+  };
+}
+
+function tfCase(tf, backendName, kind, shapes) {
+  let vars, grads, opt;
+  return {
+    case: {
+      name: `TF.js ${backendName} ${kind}`,
+      enter: async () => {
+        await tf.setBackend(backendName);
+        if (vars) return;
+        vars = shapes.map((s, i) => tf.variable(tf.tensor(values(product(s), i + 1, 0.1), s), true, `w${i}_${backendName}_${kind}`));
+        grads = Object.fromEntries(shapes.map((s, i) => [vars[i].name, tf.tensor(values(product(s), i + 101, 0.01), s)]));
+        opt = kind === "adam" ? tf.train.adam(1e-3) : tf.train.momentum(1e-2, 0.9);
+      },
+      run: () => opt.applyGradients(grads),
+    },
+    cleanup: async () => {
+      if (!vars) return;
+      await tf.setBackend(backendName);
+      opt.dispose();
+      vars.forEach((v) => v.dispose());
+      Object.values(grads).forEach((g) => g.dispose());
+    },
+  };
+}
+
+/** Runs the optimizer workloads; returns { rows: [{ name, ms }], values }. */
+export async function runOptimizerBench({ pkgs, tfs, limits }, options) {
+  const shapes = resnet18Parameters("out-first").map((p) => p.shape);
+  const total = shapes.reduce((n, s) => n + product(s), 0);
+  const { simd, scalar } = pkgs;
+  const parts = [
+    packageCase(simd, "simd SGD momentum", simd.SGD, { lr: 1e-2, momentum: 0.9, gc: false }, shapes),
+    packageCase(simd, "simd SGD momentum + GC", simd.SGD, { lr: 1e-2, momentum: 0.9, gc: "gradient" }, shapes),
+    packageCase(simd, "simd Adam", simd.Adam, { lr: 1e-3, gc: false }, shapes),
+    packageCase(simd, "simd Adam + GC (gradient)", simd.Adam, { lr: 1e-3, gc: "gradient" }, shapes),
+    packageCase(simd, "simd Adam + GC (update)", simd.Adam, { lr: 1e-3, gc: "update" }, shapes),
+    packageCase(scalar, "scalar Adam + GC (gradient)", scalar.Adam, { lr: 1e-3, gc: "gradient" }, shapes),
+  ];
+  for (const [name, tf] of Object.entries(tfs)) parts.push(tfCase(tf, name, "momentum", shapes), tfCase(tf, name, "adam", shapes));
+
+  const plain = shapes.map((s, i) => ({
+    w: values(product(s), i + 1, 0.1),
+    g: values(product(s), i + 101, 0.01),
+    m: new Float32Array(product(s)),
+    v: new Float32Array(product(s)),
+  }));
+  let t = 0;
+  const ptrs = shapes.map((s) => [0, 1, 2, 3].map(() => limits.alloc(product(s))));
+  const cases = [
+    ...parts.map((p) => p.case),
+    { name: "plain JS Adam", run: () => { t++; for (const p of plain) plainAdamStep(p, t); } },
+    {
+      name: "limit: SIMD pass over w, g, m, v",
+      run: () => ptrs.forEach(([w, g, m, v], i) => limits.exports.adamPass(w, g, m, v, product(shapes[i]), 1)),
+    },
+  ];
+  const times = await timeInterleaved(cases, { ...options, batchMs: Math.max(options.batchMs, 1) });
+  for (const p of parts) await p.cleanup();
+  return { rows: [...times].map(([name, ms]) => ({ name, ms })), values: total };
+}
