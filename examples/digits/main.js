@@ -13,14 +13,26 @@ import { renderReport } from "./report.js";
 import { statsTable, summaryTable } from "./tables.js";
 import { TRAINING, Trainer } from "./train.js";
 
-const USAGE = `usage: node examples/digits/main.js [--epochs N] [--seeds N] [--optimizer sgd|adam|both] [--out report.html]`;
+const TFJS_KINDS = ["tfjs-adam"];
+const KINDS = [...Object.keys(OPTIMIZERS), ...TFJS_KINDS];
+const USAGE = `usage: node examples/digits/main.js [--epochs N] [--seeds N] [--optimizer all|${KINDS.join("|")}[,…]] [--out report.html]`;
+
+let tfjs; // examples/digits/tfjs-trainer.js, loaded only when a TF.js setting is selected
+
+const isPackage = (kind) => kind in OPTIMIZERS;
+const labelOf = (kind) => (isPackage(kind) ? OPTIMIZERS[kind].label : tfjs.TFJS_OPTIMIZERS[kind].label);
+const describe = (kind) =>
+  isPackage(kind)
+    ? `${OPTIMIZERS[kind].label}: ${JSON.stringify(OPTIMIZERS[kind].options)} (this package's ${OPTIMIZERS[kind].Optimizer.name})`
+    : `${labelOf(kind)}: ${tfjs.TFJS_OPTIMIZERS[kind].description}`;
+const makeTrainer = (split, options) => (isPackage(options.optimizer) ? new Trainer(split, options) : new tfjs.TfjsTrainer(split, options));
 
 function options() {
   const { values } = parseArgs({
     options: {
-      epochs: { type: "string", default: "30" },
-      seeds: { type: "string", default: "5" },
-      optimizer: { type: "string", default: "both" },
+      epochs: { type: "string", default: "20" },
+      seeds: { type: "string", default: "3" },
+      optimizer: { type: "string", default: "all" },
       out: { type: "string", default: "report.html" },
       help: { type: "boolean", default: false },
     },
@@ -34,8 +46,8 @@ function options() {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${values[name]}\n${USAGE}`);
     return n;
   };
-  const optimizers = values.optimizer === "both" ? Object.keys(OPTIMIZERS) : [values.optimizer];
-  if (!optimizers.every((o) => o in OPTIMIZERS)) throw new RangeError(`--optimizer must be sgd, adam or both, got ${values.optimizer}\n${USAGE}`);
+  const optimizers = values.optimizer === "all" ? KINDS : values.optimizer.split(",");
+  if (!optimizers.every((o) => KINDS.includes(o))) throw new RangeError(`--optimizer must be all or a list of ${KINDS.join(", ")}; got ${values.optimizer}\n${USAGE}`);
   return { epochs: positive("epochs"), seeds: positive("seeds"), optimizers, out: values.out };
 }
 
@@ -54,6 +66,23 @@ function gradientStatistics(split) {
   return layers;
 }
 
+/**
+ * The TF.js runs start from the same weights and see the same batches as this package's Adam
+ * runs: how far apart their final training losses ended (a cross-check of both implementations).
+ */
+function tfjsAgreement(settings) {
+  const lines = [];
+  for (const gc of [false, "gradient"]) {
+    const own = settings.find((s) => s.optimizer === "adam" && s.gc === gc);
+    const tfjsRuns = settings.find((s) => s.optimizer === "tfjs-adam" && s.gc === gc);
+    if (!own || !tfjsRuns) continue;
+    const final = (run) => run.curve[run.curve.length - 1].trainLoss;
+    const diffs = own.runs.map((run, k) => Math.abs(final(run) - final(tfjsRuns.runs[k])) / final(run));
+    lines.push(`TF.js Adam + adapter vs this package's Adam, GC ${gc ? "on" : "off"}: final train losses differ by at most ${(100 * Math.max(...diffs)).toFixed(3)}% (same initial weights and batches)`);
+  }
+  return lines.join("\n");
+}
+
 async function main() {
   const { epochs, seeds, optimizers, out } = options();
   const build = await init();
@@ -61,19 +90,21 @@ async function main() {
   const split = splitDigits(data);
   console.log(`digits: ${data.count} images, ${split.train.count} train / ${split.heldOut.count} held out (fixed split); ` +
     `MLP 64-${TRAINING.hidden}-10, batch ${TRAINING.batch}, ${epochs} epochs, seeds 1..${seeds}; kernels: ${build}`);
-  for (const o of optimizers) {
-    console.log(`  ${OPTIMIZERS[o].label}: ${JSON.stringify(OPTIMIZERS[o].options)} (this package's ${OPTIMIZERS[o].Optimizer.name})`);
+  if (!optimizers.every(isPackage)) {
+    tfjs = await import("./tfjs-trainer.js");
+    await tfjs.initTfjs();
   }
+  for (const o of optimizers) console.log(`  ${describe(o)}`);
 
   const layers = gradientStatistics(split);
   const statsText = statsTable(layers);
   console.log(`\nGradient statistics per layer (full training set, seed 1, at initialization), before → after GC:\n${statsText}\n`);
 
-  const settings = optimizers.flatMap((optimizer) => [false, "gradient"].map((gc) => ({ optimizer, gc, label: OPTIMIZERS[optimizer].label, runs: [] })));
+  const settings = optimizers.flatMap((optimizer) => [false, "gradient"].map((gc) => ({ optimizer, gc, label: labelOf(optimizer), runs: [] })));
   // One unmeasured epoch per setting first, so the JIT warm-up does not land in the first setting's time per step.
   let stepsPerEpoch = 0;
   for (const { optimizer, gc } of settings) {
-    const warmUp = new Trainer(split, { optimizer, gc, seed: 0 });
+    const warmUp = makeTrainer(split, { optimizer, gc, seed: 0 });
     warmUp.epoch();
     stepsPerEpoch = warmUp.stepsPerEpoch;
     warmUp.dispose();
@@ -81,7 +112,7 @@ async function main() {
   const bar = progressBar(settings.length * seeds * epochs * stepsPerEpoch);
   for (const setting of settings) {
     for (let seed = 1; seed <= seeds; seed++) {
-      const trainer = new Trainer(split, { optimizer: setting.optimizer, gc: setting.gc, seed });
+      const trainer = makeTrainer(split, { optimizer: setting.optimizer, gc: setting.gc, seed });
       const name = `${setting.label}, GC ${setting.gc ? "on" : "off"}, seed ${seed}`;
       const curve = [];
       for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -96,7 +127,9 @@ async function main() {
   }
   bar.done();
 
-  const tableText = summaryTable(settings);
+  let tableText = summaryTable(settings);
+  const agreement = tfjsAgreement(settings);
+  if (agreement) tableText += `\n${agreement}`;
   console.log(`\n${tableText}`);
 
   const dense1 = layers[0];
@@ -105,7 +138,7 @@ async function main() {
     intro: `An MLP 64-${TRAINING.hidden}-10 (ReLU, softmax cross-entropy; forward and backward in examples/digits/mlp.js) trained on ${split.train.count} of the 1797 UCI 8×8 digits, ` +
       `accuracy on the other ${split.heldOut.count} (a fixed seeded split). ${epochs} epochs, batch ${TRAINING.batch}, seeds 1..${seeds} ` +
       `(the same seeds, hence the same initial weights and batch order, with and without GC). Optimizers: ` +
-      optimizers.map((o) => `${OPTIMIZERS[o].label} ${JSON.stringify(OPTIMIZERS[o].options)} (this package's ${OPTIMIZERS[o].Optimizer.name})`).join("; ") +
+      optimizers.map(describe).join("; ") +
       `. GC is applied to the gradient of every weight matrix (rank 2); biases are left alone. Kernels: ${build}. Generated ${new Date().toISOString()}.`,
     results: settings,
     tableText,

@@ -1,0 +1,99 @@
+// The same MLP in TensorFlow.js (cpu backend), trained with a tf.train optimizer wrapped by this
+// package's TF.js adapter: the weights start from the same He initialization as the package
+// runs (transposed to TF.js's out-last [in, out]) and see the same batches in the same order.
+import * as tf from "@tensorflow/tfjs";
+import { withGradientCentralization } from "gradient-centralization/tfjs";
+import { Mlp } from "./mlp.js";
+import { permutation, uniform } from "./random.js";
+import { TRAINING } from "./train.js";
+
+/** TF.js optimizers, with the package runs' hyperparameters (ε as torch's 1e-8). */
+export const TFJS_OPTIMIZERS = {
+  "tfjs-adam": {
+    label: "TF.js Adam + adapter",
+    description: "tf.train.adam(2e-3, 0.9, 0.999, 1e-8) on TF.js's cpu backend, GC by withGradientCentralization (out-last)",
+    create: () => tf.train.adam(2e-3, 0.9, 0.999, 1e-8),
+  },
+};
+
+let runs = 0;
+
+/** Selects TF.js's cpu backend (pure JS, the same on every machine). */
+export async function initTfjs() {
+  await tf.setBackend("cpu");
+  await tf.ready();
+  return tf.getBackend();
+}
+
+/** A run in TF.js with the same interface as `Trainer`: `epoch(onStep)`, `evaluate()`, `epochTimes`. */
+export class TfjsTrainer {
+  constructor(split, { optimizer, gc, seed, hidden = TRAINING.hidden, batch = TRAINING.batch }) {
+    this.split = split;
+    this.batch = batch;
+    this.random = uniform(seed ^ 0x5eed);
+    const init = new Mlp([64, hidden, 10], seed);
+    this.variables = init.params.map(({ name, shape, value }) => {
+      const outLast = shape.length === 2 ? tf.tidy(() => tf.transpose(tf.tensor2d(value.data, shape))) : tf.tensor1d(value.data);
+      return tf.variable(outLast, true, `${name}-run${++runs}`); // TF.js variable names must be unique
+    });
+    init.dispose();
+    const plain = TFJS_OPTIMIZERS[optimizer].create();
+    this.optimizer = gc ? withGradientCentralization(plain, { gc }) : plain;
+    this.images = { train: tf.tensor2d(split.train.images, [split.train.count, 64]), heldOut: tf.tensor2d(split.heldOut.images, [split.heldOut.count, 64]) };
+    this.labels = { train: tf.tensor1d(split.train.labels, "int32"), heldOut: tf.tensor1d(split.heldOut.labels, "int32") };
+    this.epochTimes = [];
+  }
+
+  get stepsPerEpoch() {
+    return Math.ceil(this.split.train.count / this.batch);
+  }
+
+  #logits(x) {
+    const [w1, b1, w2, b2] = this.variables;
+    return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
+  }
+
+  #loss(x, labels) {
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), this.#logits(x));
+  }
+
+  epoch(onStep = () => {}) {
+    const count = this.split.train.count;
+    const order = permutation(count, this.random);
+    let [stepMs, optimizerMs, steps] = [0, 0, 0];
+    for (let start = 0; start < count; start += this.batch) {
+      const indices = tf.tensor1d(order.slice(start, start + this.batch), "int32");
+      const begin = performance.now();
+      const x = tf.gather(this.images.train, indices);
+      const labels = tf.gather(this.labels.train, indices);
+      const { value, grads } = tf.variableGrads(() => this.#loss(x, labels), this.variables);
+      const beforeStep = performance.now();
+      this.optimizer.applyGradients(grads);
+      const end = performance.now();
+      const loss = value.dataSync()[0];
+      tf.dispose([indices, x, labels, value, grads]);
+      stepMs += end - begin;
+      optimizerMs += end - beforeStep;
+      steps++;
+      onStep(loss);
+    }
+    this.epochTimes.push({ stepMs: stepMs / steps, optimizerMs: optimizerMs / steps });
+  }
+
+  evaluate() {
+    const on = (part) =>
+      tf.tidy(() => {
+        const logits = this.#logits(this.images[part]);
+        const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(this.labels[part], 10), logits).dataSync()[0];
+        const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), this.labels[part]), "float32")).dataSync()[0];
+        return { loss, accuracy };
+      });
+    const [train, heldOut] = [on("train"), on("heldOut")];
+    return { trainLoss: train.loss, trainAccuracy: train.accuracy, heldOutLoss: heldOut.loss, heldOutAccuracy: heldOut.accuracy };
+  }
+
+  dispose() {
+    tf.dispose([...this.variables, this.images.train, this.images.heldOut, this.labels.train, this.labels.heldOut]);
+    this.optimizer.dispose();
+  }
+}
