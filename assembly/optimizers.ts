@@ -2,9 +2,10 @@
 // One call steps every tensor listed in a descriptor table. Per tensor, GC needs one extra pass:
 //   gc "gradient": pass 1 sums the direction d = g + wd·w per unit (float64); pass 2 centers d
 //                  with the mean split into hi + lo, then advances the state and the weight.
-//   gc "update":   pass 1 advances the state and sums the step Δ per unit; pass 2 recomputes Δ
-//                  from the advanced state, centers it and adds it to the weight, so every unit's
-//                  weight mean stays where it was (eᵀ(w − w⁰) = 0).
+//   gc "update":   pass 1 advances the state and sums the step Δ per unit; pass 2 centers Δ and
+//                  adds it to the weight, so every unit's weight mean stays where it was
+//                  (eᵀ(w − w⁰) = 0). Row units keep Δ in a row buffer between the passes; column
+//                  units recompute it in pass 2 from the advanced state (same float32 operations).
 //   gc off:        one pass.
 // A tensor is a row-major [rows, cols] matrix whose units are its rows (out-first) or its
 // columns (out-last); rows are processed one at a time so a unit's two passes over a row
@@ -54,7 +55,7 @@ const AMSGRAD = 64;
 // What one pass over a row does.
 const PHASE_STEP = 0; //    d centered by (hi, lo) (zeros when GC is off), state advanced, w += Δ
 const PHASE_ADVANCE = 1; // state advanced, Δ written to tmp (gc "update", pass 1)
-const PHASE_APPLY = 2; //   Δ recomputed from the advanced state, w += (Δ − hi) − lo (pass 2)
+const PHASE_APPLY = 2; //   Δ recomputed from the advanced state, w += (Δ − hi) − lo (pass 2, column units)
 
 const RULE_SGD = 0;
 const RULE_ADAM = 1;
@@ -266,17 +267,37 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
   else adamRow(e, off, n, phase, hi, lo, mask, tmp);
 }
 
-/** Pass 1 over a row: the values whose unit means GC removes, written to tmp. */
+/**
+ * Pass 1 over a row: the values whose unit means GC removes. Returns their address: the
+ * gradient itself for gc "gradient" without L2, else tmp, where they are written.
+ */
 // @ts-ignore: decorator
-@inline function meanSourceRow(rule: i32, e: usize, off: usize, n: i32, mode: i32, tmp: usize): void {
+@inline function meanSourceRow(rule: i32, e: usize, off: usize, n: i32, mode: i32, tmp: usize): usize {
   if (mode == GC_UPDATE) ruleRow(rule, e, off, n, PHASE_ADVANCE, 0, 0, 0, tmp);
+  else if (load<f32>(e, WEIGHT_DECAY) == 0) return <usize>load<u32>(e, GRAD) + off;
   else directionRow(e, off, n, tmp);
+  return tmp;
 }
 
-/** Stores a unit mean split into hi = f32(mean) and lo = f32(mean − hi), each repeated in 4 lanes. */
-function storeSplatMean(at: usize, mean: f64): void {
-  const hi = <f32>mean;
-  const lo = lowPart(mean, hi);
+/** w[i] ← w[i] + ((Δ[i] − hi) − lo) for i < n: the last pass of gc "update" over a row whose Δ is in tmp. */
+function addCenteredRow(w: usize, delta: usize, n: i32, hi: f32, lo: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vh = f32x4.splat(hi);
+    const vl = f32x4.splat(lo);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(w + o, f32x4.add(v128.load(w + o), f32x4.sub(f32x4.sub(v128.load(delta + o), vh), vl)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(w + o, load<f32>(w + o) + ((load<f32>(delta + o) - hi) - lo));
+  }
+}
+
+/** Stores a unit mean's hi and lo parts, each repeated in 4 lanes. */
+function storeSplat(at: usize, hi: f32, lo: f32): void {
   for (let k = 0; k < 4; k++) {
     store<f32>(at + (<usize>k << 2), hi);
     store<f32>(at + 16 + (<usize>k << 2), lo);
@@ -298,24 +319,29 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     return;
   }
-  const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
   if ((flags & UNITS_ARE_COLUMNS) == 0) {
+    // A row is a unit: its mean is known after pass 1, and for gc "update" its Δ is still in tmp.
+    const w = <usize>load<u32>(e, VALUE);
     for (let r = 0; r < rows; r++) {
       const off = <usize>r * rowBytes;
-      meanSourceRow(rule, e, off, cols, mode, tmp);
-      storeSplatMean(splat, sumRow(tmp, cols) / <f64>cols);
-      ruleRow(rule, e, off, cols, finalPhase, splat, splat + 16, 0, tmp);
+      const mean = sumRow(meanSourceRow(rule, e, off, cols, mode, tmp), cols) / <f64>cols;
+      const hi = <f32>mean;
+      const lo = lowPart(mean, hi);
+      if (mode == GC_UPDATE) addCenteredRow(w + off, tmp, cols, hi, lo);
+      else {
+        storeSplat(splat, hi, lo);
+        ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+      }
     }
     return;
   }
+  // Units are columns: every row contributes to every mean, so pass 2 recomputes Δ (gc "update").
+  const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
   const sums = tmp + ((rowBytes + 15) & ~15);
   const hi = sums + (<usize>cols << 3);
   const lo = hi + rowBytes;
   memory.fill(sums, 0, <usize>cols << 3);
-  for (let r = 0; r < rows; r++) {
-    meanSourceRow(rule, e, <usize>r * rowBytes, cols, mode, tmp);
-    accumulateRow(tmp, cols, sums);
-  }
+  for (let r = 0; r < rows; r++) accumulateRow(meanSourceRow(rule, e, <usize>r * rowBytes, cols, mode, tmp), cols, sums);
   for (let c = 0; c < cols; c++) {
     const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
     const h = <f32>mean;
