@@ -116,10 +116,28 @@ describe("conformance suite in every runtime, SIMD and scalar", () => {
   }
 });
 
+describe("workerd and edge-runtime with initSync: the imported Modules load synchronously too", () => {
+  const expected = checkCount(JSON.parse(readFileSync(new URL("./fixtures.json", import.meta.url), "utf8")));
+  const bundled: [string, typeof runWorkerd][] = [["workerd", runWorkerd], ["edge-runtime", runEdgeRuntime]];
+  for (const [name, runner] of bundled) {
+    for (const build of ["simd", "scalar"] as const) {
+      test(`${name} ${build} (initSync)`, async () => {
+        const started = performance.now();
+        const run = await runner(packed.project, build, { loader: "initSync" });
+        suiteMs += performance.now() - started;
+        runs.push(run);
+        console.log(`${resultLine(run)}   [${run.version}]`);
+        expect(run.failures).toEqual([]);
+        expect({ runtime: run.runtime, build: run.build, passed: run.passed, failed: run.failed }).toEqual({ runtime: name, build, passed: expected, failed: 0 });
+      });
+    }
+  }
+});
+
 describe("control: the default entry (wasm compiled from embedded bytes) where that is forbidden", () => {
   // Without these failing, the workerd and edge-runtime runs above would not show that their entries matter.
   test("workerd refuses it: init() fails, the entry file is dist/index.js", async () => {
-    const run = await runWorkerd(packed.project, "simd", PLAIN_CONDITIONS);
+    const run = await runWorkerd(packed.project, "simd", { conditions: PLAIN_CONDITIONS });
     const refusal = run.failures.find((f) => f.startsWith("init("));
     console.log(`workerd, default entry: ${refusal?.split("\n")[0]}`);
     expect(run.entry).toBe(join(installed(), "dist/index.js"));
@@ -127,7 +145,7 @@ describe("control: the default entry (wasm compiled from embedded bytes) where t
   });
 
   test("edge-runtime (wasm code generation forbidden) refuses it: init() fails", async () => {
-    const run = await runEdgeRuntime(packed.project, "simd", PLAIN_CONDITIONS);
+    const run = await runEdgeRuntime(packed.project, "simd", { conditions: PLAIN_CONDITIONS });
     const refusal = run.failures.find((f) => f.startsWith("init("));
     console.log(`edge-runtime, default entry: ${refusal?.split("\n")[0]}`);
     expect(run.entry).toBe(join(installed(), "dist/index.js"));

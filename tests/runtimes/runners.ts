@@ -14,11 +14,15 @@ import { chromium } from "playwright-core";
 import { bundleHarness, resolvePackageExport } from "./bundle.js";
 
 export type Build = "simd" | "scalar";
+/** How the suite loads the kernels: `await init(…)` or `initSync(…)`. */
+export type Loader = "init" | "initSync";
 
 /** One runtime × build: what the suite reported. */
 export interface SuiteRun {
   runtime: string;
   build: Build;
+  /** Set when the suite loaded the kernels with initSync instead of init. */
+  loader?: Loader;
   version: string;
   /** The package file this runtime loaded (its exports map decided). */
   entry: string;
@@ -49,7 +53,14 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 }
 
 /** The result line every runtime prints, e.g. "node-esm simd: 20 passed, 0 failed". */
-export const resultLine = (r: SuiteRun) => `${r.runtime} ${r.build}: ${r.passed} passed, ${r.failed} failed`;
+export const resultLine = (r: SuiteRun) =>
+  `${r.runtime} ${r.build}${r.loader === "initSync" ? " (initSync)" : ""}: ${r.passed} passed, ${r.failed} failed`;
+
+/** Options of the bundled runtimes (workerd, edge-runtime): the bundler's conditions, the suite's loader. */
+export interface BundledRunOptions {
+  conditions?: readonly string[];
+  loader?: Loader;
+}
 
 /** A packed and installed package: the tarball and a temporary project with the harness files. */
 export interface PackedProject {
@@ -194,7 +205,7 @@ const packageVersion = (name: string) => (JSON.parse(readFileSync(join(root, "no
  * "workerd" condition, `.wasm` imports kept as CompiledWasm modules) and answers over 127.0.0.1.
  * One fresh Miniflare (one fresh isolate) per build.
  */
-export async function runWorkerd(project: string, build: Build, conditions: readonly string[] = WORKERD_CONDITIONS): Promise<SuiteRun> {
+export async function runWorkerd(project: string, build: Build, { conditions = WORKERD_CONDITIONS, loader = "init" }: BundledRunOptions = {}): Promise<SuiteRun> {
   requireBinary(join(root, "node_modules/workerd/bin/workerd"));
   const bundle = await bundleHarness(project, join(project, "worker.mjs"), conditions, "modules", "es");
   const mf = new Miniflare({
@@ -210,10 +221,10 @@ export async function runWorkerd(project: string, build: Build, conditions: read
   try {
     const url = await mf.ready;
     if (url.hostname !== "127.0.0.1") throw new Error(`miniflare listens on ${url.host}, expected 127.0.0.1`);
-    const response = await fetch(new URL(`/?build=${build}`, url));
+    const response = await fetch(new URL(`/?build=${build}&loader=${loader}`, url));
     if (!response.ok) throw new Error(`workerd ${build}: HTTP ${response.status}: ${await response.text()}`);
     const result = (await response.json()) as Omit<SuiteRun, "runtime" | "build" | "version" | "entry">;
-    return { ...result, runtime: "workerd", build, version: `workerd ${packageVersion("workerd")} (miniflare ${packageVersion("miniflare")})`, entry: bundle.resolved[PACKAGE] };
+    return { ...result, runtime: "workerd", build, loader, version: `workerd ${packageVersion("workerd")} (miniflare ${packageVersion("miniflare")})`, entry: bundle.resolved[PACKAGE] };
   } finally {
     await mf.dispose();
   }
@@ -239,7 +250,7 @@ const FORBID_WASM_CODEGEN = `(() => {
  * for an edge route (the "edge-light" condition; `.wasm?module` imports become modules compiled
  * by the platform), then wasm code generation is forbidden and the bundle runs. One fresh VM per build.
  */
-export async function runEdgeRuntime(project: string, build: Build, conditions: readonly string[] = EDGE_CONDITIONS): Promise<SuiteRun> {
+export async function runEdgeRuntime(project: string, build: Build, { conditions = EDGE_CONDITIONS, loader = "init" }: BundledRunOptions = {}): Promise<SuiteRun> {
   const wasmTable = "__edgeWasmModules";
   const bundle = await bundleHarness(project, join(project, "edge.mjs"), conditions, { global: wasmTable }, "iife");
   const vm = new EdgeVM();
@@ -250,8 +261,9 @@ export async function runEdgeRuntime(project: string, build: Build, conditions: 
   const probe = vm.evaluate(`(() => { try { new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])); return "compiled"; } catch { return "refused"; } })()`);
   if (probe !== "refused") throw new Error(`edge-runtime: compiling wasm from bytes was not refused (${String(probe)})`);
   context.__suiteBuild = build;
+  context.__suiteLoader = loader;
   vm.evaluate(bundle.code);
   const result = (await context.__suiteResult) as Omit<SuiteRun, "runtime" | "build" | "version" | "entry">;
   const version = `edge-runtime ${packageVersion("edge-runtime")} (@edge-runtime/vm ${packageVersion("@edge-runtime/vm")}, EdgeRuntime=${String(vm.evaluate("typeof EdgeRuntime === 'string' ? EdgeRuntime : 'missing'"))})`;
-  return { ...result, runtime: "edge-runtime", build, version, entry: bundle.resolved[PACKAGE] };
+  return { ...result, runtime: "edge-runtime", build, loader, version, entry: bundle.resolved[PACKAGE] };
 }

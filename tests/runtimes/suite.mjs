@@ -1,6 +1,7 @@
 // The conformance suite: one body of checks, plain JavaScript, run unchanged in every runtime
 // against the packed package. `gc` is the package's namespace (ESM import or CJS require),
-// `fixtures` is fixtures.json, `build` is "simd" or "scalar" (the one this fresh instance must use).
+// `fixtures` is fixtures.json, `build` is "simd" or "scalar" (the one this fresh instance must use),
+// `loader` is "init" (async, the default) or "initSync": how the suite loads the kernels.
 // No test framework: each check throws on failure; runSuite counts and reports.
 
 /** Largest |actual[i] − expected[i]|; NaN anywhere counts as Infinity. */
@@ -43,7 +44,7 @@ function assertThrows(call, type, pattern, what) {
 }
 
 /** The checks, in order; each gets the package, the fixtures and the build. */
-function checks(fixtures) {
+function checks(fixtures, loader) {
   const list = [
     ["before init, backend() and centralize() throw a TypeError saying to call init", (gc) => {
       assertThrows(() => gc.backend(), TypeError, /init\(\)/, "backend()");
@@ -51,9 +52,9 @@ function checks(fixtures) {
       assertThrows(() => gc.centralize(grad, [2, 2]), TypeError, /^centralize: .*init\(\)/, "centralize()");
       assertSame(grad, [1, 2, 3, 4], "grad after the rejected call");
     }],
-    ["init({ simd }) loads the requested build and backend() reports it", async (gc, build) => {
-      const loaded = await gc.init({ simd: build === "simd" });
-      assert(loaded === build, `init resolved to ${loaded}, expected ${build}`);
+    [`${loader}({ simd }) loads the requested build and backend() reports it`, async (gc, build) => {
+      const loaded = loader === "initSync" ? gc.initSync({ simd: build === "simd" }) : await gc.init({ simd: build === "simd" });
+      assert(loaded === build, `${loader} gave ${loaded}, expected ${build}`);
       assert(gc.backend() === build, `backend() is ${gc.backend()}, expected ${build}`);
     }],
   ];
@@ -147,17 +148,18 @@ function checks(fixtures) {
 
 /** Number of checks the suite runs on these fixtures (a harness compares it with what ran). */
 export function checkCount(fixtures) {
-  return checks(fixtures).length;
+  return checks(fixtures, "init").length;
 }
 
 /**
  * Runs every check in order on a fresh, uninitialized instance of the package.
  * @returns { passed, failed, failures: ["check: message"] }
  */
-export async function runSuite(gc, fixtures, build) {
+export async function runSuite(gc, fixtures, build, loader = "init") {
   if (build !== "simd" && build !== "scalar") throw new Error(`build must be "simd" or "scalar", got ${build}`);
+  if (loader !== "init" && loader !== "initSync") throw new Error(`loader must be "init" or "initSync", got ${loader}`);
   const result = { passed: 0, failed: 0, failures: [] };
-  for (const [name, check] of checks(fixtures)) {
+  for (const [name, check] of checks(fixtures, loader)) {
     try {
       await check(gc, build);
       result.passed++;
