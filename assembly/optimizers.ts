@@ -6,6 +6,7 @@
 //                  adds it to the weight, so every unit's weight mean stays where it was
 //                  (eᵀ(w − w⁰) = 0). Row units keep Δ in a row buffer between the passes; column
 //                  units recompute it in pass 2 from the advanced state (same float32 operations).
+//                  SGD runs "update" as "gradient": the same step, more accurately (see stepTensor).
 //   gc off:        one pass.
 // A tensor is a row-major [rows, cols] matrix whose units are its rows (out-first) or its
 // columns (out-last); rows are processed one at a time so a unit's two passes over a row
@@ -84,12 +85,12 @@ function directionRow(e: usize, off: usize, n: i32, tmp: usize): void {
 }
 
 /**
- * SGD over one row of n values (torch.optim.SGD):
- *   d = g + wd·w;  buf = d on the first step, else μ·buf + (1 − dampening)·d;
- *   s = nesterov ? d + μ·buf : buf (s = d without momentum);  Δ = −lr·s.
+ * SGD over one row of n values (torch.optim.SGD), the direction centered by (hi, lo):
+ *   d = (g + wd·w − hi) − lo;  buf = d on the first step, else μ·buf + (1 − dampening)·d;
+ *   s = nesterov ? d + μ·buf : buf (s = d without momentum);  w ← w − lr·s.
  * hi/lo are read at (lane offset & mask): mask 0 reads one splat, mask ~0 one value per column.
  */
-function sgdRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize): void {
   const w = <usize>load<u32>(e, VALUE) + off;
   const g = <usize>load<u32>(e, GRAD) + off;
   const buf = <usize>load<u32>(e, STATE_A) + off;
@@ -102,8 +103,6 @@ function sgdRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, 
   const momentum = (flags & HAS_MOMENTUM) != 0;
   const nesterov = (flags & NESTEROV) != 0;
   const first = (flags & FIRST_STEP) != 0;
-  const center = phase == PHASE_STEP;
-  const advance = phase != PHASE_APPLY;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vwd = f32x4.splat(wd);
@@ -116,21 +115,14 @@ function sgdRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, 
       const wv = v128.load(w + o);
       let d = v128.load(g + o);
       if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-      if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
       let s = d;
       if (momentum) {
-        let b: v128;
-        if (!advance) b = v128.load(buf + o);
-        else {
-          b = first ? d : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
-          v128.store(buf + o, b);
-        }
+        const b = first ? d : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
+        v128.store(buf + o, b);
         s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
       }
-      const step = f32x4.mul(vnegLr, s);
-      if (phase == PHASE_STEP) v128.store(w + o, f32x4.add(wv, step));
-      else if (phase == PHASE_ADVANCE) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
     }
   }
   for (; i < n; i++) {
@@ -139,21 +131,14 @@ function sgdRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, 
     const wv = load<f32>(w + o);
     let d = load<f32>(g + o);
     if (l2) d = d + wd * wv;
-    if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
     let s = d;
     if (momentum) {
-      let b: f32;
-      if (!advance) b = load<f32>(buf + o);
-      else {
-        b = first ? d : mu * load<f32>(buf + o) + keep * d;
-        store<f32>(buf + o, b);
-      }
+      const b = first ? d : mu * load<f32>(buf + o) + keep * d;
+      store<f32>(buf + o, b);
       s = nesterov ? d + mu * b : b;
     }
-    const step = negLr * s;
-    if (phase == PHASE_STEP) store<f32>(w + o, wv + step);
-    else if (phase == PHASE_ADVANCE) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    store<f32>(w + o, wv + negLr * s);
   }
 }
 
@@ -263,7 +248,7 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
 
 // @ts-ignore: decorator
 @inline function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
-  if (rule == RULE_SGD) sgdRow(e, off, n, phase, hi, lo, mask, tmp);
+  if (rule == RULE_SGD) sgdRow(e, off, n, hi, lo, mask);
   else adamRow(e, off, n, phase, hi, lo, mask, tmp);
 }
 
@@ -310,7 +295,11 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const cols = load<i32>(e, COLS);
   if (rows == 0 || cols == 0) return;
   const flags = load<i32>(e, FLAGS);
-  const mode = flags & GC_MODE;
+  // SGD's step is a linear combination of directions, so centering each direction centers the
+  // step: gc "update" runs as "gradient", whose momentum buffer then holds centered values (on
+  // gradients of 1000 + N(0, 1), centering −lr·buf after rounding it to float32 would be ~500×
+  // less accurate).
+  const mode = rule == RULE_SGD && (flags & GC_MODE) == GC_UPDATE ? GC_GRADIENT : flags & GC_MODE;
   const rowBytes = <usize>cols << 2;
   const splat = scratch; // 32 bytes: hi ×4, lo ×4
   const tmp = scratch + 32;

@@ -64,8 +64,10 @@ const sgdRule: Rule<SGDHyperparameters> = {
  *   gc "gradient": d ← P d (each output unit's mean removed), the official SGD_GC;
  *   buf ← d on the first step, else momentum·buf + (1 − dampening)·d;
  *   s = nesterov ? d + momentum·buf : buf (s = d without momentum);  w ← w − lr·s.
- * gc "update" centralizes the whole step −lr·s instead; for SGD the two give the same weights,
- * since P is linear. Rank ≤ 1 parameters and parameters with `gc: false` are not centralized.
+ * gc "update" (centralize the whole step −lr·s) gives the same weights, since P is linear and s is
+ * a combination of centered directions; it runs as "gradient", whose momentum buffer then holds
+ * centered values (more accurate in float32 than centering −lr·buf). Rank ≤ 1 parameters and
+ * parameters with `gc: false` are not centralized.
  *
  * @example
  * const opt = new SGD([{ value: w, grad: dw }, { value: b, grad: db }], { lr: 0.1, momentum: 0.9 });
