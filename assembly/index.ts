@@ -1,6 +1,6 @@
 export { centralizeRows, centralizeColumns, centralizeMany, columnScratchBytes } from "./centralize";
 export { unitStats } from "./stats";
-export { sgdStep, adamStep, optimizerScratchBytes } from "./optimizers";
+export { sgdStep, adamStep } from "./optimizers";
 
 /** First byte of linear memory free for the host's allocator (the module itself never allocates). */
 export function heapBase(): usize {

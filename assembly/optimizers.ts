@@ -289,7 +289,11 @@ function storeSplat(at: usize, hi: f32, lo: f32): void {
   }
 }
 
-/** One tensor: its gc mode's passes over its rows or columns. */
+/**
+ * One tensor: its gc mode's passes over its rows or columns. Scratch layout (src/optim/table.ts
+ * sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), and for column units
+ * float64 sums, float32 hi and float32 lo per column.
+ */
 function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const rows = load<i32>(e, ROWS);
   const cols = load<i32>(e, COLS);
@@ -338,15 +342,6 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
     store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
   }
   for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, finalPhase, hi, lo, ~0, tmp);
-}
-
-/**
- * Bytes of scratch a tensor of `cols` columns needs: the hi/lo splat, one row of float32, and
- * for units that are columns float64 sums plus float32 hi and lo per column.
- */
-export function optimizerScratchBytes(cols: i32, unitsAreColumns: bool): usize {
-  const row = ((<usize>cols << 2) + 15) & ~15;
-  return 32 + row + (unitsAreColumns ? <usize>cols << 4 : 0);
 }
 
 /** One SGD step (GC fused) over `count` tensors described at `table`; `scratch` fits the widest. */

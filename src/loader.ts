@@ -28,7 +28,6 @@ export interface Kernels {
   unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
   sgdStep(table: number, count: number, scratch: number): void;
   adamStep(table: number, count: number, scratch: number): void;
-  optimizerScratchBytes(cols: number, unitsAreColumns: number): number;
 }
 
 /** Instantiated kernels and the build they came from. */

@@ -2,13 +2,12 @@
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { checkShape, kindOf, type OptionCheck, sizeOf } from "../checks.js";
 import { isCentralized, unitMatrix } from "../layout.js";
-import type { Kernels } from "../loader.js";
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
 import { checkLiveTensor, Tensor } from "../tensor.js";
 import type { GcHyperparameters } from "./hyperparameters.js";
 import { encodeFloat32, ParamState, type ParamStateDict, readStateBuffer } from "./state.js";
-import { ENTRY_BYTES, EntryWriter, FLAG, I32 } from "./table.js";
+import { ENTRY_BYTES, EntryWriter, FLAG, I32, scratchBytes } from "./table.js";
 
 /**
  * A parameter: its weights and gradient (Tensors, zero-copy, or Float32Arrays, copied in and
@@ -161,7 +160,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
 
   #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][]): void {
     const { kernels, memory } = rt;
-    const layouts = this.#slots.map((slot) => this.#unitLayout(slot, kernels));
+    const layouts = this.#slots.map((slot) => this.#unitLayout(slot));
     const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
     const tableBytes = this.#slots.length * ENTRY_BYTES;
     const staged = operands.map((v) => !(v instanceof Tensor) && v.buffer !== memory.buffer);
@@ -189,13 +188,13 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   /** The matrix a parameter is stepped as, its GC flags and the scratch it needs. */
-  #unitLayout(slot: Slot, kernels: Kernels): { rows: number; cols: number; flags: number; scratch: number } {
+  #unitLayout(slot: Slot): { rows: number; cols: number; flags: number; scratch: number } {
     const group = this.paramGroups[slot.group];
     const gc = group.gc !== false && slot.param.gc !== false && isCentralized(slot.shape, group.convOnly);
     if (!gc) return { rows: 1, cols: slot.size, flags: 0, scratch: 0 };
     const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
     const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
-    return { rows, cols, flags, scratch: kernels.optimizerScratchBytes(cols, unitsAreRows ? 0 : 1) };
+    return { rows, cols, flags, scratch: scratchBytes(cols, !unitsAreRows) };
   }
 
   /** Sets every gradient to zero (checked first: a disposed gradient Tensor throws before any is zeroed). */
