@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The main job (npm start): an MLP on the 1797 8×8 digits, trained with and without Gradient
-// Centralization, for SGD with momentum and for Adam, over a few seeds. Prints the results as
-// they come out, a summary table and per-layer gradient statistics, and writes report.html.
+// Centralization, with this package's SGD (momentum) and Adam and with TF.js Adam wrapped by the
+// adapter, over a few seeds. Prints the results as they come out, per-layer gradient statistics
+// and a summary table, and writes report.html.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { centralize, gradientStats, init } from "gradient-centralization";
 import { parseDigits, splitDigits } from "./data.js";
+import { Mlp } from "./mlp.js";
 import { OPTIMIZERS } from "./optimizers.js";
 import { progressBar } from "./progress.js";
 import { renderReport } from "./report.js";
@@ -53,16 +55,16 @@ function options() {
 
 /** Per-layer statistics of the full-batch gradient at initialization (seed 1), before and after GC. */
 function gradientStatistics(split) {
-  const trainer = new Trainer(split, { optimizer: "sgd", gc: false, seed: 1 });
+  const model = new Mlp([64, TRAINING.hidden, 10], 1);
   const { train } = split;
-  trainer.model.lossAndGradients(train.images, train.labels, train.count);
-  const layers = trainer.model.params.map(({ name, shape, grad }) => {
+  model.lossAndGradients(train.images, train.labels, train.count);
+  const layers = model.params.map(({ name, shape, grad }) => {
     const values = grad.data.slice();
     const before = gradientStats(values, shape);
     const centralized = centralize(values.slice(), shape);
     return { name, shape, values, centralized, before, after: gradientStats(centralized, shape) };
   });
-  trainer.dispose();
+  model.dispose();
   return layers;
 }
 
