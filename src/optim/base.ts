@@ -208,6 +208,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /**
    * A checkpoint of the state and hyperparameters: step counts, buffers as Float32Array copies
    * (or base64 strings with `{ json: true }`), each group's hyperparameters and parameter indices.
+   *
+   * @example
+   * localStorage.setItem("opt", JSON.stringify(opt.stateDict({ json: true })));
+   * // later, with an optimizer of the same kind over the same parameter shapes:
+   * opt.loadStateDict(JSON.parse(localStorage.getItem("opt")));
    */
   stateDict(options: StateDictOptions = {}): OptimizerStateDict<H> {
     this.#live("stateDict");

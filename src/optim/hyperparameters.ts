@@ -61,4 +61,3 @@ export const gcChecks: Record<keyof GcHyperparameters, OptionCheck> = {
 /** Defaults of the shared hyperparameters. */
 export const gcDefaults: GcHyperparameters = { gc: "gradient", convOnly: false, layout: "out-first" };
 
-export { isBoolean };
