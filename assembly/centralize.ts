@@ -134,6 +134,17 @@ export function accumulateRow(ptr: usize, n: i32, sums: usize): void {
 function subtractColumns(ptr: usize, n: i32, hi: usize, lo: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const x0 = v128.load(ptr + o);
+      const x1 = v128.load(ptr + o, 16);
+      const h0 = v128.load(hi + o);
+      const h1 = v128.load(hi + o, 16);
+      const l0 = v128.load(lo + o);
+      const l1 = v128.load(lo + o, 16);
+      v128.store(ptr + o, f32x4.sub(f32x4.sub(x0, h0), l0));
+      v128.store(ptr + o, f32x4.sub(f32x4.sub(x1, h1), l1), 16);
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       v128.store(ptr + o, f32x4.sub(f32x4.sub(v128.load(ptr + o), v128.load(hi + o)), v128.load(lo + o)));
