@@ -1,7 +1,8 @@
 // Fused optimizer steps (SGD, Adam, AdamW) with Gradient Centralization (Yong et al., 2020).
 // One call steps every tensor listed in a descriptor table. Per tensor, GC needs one extra pass:
-//   gc "gradient": pass 1 sums the direction d = g + wd·w per unit (float64); pass 2 centers d
-//                  with the mean split into hi + lo, then advances the state and the weight.
+//   gc "gradient": pass 1 sums the direction d = g + wd·w per unit (float64, as Σg + wd·Σw);
+//                  pass 2 centers g with that mean split into hi + lo, d = ((g − hi) − lo) + wd·w,
+//                  then advances the state and the weight.
 //   gc "update":   pass 1 advances the state and sums the step Δ per unit; pass 2 centers Δ and
 //                  adds it to the weight, so every unit's weight mean stays where it was
 //                  (eᵀ(w − w⁰) = 0). Row units keep Δ in a row buffer between the passes; column
@@ -61,32 +62,9 @@ const PHASE_APPLY = 2; //   Δ recomputed from the advanced state, w += (Δ − 
 const RULE_SGD = 0;
 const RULE_ADAM = 1;
 
-/** tmp[i] ← d[i] = g[i] + wd·w[i] (L2 decay, skipped when wd = 0, as torch does), for i < n. */
-function directionRow(e: usize, off: usize, n: i32, tmp: usize): void {
-  const w = <usize>load<u32>(e, VALUE) + off;
-  const g = <usize>load<u32>(e, GRAD) + off;
-  const wd = load<f32>(e, WEIGHT_DECAY);
-  if (wd == 0) {
-    memory.copy(tmp, g, <usize>n << 2);
-    return;
-  }
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vwd = f32x4.splat(wd);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(tmp + o, f32x4.add(v128.load(g + o), f32x4.mul(vwd, v128.load(w + o))));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(tmp + o, load<f32>(g + o) + wd * load<f32>(w + o));
-  }
-}
-
 /**
  * SGD over one row of n values (torch.optim.SGD), the direction centered by (hi, lo):
- *   d = (g + wd·w − hi) − lo;  buf = d on the first step, else μ·buf + (1 − dampening)·d;
+ *   d = ((g − hi) − lo) + wd·w;  buf = d on the first step, else μ·buf + (1 − dampening)·d;
  *   s = nesterov ? d + μ·buf : buf (s = d without momentum);  w ← w − lr·s.
  * hi/lo are read at (lane offset & mask): mask 0 reads one splat, mask ~0 one value per column.
  */
@@ -113,9 +91,8 @@ function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize)
       const o = <usize>i << 2;
       const c = o & mask;
       const wv = v128.load(w + o);
-      let d = v128.load(g + o);
+      let d = f32x4.sub(f32x4.sub(v128.load(g + o), v128.load(hi + c)), v128.load(lo + c));
       if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-      d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
       let s = d;
       if (momentum) {
         const b = first ? d : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
@@ -129,9 +106,8 @@ function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize)
     const o = <usize>i << 2;
     const c = o & mask;
     const wv = load<f32>(w + o);
-    let d = load<f32>(g + o);
+    let d = (load<f32>(g + o) - load<f32>(hi + c)) - load<f32>(lo + c);
     if (l2) d = d + wd * wv;
-    d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
     let s = d;
     if (momentum) {
       const b = first ? d : mu * load<f32>(buf + o) + keep * d;
@@ -188,8 +164,8 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
       let mv: v128, vv: v128;
       if (advance) {
         let d = v128.load(g + o);
-        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
         if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
         mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
         vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
         v128.store(m + o, mv);
@@ -220,8 +196,8 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
     let mv: f32, vv: f32;
     if (advance) {
       let d = load<f32>(g + o);
-      if (l2) d = d + wd * wv;
       if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+      if (l2) d = d + wd * wv;
       mv = beta1 * load<f32>(m + o) + keep1 * d;
       vv = beta2 * load<f32>(v + o) + keep2 * (d * d);
       store<f32>(m + o, mv);
@@ -253,15 +229,13 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
 }
 
 /**
- * Pass 1 over a row: the values whose unit means GC removes. Returns their address: the
- * gradient itself for gc "gradient" without L2, else tmp, where they are written.
+ * Σ over row r of what gc "gradient" centers, in float64: d = g + wd·w, summed as Σg + wd·Σw so
+ * that a large common offset in g is not rounded into d before its mean is taken.
  */
-// @ts-ignore: decorator
-@inline function meanSourceRow(rule: i32, e: usize, off: usize, n: i32, mode: i32, tmp: usize): usize {
-  if (mode == GC_UPDATE) ruleRow(rule, e, off, n, PHASE_ADVANCE, 0, 0, 0, tmp);
-  else if (load<f32>(e, WEIGHT_DECAY) == 0) return <usize>load<u32>(e, GRAD) + off;
-  else directionRow(e, off, n, tmp);
-  return tmp;
+function directionRowSum(e: usize, off: usize, n: i32): f64 {
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const total = sumRow(<usize>load<u32>(e, GRAD) + off, n);
+  return wd == 0 ? total : total + <f64>wd * sumRow(<usize>load<u32>(e, VALUE) + off, n);
 }
 
 /** w[i] ← w[i] + ((Δ[i] − hi) − lo) for i < n: the last pass of gc "update" over a row whose Δ is in tmp. */
@@ -292,7 +266,7 @@ function storeSplat(at: usize, hi: f32, lo: f32): void {
 /**
  * One tensor: its gc mode's passes over its rows or columns. Scratch layout (src/optim/table.ts
  * sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), and for column units
- * float64 sums, float32 hi and float32 lo per column.
+ * two float64 sums, float32 hi and float32 lo per column.
  */
 function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const rows = load<i32>(e, ROWS);
@@ -317,7 +291,12 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
     const w = <usize>load<u32>(e, VALUE);
     for (let r = 0; r < rows; r++) {
       const off = <usize>r * rowBytes;
-      const mean = sumRow(meanSourceRow(rule, e, off, cols, mode, tmp), cols) / <f64>cols;
+      let total: f64;
+      if (mode == GC_UPDATE) {
+        ruleRow(rule, e, off, cols, PHASE_ADVANCE, 0, 0, 0, tmp);
+        total = sumRow(tmp, cols);
+      } else total = directionRowSum(e, off, cols);
+      const mean = total / <f64>cols;
       const hi = <f32>mean;
       const lo = lowPart(mean, hi);
       if (mode == GC_UPDATE) addCenteredRow(w + off, tmp, cols, hi, lo);
@@ -330,13 +309,27 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   }
   // Units are columns: every row contributes to every mean, so pass 2 recomputes Δ (gc "update").
   const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  const sums = tmp + ((rowBytes + 15) & ~15);
-  const hi = sums + (<usize>cols << 3);
+  const sums = tmp + ((rowBytes + 15) & ~15); // Σg (or ΣΔ) per column
+  const weightSums = sums + (<usize>cols << 3); // Σw per column, for L2
+  const hi = weightSums + (<usize>cols << 3);
   const lo = hi + rowBytes;
-  memory.fill(sums, 0, <usize>cols << 3);
-  for (let r = 0; r < rows; r++) accumulateRow(meanSourceRow(rule, e, <usize>r * rowBytes, cols, mode, tmp), cols, sums);
+  const w = <usize>load<u32>(e, VALUE);
+  const g = <usize>load<u32>(e, GRAD);
+  const wd: f32 = mode == GC_UPDATE ? 0 : load<f32>(e, WEIGHT_DECAY);
+  memory.fill(sums, 0, <usize>cols << 4);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    if (mode == GC_UPDATE) {
+      ruleRow(rule, e, off, cols, PHASE_ADVANCE, 0, 0, 0, tmp);
+      accumulateRow(tmp, cols, sums);
+    } else {
+      accumulateRow(g + off, cols, sums);
+      if (wd != 0) accumulateRow(w + off, cols, weightSums);
+    }
+  }
   for (let c = 0; c < cols; c++) {
-    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
+    const total = load<f64>(sums + (<usize>c << 3)) + <f64>wd * load<f64>(weightSums + (<usize>c << 3));
+    const mean = total / <f64>rows;
     const h = <f32>mean;
     store<f32>(hi + (<usize>c << 2), h);
     store<f32>(lo + (<usize>c << 2), lowPart(mean, h));

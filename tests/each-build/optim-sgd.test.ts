@@ -125,3 +125,24 @@ test.each(["gradient", "update"] as GcMode[])(
     opt.dispose();
   },
 );
+
+test.each(["out-first", "out-last"] as Layout[])(
+  "with L2, one step on 1000 + N(0,1) gradients is P(g + wd·w) to the centralize accuracy (%s)",
+  (layout) => {
+    for (const shape of [[9, 37], [4, 3, 5, 7], [33, 3]]) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const w0 = randomArray(size, 5);
+      const g = randomArray(size, 11, 1000, 1);
+      const w = Float32Array.from(w0);
+      const opt = new SGD([{ value: w, grad: g, shape }], { lr: 1, weightDecay: 0.01, layout });
+      opt.step();
+      // the mean of g + wd·w is taken in float64 as Σg + wd·Σw, and g is centered before wd·w is
+      // added, so the offset of 1000 is never rounded into the direction; then one rounding of w
+      const d = centralizeReference(Array.from(g, (x, i) => x + 0.01 * w0[i]), shape, layout);
+      const expected = w0.map((x, i) => x - d[i]);
+      const maxW = Math.max(...expected.map(Math.abs));
+      expect(maxAbsDiff(w, expected)).toBeLessThanOrEqual(5e-7 + 2 ** -24 * maxW);
+      opt.dispose();
+    }
+  },
+);
