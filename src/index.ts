@@ -17,6 +17,7 @@ export { gradientStats, type GradientStats, type StatsOptions } from "./stats.js
 export { SGD, type SGDOptions, type SGDHyperparameters } from "./optim/sgd.js";
 export { Adam, type AdamOptions, type AdamHyperparameters } from "./optim/adam.js";
 export { AdamW, type AdamWOptions } from "./optim/adamw.js";
-export type { Optimizer, Param, ParamGroup, ParamGroupInput, OptimizerStateDict, StateDictOptions } from "./optim/base.js";
+export type { Optimizer, ParamGroup, ParamGroupInput, OptimizerStateDict, StateDictOptions } from "./optim/base.js";
+export type { Param } from "./optim/params.js";
 export type { GcMode } from "./optim/hyperparameters.js";
 export type { ParamStateDict, StateBuffer } from "./optim/state.js";

@@ -1,7 +1,7 @@
 // Shared set-up of the optimizer tests: parameters of ranks 0–4 (Tensors and Float32Arrays),
 // seeded gradient sequences, float64 copies for the references, and the tolerance check.
 import { Tensor } from "../src/index.js";
-import type { Param } from "../src/optim/base.js";
+import type { Param } from "../src/index.js";
 import type { ReferenceParam } from "./optim-oracle.js";
 import { randomArray } from "./random.js";
 

@@ -1,6 +1,7 @@
 // Adam (torch.optim.Adam) with Gradient Centralization fused into its kernel; AdamW shares the rule.
 import { isBoolean } from "../checks.js";
-import { Optimizer, type Param, type ParamGroupInput, type Rule } from "./base.js";
+import { Optimizer, type ParamGroupInput, type Rule } from "./base.js";
+import type { Param } from "./params.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "./hyperparameters.js";
 import type { ParamState } from "./state.js";
 import { type EntryWriter, F32, FLAG, I32 } from "./table.js";

@@ -1,6 +1,7 @@
 // AdamW (torch.optim.AdamW): Adam with decoupled weight decay, GC fused into its kernel.
 import { adamRule, type AdamHyperparameters, type AdamOptions } from "./adam.js";
-import { Optimizer, type Param, type ParamGroupInput } from "./base.js";
+import { Optimizer, type ParamGroupInput } from "./base.js";
+import type { Param } from "./params.js";
 
 /** Options of `new AdamW` (weightDecay defaults to 1e-2). */
 export type AdamWOptions = AdamOptions;

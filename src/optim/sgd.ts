@@ -1,6 +1,7 @@
 // SGD with momentum (torch.optim.SGD) and Gradient Centralization fused into its kernel.
 import { isBoolean } from "../checks.js";
-import { Optimizer, type Param, type ParamGroupInput, type Rule } from "./base.js";
+import { Optimizer, type ParamGroupInput, type Rule } from "./base.js";
+import type { Param } from "./params.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, unitInterval } from "./hyperparameters.js";
 import type { ParamState } from "./state.js";
 import { type EntryWriter, F32, FLAG, I32 } from "./table.js";

@@ -2,7 +2,7 @@
 // anything is written (weights, gradients and optimizer state are left exactly as they were).
 import { describe, expect, test } from "vitest";
 import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
-import type { Param } from "../../src/optim/base.js";
+import type { Param } from "../../src/index.js";
 import { gradientSequence, makeModel, type Model } from "../optim-fixtures.js";
 
 const tensorParam = (shape: number[]): Param => ({ value: new Tensor(shape), grad: new Tensor(shape) });

@@ -8,7 +8,7 @@
 // For scale: with gc "gradient" Adam moves the same means by more than 10⁴ u·max|w|.
 import { expect, test } from "vitest";
 import { Adam, AdamW, SGD } from "../../src/index.js";
-import type { Param } from "../../src/optim/base.js";
+import type { Param } from "../../src/index.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import { randomArray } from "../random.js";
 

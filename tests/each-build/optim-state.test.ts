@@ -1,7 +1,7 @@
 // Checkpoints, parameter groups, schedules, zeroGrad and dispose.
 import { expect, test } from "vitest";
 import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
-import type { Optimizer, Param } from "../../src/optim/base.js";
+import type { Optimizer, Param } from "../../src/index.js";
 import { runtime } from "../../src/runtime.js";
 import { AdamReference, type AdamSettings, SgdReference, type SgdSettings } from "../optim-oracle.js";
 import { gradientSequence, makeModel, type Model, referenceParams, SHAPES, trajectoryError } from "../optim-fixtures.js";
