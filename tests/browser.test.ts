@@ -14,7 +14,7 @@ const SCREENSHOTS = new URL("examples/browser/screenshots/", ROOT);
 const EPOCHS = 6;
 
 interface Curve { trainLoss: number; heldOutAccuracy: number }
-interface DemoState { status: string; backend: string; gc: boolean; curves: { on: Curve[]; off: Curve[] }; error?: string }
+interface DemoState { status: string; backend: string; optimizer: string; gc: boolean; curves: { on: Curve[]; off: Curve[] }; error?: string }
 
 let server: { url: string; close(): Promise<void> };
 let context: BrowserContext;
@@ -96,5 +96,16 @@ test("toggling GC off retrains without it and keeps the GC curve for comparison"
   expect(await page.$$eval("#loss-chart svg polyline", (lines) => lines.length)).toBe(2);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: new URL("digits-demo.png", SCREENSHOTS).pathname, fullPage: true });
+  expect(pageErrors).toEqual([]);
+});
+
+test("the ConvNet setting trains too, and the histogram shows its rank-4 kernel's gradient", async () => {
+  await page.selectOption("#optimizer", "cnn-adam");
+  await page.waitForFunction(() => (window as unknown as { gcDemo: DemoState }).gcDemo.optimizer === "cnn-adam");
+  const curve = await waitForEpochs("off", EPOCHS);
+  expectLearning(curve);
+  expect((await state()).curves.on).toEqual([]); // a new setting starts a new comparison
+  expect(await page.textContent("#histogram svg")).toContain("conv.weight");
+  expect(await page.textContent("#loss-chart svg")).toContain("ConvNet + Adam");
   expect(pageErrors).toEqual([]);
 });

@@ -24,7 +24,7 @@ test("npm start's job: the table, GC's effect, TF.js + adapter tracking the pack
     { cwd: ROOT, maxBuffer: 1 << 24 },
   );
   // One row per setting, with finite numbers.
-  for (const label of ["Adam", "TF.js Adam + adapter"]) {
+  for (const label of ["MLP + Adam", "MLP + TF.js Adam + adapter"]) {
     for (const gc of ["off", "on"]) {
       const row = stdout.split("\n").find((line) => new RegExp(`^${label.replace(/[.+]/g, "\\$&")}\\s+${gc}\\s`).test(line));
       expect(row, `${label} GC ${gc} row`).toBeDefined();
@@ -36,7 +36,7 @@ test("npm start's job: the table, GC's effect, TF.js + adapter tracking the pack
     }
   }
   // Per-layer gradient statistics: GC takes each weight's unit means to ~0.
-  const dense1 = stdout.split("\n").find((line) => line.startsWith("dense1.weight"));
+  const dense1 = stdout.split("\n").find((line) => line.startsWith("mlp dense1.weight"));
   const [, after] = /([\d.e+-]+) → ([\d.e+-]+)/.exec(dense1!)!.slice(1).map(Number);
   expect(after).toBeLessThan(1e-7);
   // Same weights, same batches: the two implementations end within 0.1% of each other.

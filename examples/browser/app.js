@@ -2,7 +2,7 @@
 // time between repaints, with a live loss curve and a histogram of the latest gradient.
 import { centralize, init } from "gradient-centralization";
 import { parseDigits, splitDigits } from "../digits/data.js";
-import { OPTIMIZERS } from "../digits/optimizers.js";
+import { SETTINGS } from "../digits/settings.js";
 import { histogram, lineChart } from "../digits/report.js";
 import { Trainer } from "../digits/train.js";
 
@@ -32,7 +32,7 @@ function drawLoss() {
     });
   if (series.length) {
     $("loss-chart").innerHTML = lineChart({
-      title: `${OPTIMIZERS[demo.optimizer].label}: training loss`, xLabel: "epoch", yLabel: "cross-entropy (log scale)", series, logY: true,
+      title: `${SETTINGS[demo.optimizer].label}: training loss`, xLabel: "epoch", yLabel: "cross-entropy (log scale)", series, logY: true,
     });
   }
 }
@@ -61,7 +61,8 @@ async function train(split) {
   const key = demo.gc ? "on" : "off";
   demo.curves[key] = [];
   demo.status = "training";
-  const trainer = new Trainer(split, { optimizer: demo.optimizer, gc: demo.gc ? "gradient" : false, seed: 1, capture: "dense1.weight" });
+  const capture = SETTINGS[demo.optimizer].network === "cnn" ? "conv.weight" : "dense1.weight";
+  const trainer = new Trainer(split, { optimizer: demo.optimizer, gc: demo.gc ? "gradient" : false, seed: 1, capture });
   try {
     for (let epoch = 1; epoch <= EPOCHS; epoch++) {
       trainer.epoch();

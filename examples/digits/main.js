@@ -1,32 +1,32 @@
 #!/usr/bin/env node
-// The main job (npm start): an MLP on the 1797 8×8 digits, trained with and without Gradient
-// Centralization, with this package's SGD (momentum) and Adam and with TF.js Adam wrapped by the
-// adapter, over a few seeds. Prints the results as they come out, per-layer gradient statistics
+// The main job (npm start): small networks on the 1797 8×8 digits, trained with and without
+// Gradient Centralization: an MLP with this package's SGD (momentum) and Adam, a ConvNet with its
+// Adam, and the MLP in TF.js with Adam wrapped by the adapter, over a few seeds. Prints the results as they come out, per-layer gradient statistics
 // and a summary table, and writes report.html.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { centralize, gradientStats, init } from "gradient-centralization";
 import { parseDigits, splitDigits } from "./data.js";
-import { Mlp } from "./mlp.js";
-import { OPTIMIZERS } from "./optimizers.js";
 import { progressBar } from "./progress.js";
 import { renderReport } from "./report.js";
 import { statsTable, summaryTable } from "./tables.js";
+import { NETWORKS, SETTINGS } from "./settings.js";
 import { TRAINING, Trainer } from "./train.js";
 
 const TFJS_KINDS = ["tfjs-adam"];
-const KINDS = [...Object.keys(OPTIMIZERS), ...TFJS_KINDS];
+const KINDS = [...Object.keys(SETTINGS), ...TFJS_KINDS];
 const USAGE = `usage: node examples/digits/main.js [--epochs N] [--seeds N] [--optimizer all|${KINDS.join("|")}[,…]] [--out report.html]`;
 
 let tfjs; // examples/digits/tfjs-trainer.js, loaded only when a TF.js setting is selected
 
-const isPackage = (kind) => kind in OPTIMIZERS;
-const labelOf = (kind) => (isPackage(kind) ? OPTIMIZERS[kind].label : tfjs.TFJS_OPTIMIZERS[kind].label);
+const isPackage = (kind) => kind in SETTINGS;
+const labelOf = (kind) => (isPackage(kind) ? SETTINGS[kind].label : tfjs.TFJS_OPTIMIZERS[kind].label);
+const networkOf = (kind) => (isPackage(kind) ? SETTINGS[kind].network : "mlp");
 const describe = (kind) =>
   isPackage(kind)
-    ? `${OPTIMIZERS[kind].label}: ${JSON.stringify(OPTIMIZERS[kind].options)} (this package's ${OPTIMIZERS[kind].Optimizer.name})`
-    : `${labelOf(kind)}: ${tfjs.TFJS_OPTIMIZERS[kind].description}`;
+    ? `${SETTINGS[kind].label}: ${NETWORKS[SETTINGS[kind].network].description}, this package's ${SETTINGS[kind].Optimizer.name} ${JSON.stringify(SETTINGS[kind].options)}`
+    : `${labelOf(kind)}: ${NETWORKS.mlp.description}, ${tfjs.TFJS_OPTIMIZERS[kind].description}`;
 const makeTrainer = (split, options) => (isPackage(options.optimizer) ? new Trainer(split, options) : new tfjs.TfjsTrainer(split, options));
 
 function options() {
@@ -53,19 +53,21 @@ function options() {
   return { epochs: positive("epochs"), seeds: positive("seeds"), optimizers, out: values.out };
 }
 
-/** Per-layer statistics of the full-batch gradient at initialization (seed 1), before and after GC. */
-function gradientStatistics(split) {
-  const model = new Mlp([64, TRAINING.hidden, 10], 1);
+/** Per-layer statistics of each network's full-batch gradient at initialization (seed 1), before and after GC. */
+function gradientStatistics(split, networks) {
   const { train } = split;
-  model.lossAndGradients(train.images, train.labels, train.count);
-  const layers = model.params.map(({ name, shape, grad }) => {
-    const values = grad.data.slice();
-    const before = gradientStats(values, shape);
-    const centralized = centralize(values.slice(), shape);
-    return { name, shape, values, centralized, before, after: gradientStats(centralized, shape) };
+  return networks.flatMap((network) => {
+    const model = NETWORKS[network].create(1);
+    model.lossAndGradients(train.images, train.labels, train.count);
+    const layers = model.params.map(({ name, shape, grad }) => {
+      const values = grad.data.slice();
+      const before = gradientStats(values, shape);
+      const centralized = centralize(values.slice(), shape);
+      return { name: `${network} ${name}`, shape, values, centralized, before, after: gradientStats(centralized, shape) };
+    });
+    model.dispose();
+    return layers;
   });
-  model.dispose();
-  return layers;
 }
 
 /**
@@ -91,14 +93,14 @@ async function main() {
   const data = parseDigits(gunzipSync(readFileSync(new URL("../data/digits.csv.gz", import.meta.url))).toString("utf8"));
   const split = splitDigits(data);
   console.log(`digits: ${data.count} images, ${split.train.count} train / ${split.heldOut.count} held out (fixed split); ` +
-    `MLP 64-${TRAINING.hidden}-10, batch ${TRAINING.batch}, ${epochs} epochs, seeds 1..${seeds}; kernels: ${build}`);
+    `batch ${TRAINING.batch}, ${epochs} epochs, seeds 1..${seeds}; kernels: ${build}`);
   if (!optimizers.every(isPackage)) {
     tfjs = await import("./tfjs-trainer.js");
     await tfjs.initTfjs();
   }
   for (const o of optimizers) console.log(`  ${describe(o)}`);
 
-  const layers = gradientStatistics(split);
+  const layers = gradientStatistics(split, [...new Set(optimizers.map(networkOf))]);
   const statsText = statsTable(layers);
   console.log(`\nGradient statistics per layer (full training set, seed 1, at initialization), before → after GC:\n${statsText}\n`);
 
@@ -122,7 +124,7 @@ async function main() {
         curve.push(trainer.evaluate());
       }
       const last = curve[curve.length - 1];
-      bar.log(`${name.padEnd(36)} train loss ${last.trainLoss.toFixed(4)}  held-out accuracy ${(100 * last.heldOutAccuracy).toFixed(2)}%  held-out loss ${last.heldOutLoss.toFixed(4)}`);
+      bar.log(`${name.padEnd(44)} train loss ${last.trainLoss.toFixed(4)}  held-out accuracy ${(100 * last.heldOutAccuracy).toFixed(2)}%  held-out loss ${last.heldOutLoss.toFixed(4)}`);
       setting.runs.push({ seed, curve, epochTimes: trainer.epochTimes });
       trainer.dispose();
     }
@@ -134,18 +136,18 @@ async function main() {
   if (agreement) tableText += `\n${agreement}`;
   console.log(`\n${tableText}`);
 
-  const dense1 = layers[0];
+  const shown = layers.find((layer) => layer.name === "mlp dense1.weight") ?? layers[0];
   const html = renderReport({
     title: "Gradient Centralization on the digits data set",
-    intro: `An MLP 64-${TRAINING.hidden}-10 (ReLU, softmax cross-entropy; forward and backward in examples/digits/mlp.js) trained on ${split.train.count} of the 1797 UCI 8×8 digits, ` +
+    intro: `Small networks (softmax cross-entropy; forward and backward written out in examples/digits/mlp.js and convnet.js) trained on ${split.train.count} of the 1797 UCI 8×8 digits, ` +
       `accuracy on the other ${split.heldOut.count} (a fixed seeded split). ${epochs} epochs, batch ${TRAINING.batch}, seeds 1..${seeds} ` +
       `(the same seeds, hence the same initial weights and batch order, with and without GC). Optimizers: ` +
       optimizers.map(describe).join("; ") +
-      `. GC is applied to the gradient of every weight matrix (rank 2); biases are left alone. Kernels: ${build}. Generated ${new Date().toISOString()}.`,
+      `. GC is applied to the gradient of every weight of rank > 1 (dense matrices and the convolution kernel); biases are left alone. Kernels: ${build}. Generated ${new Date().toISOString()}.`,
     results: settings,
     tableText,
     statsText,
-    gradient: { name: dense1.name, shape: dense1.shape, before: dense1.values, after: dense1.centralized },
+    gradient: { name: shown.name, shape: shown.shape, before: shown.values, after: shown.centralized },
   });
   writeFileSync(out, html);
   console.log(`\nwrote ${out} (${(html.length / 1024).toFixed(0)} KiB)`);

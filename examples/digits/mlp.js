@@ -2,7 +2,7 @@
 // with ReLU between them, softmax cross-entropy at the end. Weights are out-first ([out, in],
 // like PyTorch) and live in this package's linear memory as Tensors, so the optimizers update
 // them in place.
-import { Tensor } from "gradient-centralization";
+import { disposeParameters, evaluateModel, fillNormal, parameter, softmaxCrossEntropy } from "./layers.js";
 import { normal, uniform } from "./random.js";
 
 /**
@@ -16,15 +16,9 @@ export class Mlp {
     this.layers = [];
     for (let l = 0; l + 1 < sizes.length; l++) {
       const [inputs, outputs] = [sizes[l], sizes[l + 1]];
-      const weight = { name: `dense${l + 1}.weight`, shape: [outputs, inputs] };
-      const bias = { name: `dense${l + 1}.bias`, shape: [outputs] };
-      for (const p of [weight, bias]) {
-        p.value = new Tensor(p.shape);
-        p.grad = new Tensor(p.shape);
-      }
-      const scale = Math.sqrt(2 / inputs);
-      const w = weight.value.data;
-      for (let i = 0; i < w.length; i++) w[i] = scale * gaussian();
+      const weight = parameter(`dense${l + 1}.weight`, [outputs, inputs]);
+      const bias = parameter(`dense${l + 1}.bias`, [outputs]);
+      fillNormal(weight.value.data, Math.sqrt(2 / inputs), gaussian);
       this.layers.push({ weight, bias, inputs, outputs });
     }
     this.params = this.layers.flatMap((layer) => [layer.weight, layer.bias]);
@@ -70,17 +64,7 @@ export class Mlp {
     const logits = this.forward(x, count);
     const classes = this.sizes[this.sizes.length - 1];
     const top = this.deltas[this.sizes.length - 1];
-    let loss = 0;
-    for (let n = 0; n < count; n++) {
-      const row = n * classes;
-      let max = -Infinity;
-      for (let c = 0; c < classes; c++) max = Math.max(max, logits[row + c]);
-      let total = 0;
-      for (let c = 0; c < classes; c++) total += Math.exp(logits[row + c] - max);
-      loss += Math.log(total) + max - logits[row + labels[n]];
-      // d(mean loss)/d logits = (softmax − one-hot) / count
-      for (let c = 0; c < classes; c++) top[row + c] = (Math.exp(logits[row + c] - max) / total - (c === labels[n] ? 1 : 0)) / count;
-    }
+    const { loss } = softmaxCrossEntropy(logits, labels, count, classes, top);
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const { weight, bias, inputs, outputs } = this.layers[l];
       const w = weight.value.data;
@@ -115,33 +99,13 @@ export class Mlp {
     return loss / count;
   }
 
-  /** Mean cross-entropy and accuracy over a whole data set, in batches of `batch`. */
-  evaluate(data, batch = 256) {
-    const classes = this.sizes[this.sizes.length - 1];
-    const pixels = this.sizes[0];
-    let loss = 0;
-    let correct = 0;
-    for (let start = 0; start < data.count; start += batch) {
-      const count = Math.min(batch, data.count - start);
-      const logits = this.forward(data.images.subarray(start * pixels), count);
-      for (let n = 0; n < count; n++) {
-        const row = logits.subarray(n * classes, (n + 1) * classes);
-        const max = Math.max(...row);
-        let total = 0;
-        for (const z of row) total += Math.exp(z - max);
-        const label = data.labels[start + n];
-        loss += Math.log(total) + max - row[label];
-        if (row.indexOf(max) === label) correct++;
-      }
-    }
-    return { loss: loss / data.count, accuracy: correct / data.count };
+  /** Mean cross-entropy and accuracy over a whole data set. */
+  evaluate(data) {
+    return evaluateModel(this, data, this.sizes[this.sizes.length - 1], this.sizes[0]);
   }
 
   /** Frees the parameters' memory. */
   dispose() {
-    for (const p of this.params) {
-      p.value.dispose();
-      p.grad.dispose();
-    }
+    disposeParameters(this.params);
   }
 }

@@ -28,7 +28,7 @@ export function formatTable(rows) {
 
 /** The results table (mean ± std over seeds) and, per optimizer, the paired GC − no-GC differences. */
 export function summaryTable(settings) {
-  const rows = [["optimizer", "GC", "final train loss", "held-out acc %", "held-out loss", "ms/step*", "opt µs/step*"]];
+  const rows = [["setting", "GC", "final train loss", "held-out acc %", "held-out loss", "ms/step*", "opt µs/step*"]];
   for (const s of settings) {
     const final = s.runs.map((r) => r.curve[r.curve.length - 1]);
     rows.push([

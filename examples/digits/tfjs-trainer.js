@@ -3,14 +3,14 @@
 // runs (transposed to TF.js's out-last [in, out]) and see the same batches in the same order.
 import * as tf from "@tensorflow/tfjs";
 import { withGradientCentralization } from "gradient-centralization/tfjs";
-import { Mlp } from "./mlp.js";
 import { permutation, uniform } from "./random.js";
+import { NETWORKS } from "./settings.js";
 import { TRAINING } from "./train.js";
 
 /** TF.js optimizers, with the package runs' hyperparameters (ε as torch's 1e-8). */
 export const TFJS_OPTIMIZERS = {
   "tfjs-adam": {
-    label: "TF.js Adam + adapter",
+    label: "MLP + TF.js Adam + adapter",
     description: "tf.train.adam(2e-3, 0.9, 0.999, 1e-8) on TF.js's cpu backend, GC by withGradientCentralization (out-last)",
     create: () => tf.train.adam(2e-3, 0.9, 0.999, 1e-8),
   },
@@ -27,11 +27,11 @@ export async function initTfjs() {
 
 /** A run in TF.js with the same interface as `Trainer`: `epoch(onStep)`, `evaluate()`, `epochTimes`. */
 export class TfjsTrainer {
-  constructor(split, { optimizer, gc, seed, hidden = TRAINING.hidden, batch = TRAINING.batch }) {
+  constructor(split, { optimizer, gc, seed, batch = TRAINING.batch }) {
     this.split = split;
     this.batch = batch;
     this.random = uniform(seed ^ 0x5eed);
-    const init = new Mlp([64, hidden, 10], seed);
+    const init = NETWORKS.mlp.create(seed);
     this.variables = init.params.map(({ name, shape, value }) => {
       const outLast = shape.length === 2 ? tf.tidy(() => tf.transpose(tf.tensor2d(value.data, shape))) : tf.tensor1d(value.data);
       return tf.variable(outLast, true, `${name}-run${++runs}`); // TF.js variable names must be unique

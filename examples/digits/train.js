@@ -1,23 +1,22 @@
-// One training run: an MLP on the digits training split, one optimizer, GC on or off, one seed.
+// One training run: a network on the digits training split, one optimizer, GC on or off, one seed.
 // Runs an epoch at a time so that Node can draw a progress bar and the browser can repaint.
-import { Mlp } from "./mlp.js";
-import { createOptimizer } from "./optimizers.js";
+import { createOptimizer, NETWORKS, SETTINGS } from "./settings.js";
 import { permutation, uniform } from "./random.js";
 
 /** Defaults shared by the Node job and the browser page. */
-export const TRAINING = { hidden: 64, batch: 32 };
+export const TRAINING = { batch: 32 };
 
 export class Trainer {
   /**
    * @param split `{ train, heldOut }` from `splitDigits`
-   * @param options `{ optimizer: "sgd" | "adam", gc: "gradient" | false, seed, hidden?, batch?, capture? }`;
+   * @param options `{ optimizer: a key of SETTINGS, gc: "gradient" | false, seed, batch?, capture? }`;
    *   `capture` names a parameter whose gradient (before the step) is kept in `captured`.
    */
-  constructor(split, { optimizer, gc, seed, hidden = TRAINING.hidden, batch = TRAINING.batch, capture }) {
+  constructor(split, { optimizer, gc, seed, batch = TRAINING.batch, capture }) {
     this.split = split;
     this.batch = batch;
     this.random = uniform(seed ^ 0x5eed);
-    this.model = new Mlp([64, hidden, 10], seed);
+    this.model = NETWORKS[SETTINGS[optimizer].network].create(seed);
     this.optimizer = createOptimizer(optimizer, this.model.params, gc);
     this.capture = capture && this.model.params.find((p) => p.name === capture);
     this.captured = undefined;
