@@ -136,18 +136,19 @@ async function main() {
   if (agreement) tableText += `\n${agreement}`;
   console.log(`\n${tableText}`);
 
-  const shown = layers.find((layer) => layer.name === "mlp dense1.weight") ?? layers[0];
+  // Histograms of each network's first weight: the MLP's first dense layer, the ConvNet's kernel.
+  const shown = layers.filter((layer) => ["mlp dense1.weight", "cnn conv.weight"].includes(layer.name));
   const html = renderReport({
     title: "Gradient Centralization on the digits data set",
     intro: `Small networks (softmax cross-entropy; forward and backward written out in examples/digits/mlp.js and convnet.js) trained on ${split.train.count} of the 1797 UCI 8×8 digits, ` +
       `accuracy on the other ${split.heldOut.count} (a fixed seeded split). ${epochs} epochs, batch ${TRAINING.batch}, seeds 1..${seeds} ` +
-      `(the same seeds, hence the same initial weights and batch order, with and without GC). Optimizers: ` +
+      `(the same seeds, hence the same initial weights and batch order, with and without GC). Settings: ` +
       optimizers.map(describe).join("; ") +
       `. GC is applied to the gradient of every weight of rank > 1 (dense matrices and the convolution kernel); biases are left alone. Kernels: ${build}. Generated ${new Date().toISOString()}.`,
     results: settings,
     tableText,
     statsText,
-    gradient: { name: shown.name, shape: shown.shape, before: shown.values, after: shown.centralized },
+    gradients: shown.map(({ name, shape, values, centralized }) => ({ name, shape, before: values, after: centralized })),
   });
   writeFileSync(out, html);
   console.log(`\nwrote ${out} (${(html.length / 1024).toFixed(0)} KiB)`);

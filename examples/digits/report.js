@@ -76,8 +76,9 @@ export function binCounts(values, lo, hi, bins) {
 }
 
 /** Overlaid histograms of each series' `values` on shared bins. */
-export function histogram({ title, xLabel, series, bins = 60 }) {
+export function histogram({ title, xLabel, series, bins }) {
   const all = series.flatMap((s) => Array.from(s.values));
+  bins ??= Math.min(60, Math.max(10, Math.round(2 * Math.sqrt(all.length / series.length))));
   const extent = Math.max(...all.map(Math.abs));
   const [lo, hi] = [-extent, extent];
   const counts = series.map((s) => binCounts(s.values, lo, hi, bins));
@@ -109,9 +110,9 @@ export function band(runs) {
 
 /**
  * The whole page. `results`: `{ optimizer, label, gc, runs: [{ curve: [{ trainLoss, heldOutAccuracy }] }] }[]`;
- * `tableText`, `statsText`: the tables the job printed; `gradient`: `{ name, shape, before, after }`.
+ * `tableText`, `statsText`: the tables the job printed; `gradients`: `{ name, shape, before, after }[]`.
  */
-export function renderReport({ title, intro, results, tableText, statsText, gradient }) {
+export function renderReport({ title, intro, results, tableText, statsText, gradients }) {
   const charts = [];
   for (const optimizer of [...new Set(results.map((r) => r.optimizer))]) {
     const pair = results.filter((r) => r.optimizer === optimizer);
@@ -121,14 +122,16 @@ export function renderReport({ title, intro, results, tableText, statsText, grad
     charts.push(lineChart({ title: `${label}: training loss`, xLabel: "epoch", yLabel: "cross-entropy (log scale)", series: series("trainLoss"), logY: true }));
     charts.push(lineChart({ title: `${label}: held-out accuracy`, xLabel: "epoch", yLabel: "accuracy", series: series("heldOutAccuracy"), legendBottom: true }));
   }
-  const hist = histogram({
-    title: `${gradient.name} gradient [${gradient.shape.join(", ")}] at initialization`,
-    xLabel: "gradient value",
-    series: [
-      { label: "before GC", color: COLORS.off, values: gradient.before },
-      { label: "after GC", color: COLORS.on, values: gradient.after },
-    ],
-  });
+  const hist = gradients.map((gradient) =>
+    histogram({
+      title: `${gradient.name} gradient [${gradient.shape.join(", ")}] at initialization`,
+      xLabel: "gradient value",
+      series: [
+        { label: "before GC", color: COLORS.off, values: gradient.before },
+        { label: "after GC", color: COLORS.on, values: gradient.after },
+      ],
+    }),
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222}
@@ -141,7 +144,7 @@ svg{border:1px solid #ddd}</style></head><body>
 <h2>Results</h2>
 <pre>${escape(tableText)}</pre>
 <h2>Gradients before and after GC</h2>
-<div class="charts">${hist}</div>
+<div class="charts">${hist.join("\n")}</div>
 <pre>${escape(statsText)}</pre>
 </body></html>
 `;
