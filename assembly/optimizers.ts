@@ -138,7 +138,7 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
   const beta2 = load<f32>(e, BETA2);
   const keep2 = load<f32>(e, ONE_MINUS_BETA2);
   const eps = load<f32>(e, EPS);
-  const bc2Sqrt = load<f32>(e, BC2_SQRT);
+  const invBc2: f32 = 1 / load<f32>(e, BC2_SQRT);
   const decay = load<f32>(e, DECAY);
   const negLrWd = load<f32>(e, NEG_LR_WD);
   const l2 = wd != 0;
@@ -154,9 +154,27 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
     const vb2 = f32x4.splat(beta2);
     const vk2 = f32x4.splat(keep2);
     const veps = f32x4.splat(eps);
-    const vbc2 = f32x4.splat(bc2Sqrt);
+    const vinvBc2 = f32x4.splat(invBc2);
     const vdecay = f32x4.splat(decay);
     const vnegLrWd = f32x4.splat(negLrWd);
+    if (phase == PHASE_STEP && !amsgrad && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches but L2's.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        let d = f32x4.sub(f32x4.sub(v128.load(g + o), vh), vl);
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+        const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+        const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        v128.store(m + o, mv);
+        v128.store(v + o, vv);
+        const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
+        v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), f32x4.mul(vstep, f32x4.div(mv, denom))));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;
@@ -178,7 +196,7 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
         mv = v128.load(m + o);
         vv = v128.load((amsgrad ? vmax : v) + o);
       }
-      const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), vbc2), veps);
+      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
       let step = f32x4.mul(vstep, f32x4.div(mv, denom));
       if (phase == PHASE_STEP) {
         v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), step));
@@ -210,7 +228,7 @@ function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize,
       mv = load<f32>(m + o);
       vv = load<f32>((amsgrad ? vmax : v) + o);
     }
-    const denom = sqrt<f32>(vv) / bc2Sqrt + eps;
+    const denom = sqrt<f32>(vv) * invBc2 + eps;
     let step = negStepSize * (mv / denom);
     if (phase == PHASE_STEP) {
       store<f32>(w + o, wv * decay + step);
