@@ -2,7 +2,7 @@
 // Float32Array paths), a plain JavaScript loop, TF.js (cpu and wasm backends), and the memory limit.
 import { resnet18Parameters } from "../examples/resnet18.js";
 import { timeInterleaved } from "./harness.mjs";
-import { plainCentralize } from "./peers.mjs";
+import { plainCentralize, seededValues } from "./peers.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
@@ -26,20 +26,11 @@ function matrix(shape, layout) {
     : { rows: product(shape.slice(0, -1)), cols: shape.at(-1), unitsAreRows: false };
 }
 
-function randomValues(n, seed) {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = a / 2 ** 32 - 0.4;
-  }
-  return out;
-}
 
 /** The cases of one workload, each `{ name, run, enter? }`, and a function freeing what they hold. */
 function gcCases(workload, { pkgs, tfs, limits }) {
   const { layout, shapes } = workload;
-  const arrays = shapes.map((s, i) => randomValues(product(s), i + 1));
+  const arrays = shapes.map((s, i) => seededValues(product(s), i + 1, 1, 0.1));
   const cases = [];
   const cleanups = [];
   for (const [build, pkg] of Object.entries(pkgs)) {

@@ -9,7 +9,7 @@
 import { Adam, backend, init, Tensor } from "../dist/index.js";
 import { resnet18Parameters } from "../examples/resnet18.js";
 import { timeInterleaved } from "./harness.mjs";
-import { plainAdamStep } from "./peers.mjs";
+import { plainAdamStep, seededValues as values } from "./peers.mjs";
 
 const ROUNDS = 21;
 const scalar = process.argv.includes("--scalar");
@@ -17,16 +17,6 @@ await init({ simd: !scalar });
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
-/** Deterministic uniform values in [−scale/2, scale/2) (an LCG), so runs are repeatable. */
-function values(n, seed, scale) {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = scale * (a / 2 ** 32 - 0.5);
-  }
-  return out;
-}
 
 function packageCase(name, layout, options) {
   const shapes = resnet18Parameters(layout).map((p) => p.shape);

@@ -3,19 +3,10 @@
 // plain JavaScript Adam, and the limit: one SIMD pass reading w, g, m, v and writing w, m, v.
 import { resnet18Parameters } from "../examples/resnet18.js";
 import { timeInterleaved } from "./harness.mjs";
-import { plainAdamStep } from "./peers.mjs";
+import { plainAdamStep, seededValues as values } from "./peers.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
-function values(n, seed, scale) {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = scale * (a / 2 ** 32 - 0.5);
-  }
-  return out;
-}
 
 /** The package's optimizer `Kind` over fresh Tensors for every parameter. */
 function packageCase(pkg, name, Kind, options, shapes) {

@@ -1,6 +1,17 @@
 // The implementations GC is compared with: a plain JavaScript loop and TF.js, and the memory limit.
 import { readFileSync } from "node:fs";
 
+/** Deterministic values offset + scale·(u − 0.5), u uniform on [0, 1) from an LCG: repeatable runs. */
+export function seededValues(n, seed, scale = 1, offset = 0) {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    out[i] = offset + scale * (a / 2 ** 32 - 0.5);
+  }
+  return out;
+}
+
 /** Plain JavaScript GC in place, float64 sums: rows (out-first) or columns (out-last). */
 export function plainCentralize(g, rows, cols, unitsAreRows) {
   if (unitsAreRows) {

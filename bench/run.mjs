@@ -2,7 +2,9 @@
 // memory limit. Prints a table and writes bench/results.md. Never part of npm test.
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import { runAdapterBench } from "./adapter-workloads.mjs";
 import { runGcBench } from "./gc-workloads.mjs";
+import { runOptimizerBench } from "./optimizer-workloads.mjs";
 import { loadLimits, loadTf } from "./peers.mjs";
 import { formatResults } from "./report.mjs";
 
@@ -30,13 +32,8 @@ const context = { pkgs: { simd, scalar }, tfs, limits, memoryBytes };
 console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleaved rounds per workload, medians`);
 const gc = await runGcBench(context, options);
 
-let optimizers;
-try {
-  const { runOptimizerBench } = await import("./optimizer-workloads.mjs");
-  optimizers = await runOptimizerBench(context, options);
-} catch (error) {
-  if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
-}
+const optimizers = await runOptimizerBench(context, options);
+const adapter = await runAdapterBench(context, options);
 
 // Accuracy, as in the tests: rows of 1000 + N(0, 1) against float64.
 function largeOffsetError() {
@@ -74,6 +71,6 @@ const machine = {
   date: new Date().toISOString().slice(0, 10),
   quick,
 };
-const markdown = formatResults({ gc, optimizers, machine, accuracy });
+const markdown = formatResults({ gc, optimizers, adapter, machine, accuracy });
 console.log(markdown);
 if (!quick) writeFileSync(new URL("./results.md", import.meta.url), markdown);
