@@ -62,7 +62,7 @@ function targets(gc, optimizers, accuracy) {
 }
 
 function adapterTable(adapter) {
-  const out = ["### TF.js adapter: tf.train.adam applyGradients on the digits MLP (64→128→64→10), per step", ""];
+  const out = ["### TF.js adapter: tf.train.adam applyGradients on the digits MLP (64-64-10), per step", ""];
   out.push("| backend | plain ms | withGradientCentralization ms | added ms per step |", "|---|---:|---:|---:|");
   for (const { backend, plain, wrapped } of adapter) out.push(`| ${backend} | ${fmtMs(plain)} | ${fmtMs(wrapped)} | ${fmtMs(wrapped - plain)} |`);
   out.push("");
