@@ -14,6 +14,8 @@ const eachBuild = (build: "simd" | "scalar") => ({
 
 export default defineConfig({
   test: {
+    // In CI, a JSON report too: .ci/run prints its counts as the closing "N passed, N failed" line.
+    reporters: process.env.CI ? ["default", ["json", { outputFile: "build/vitest-report.json" }]] : ["default"],
     projects: [
       eachBuild("simd"),
       eachBuild("scalar"),
