@@ -60,13 +60,14 @@ weights.forEach((p, i) => {
   }
   const ms = median(times);
   total += ms;
-  const gbps = (grad.size * 4 * 3) / (ms * 1e6); // read, read, write
+  const gbps = (grad.size * 8) / (ms * 1e6); // as bench/: one read and one write of every value
   console.log(
     `${p.name.padEnd(30)}${pad(p.shape.join("×"), 18)}${pad(before.toExponential(2), 24)}${pad(meanSpread(grad).toExponential(2), 12)}${pad(ms.toFixed(3), 10)}${pad(gbps.toFixed(1), 8)}`,
   );
 });
 const values = weights.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-console.log(`\n${params.length - weights.length} parameters of rank 1 (batch-norm scales and biases, the fc bias) are left unchanged.`);
+console.log("GB/s counts one read and one write of every value (the least an in-place GC can move), as npm run bench does.");
+console.log(`${params.length - weights.length} parameters of rank 1 (batch-norm scales and biases, the fc bias) are left unchanged.`);
 console.log(`sum of per-layer medians: ${total.toFixed(2)} ms for ${(values / 1e6).toFixed(2)}M values`);
 
 const start = performance.now();
