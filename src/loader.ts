@@ -75,8 +75,15 @@ function describe(source: unknown): string {
 }
 
 async function fetchBinary(url: URL | string): Promise<Response> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`init: fetching ${String(url)} failed with HTTP ${response.status}`);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    // Node's fetch cannot read file: URLs (Deno's and Bun's can).
+    const hint = String(url).startsWith("file:") ? "; where fetch cannot read files (Node), pass the bytes: await readFile(url)" : "";
+    throw new TypeError(`init: options.source ${String(url)} could not be fetched (${(error as Error).message})${hint}`, { cause: error });
+  }
+  if (!response.ok) throw new Error(`init: options.source ${String(url)} answered HTTP ${response.status}`);
   return response;
 }
 

@@ -132,6 +132,12 @@ export class LinearMemory {
     return this.cachedI32;
   }
 
+  /** True when [ptr, ptr + bytes) lies inside one allocated block. */
+  owns(ptr: number, bytes: number): boolean {
+    for (const [start, size] of this.used) if (ptr >= start && ptr + bytes <= start + size) return true;
+    return false;
+  }
+
   /** Bytes currently allocated (staging included). */
   get allocatedBytes(): number {
     let total = 0;

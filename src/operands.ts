@@ -1,8 +1,8 @@
 // Turns the public API's arguments into operands in linear memory: Tensors and Float32Arrays that
 // already view linear memory are used in place; other Float32Arrays are copied into a reused
 // staging block and, for in-place operations, copied back.
-import { checkFloat32Array, checkShape, checkShapeMatches, kindOf } from "./checks.js";
-import type { Runtime } from "./runtime.js";
+import { checkFloat32Array, checkShape, checkShapeMatches, kindOf, sizeOf } from "./checks.js";
+import { type Runtime, runtime } from "./runtime.js";
 import { checkLiveTensor, Tensor } from "./tensor.js";
 
 /** A gradient as the API accepts it: a Tensor, or a Float32Array with its shape. */
@@ -44,8 +44,27 @@ export function float32Operand(caller: string, values: unknown, shape: unknown, 
   const array = checkFloat32Array(values, caller, name);
   if (shape === undefined) throw new TypeError(`${caller}: the shape of ${name} is required for a Float32Array`);
   const dims = checkShape(shape, caller, name === "grad" ? "shape" : `${name}.shape`);
+  checkUsableArray(array, sizeOf(dims), caller, name);
   checkShapeMatches(dims, array.length, caller, name);
   return { values: array, shape: dims };
+}
+
+/**
+ * Rejects the two ways a Float32Array over linear memory goes bad: detached when memory grew
+ * (it then reads as empty), or viewing memory no live block owns (a disposed Tensor's `data`).
+ */
+export function checkUsableArray(array: Float32Array, expected: number, caller: string, name: string): void {
+  const buffer = array.buffer as ArrayBuffer & { detached?: boolean };
+  const detached = buffer.detached ?? buffer.byteLength === 0;
+  if (detached && array.length === 0 && expected > 0) {
+    throw new TypeError(
+      `${caller}: ${name} has no values: a view of linear memory detached when memory grew (read tensor.data again, or pass the Tensor), or an empty array`,
+    );
+  }
+  const { memory } = runtime(caller);
+  if (buffer === memory.buffer && !memory.owns(array.byteOffset, array.byteLength)) {
+    throw new TypeError(`${caller}: ${name} views linear memory that no live Tensor owns (the data of a disposed Tensor?)`);
+  }
 }
 
 /**

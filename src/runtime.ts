@@ -12,19 +12,21 @@ export interface Runtime {
 let current: Runtime | undefined;
 let pending: Promise<Backend> | undefined;
 
+/** Makes `loaded` the runtime, unless one exists already (an initSync() that won the race with a pending init()). */
 function start({ kernels, backend }: LoadedKernels): Backend {
-  current = { kernels, backend, memory: new LinearMemory(kernels.memory, kernels.heapBase()) };
-  return backend;
+  current ??= { kernels, backend, memory: new LinearMemory(kernels.memory, kernels.heapBase()) };
+  return current.backend;
 }
 
 /**
  * Loads the kernels; call once before anything else. Idempotent: later calls resolve to the
- * first result (their options are ignored). A failed call may be retried.
+ * first result (their options are ignored), and so does a pending call that an `initSync()`
+ * overtook. A failed call may be retried.
  *
  * @example
  * await init();                      // embedded binary, SIMD when the engine validates it
  * await init({ simd: false });       // force the scalar build
- * await init({ source: new URL("./gc.simd.wasm", import.meta.url) });
+ * await init({ source: new URL("https://example.com/gc.simd.wasm") }); // fetched (http, https)
  * @returns the build in use, `"simd"` or `"scalar"`.
  */
 export function init(options: InitOptions = {}): Promise<Backend> {

@@ -34,7 +34,7 @@ export class Tensor {
     const { memory } = runtime("new Tensor");
     this.shape = checkShape(shape, "new Tensor");
     this.size = sizeOf(this.shape);
-    const ptr = memory.alloc(this.size * 4);
+    const ptr = allocate(memory, this.size * 4, this.shape);
     this.#allocation = { memory, ptr };
     leaked.register(this, this.#allocation, this);
     this.data.fill(0);
@@ -42,13 +42,16 @@ export class Tensor {
 
   /** A tensor holding a copy of `values`; `shape` defaults to `[values.length]`. */
   static from(values: Float32Array | ArrayLike<number>, shape?: readonly number[]): Tensor {
+    const { memory } = runtime("Tensor.from");
     if (values === null || typeof values !== "object" || typeof values.length !== "number") {
       throw new TypeError(`Tensor.from: values must be a Float32Array or an array of numbers, got ${kindOf(values)}`);
     }
     const dims = shape === undefined ? [values.length] : checkShape(shape, "Tensor.from");
     checkShapeMatches(dims, values.length, "Tensor.from", "values");
+    // A view of linear memory (another tensor's data) would be detached if the allocation grows memory.
+    const source = ArrayBuffer.isView(values) && values.buffer === memory.buffer ? Float32Array.from(values) : values;
     const tensor = new Tensor(dims);
-    tensor.data.set(values);
+    tensor.data.set(source);
     return tensor;
   }
 
@@ -83,6 +86,15 @@ export class Tensor {
   #live(what: string): Allocation {
     if (!this.#allocation) throw new TypeError(`Tensor.${what}: the tensor has been disposed`);
     return this.#allocation;
+  }
+}
+
+/** `memory.alloc`, with a RangeError naming the shape when linear memory cannot grow that far. */
+function allocate(memory: LinearMemory, bytes: number, shape: readonly number[]): number {
+  try {
+    return memory.alloc(bytes);
+  } catch (error) {
+    throw new RangeError(`new Tensor: shape [${shape.join(", ")}] needs ${bytes} bytes, more than linear memory can grow to`, { cause: error });
   }
 }
 

@@ -37,6 +37,7 @@ test("before init, every entry point throws a TypeError that says to call init",
     ["centralizeAll", () => api.centralizeAll([])],
     ["gradientStats", () => api.gradientStats(new Float32Array(4), [2, 2])],
     ["new Tensor", () => new api.Tensor([2])],
+    ["Tensor.from", () => api.Tensor.from([1, 2])],
     ["backend", () => api.backend()],
   ];
   for (const [name, call] of calls) {
@@ -115,6 +116,24 @@ test("init is idempotent: concurrent and later calls share the first result", as
   const t = new api.Tensor([2]); // the same memory is kept
   expect(await api.init()).toBe("scalar");
   expect(t.data.length).toBe(2);
+});
+
+test("initSync() while init() is pending: one instance, which the pending init() then reports", async () => {
+  const api = await fresh();
+  const pending = api.init({ simd: false });
+  expect(api.initSync()).toBe("simd");
+  const t = api.Tensor.from([1, 2, 3, 4, 5, 9], [2, 3]);
+  expect(await pending).toBe("simd"); // the runtime initSync made is kept
+  expect(api.backend()).toBe("simd");
+  api.centralize(t);
+  expect(Array.from(t.data)).toEqual([-1, 0, 1, -2, -1, 3]);
+});
+
+test("a file: URL that this runtime's fetch cannot read is rejected naming options.source", async () => {
+  const api = await fresh();
+  const url = new URL("../build/gc.simd.wasm", import.meta.url);
+  await expect(api.init({ source: url })).rejects.toThrow(/init: options\.source file:.* could not be fetched .*pass the bytes/);
+  expect(await api.init({ source: readFileSync(url) })).toBe("simd");
 });
 
 test("bad options are rejected by name", async () => {

@@ -2,6 +2,7 @@
 // parameter's value, gradient and shape, checked at construction and again at every step.
 import { checkShape, kindOf, sizeOf } from "../checks.js";
 import type { Runtime } from "../runtime.js";
+import { checkUsableArray } from "../operands.js";
 import { checkLiveTensor, Tensor } from "../tensor.js";
 import { ParamState } from "./state.js";
 
@@ -117,6 +118,7 @@ function checkOperand(x: unknown, slot: Slot, caller: string, what: string): Ten
     return x;
   }
   if (x instanceof Float32Array) {
+    checkUsableArray(x, slot.size, caller, name);
     if (x.length !== slot.size) {
       throw new RangeError(`${caller}: ${name} has ${x.length} values, expected ${slot.size} (shape [${slot.shape.join(", ")}])`);
     }

@@ -1,6 +1,6 @@
 // Bad input: a named TypeError/RangeError, thrown before any byte is written.
 import { expect, test } from "vitest";
-import { centralize, centralizeAll, gradientStats, Tensor } from "../../src/index.js";
+import { centralize, centralizeAll, gradientStats, SGD, Tensor } from "../../src/index.js";
 import { randomArray } from "../random.js";
 
 type Call = () => unknown;
@@ -75,3 +75,17 @@ test("centralizeAll validates every entry before touching any", () => {
   rejects(() => centralizeAll("grads" as never), TypeError, /gradients must be an array/);
   second.dispose();
 });
+
+test("an optimizer parameter given as a view of linear memory that growth detached is named", () => {
+  const w = Tensor.from(randomArray(16, 7), [4, 4]);
+  const g = Tensor.from(randomArray(16, 8), [4, 4]);
+  const opt = new SGD([{ value: w.data, grad: g, shape: [4, 4] }], { lr: 0.1 });
+  opt.step(); // fine while the view is live
+  const big = new Tensor([Math.ceil(w.data.buffer.byteLength / 4) + 70_000]); // grows memory
+  const before = w.data.slice();
+  rejects(() => opt.step(), TypeError, /SGD\.step: params\[0\]\.value has no values: a view of linear memory detached/);
+  expect(w.data).toEqual(before);
+  for (const t of [w, g, big]) t.dispose();
+  opt.dispose();
+});
+

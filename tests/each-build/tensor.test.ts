@@ -92,3 +92,37 @@ test("dispose is idempotent and a disposed tensor refuses use", () => {
   expect(() => t.data).toThrow(TypeError);
   expect(() => centralize(t)).toThrow(/disposed/);
 });
+
+test("Tensor.from(other.data) copies even when the allocation grows memory", () => {
+  const input = randomArray(1000, 6, 3);
+  const original = Tensor.from(input, [10, 100]);
+  const bytes = original.data.buffer.byteLength;
+  const clone = Tensor.from(original.data, [10, 100]);
+  expect(clone.data).toEqual(input);
+  const big = Tensor.from(new Float32Array(Math.ceil(bytes / 4) + 70_000)); // grows memory
+  const grownClone = Tensor.from(original.data, original.shape); // the view is taken fresh, the allocation grows again
+  expect(grownClone.data).toEqual(input);
+  for (const t of [original, clone, big, grownClone]) t.dispose();
+});
+
+test("views of linear memory: a detached view or a disposed tensor's data is refused, nothing written", () => {
+  const a = Tensor.from(randomArray(12, 2), [3, 4]);
+  const stale = a.data;
+  const big = new Tensor([Math.ceil(stale.buffer.byteLength / 4) + 70_000]); // grows memory: `stale` is detached
+  expect(() => centralize(stale, [3, 4])).toThrow(/centralize: grad has no values: a view of linear memory detached when memory grew/);
+  const before = a.data.slice();
+  const b = Tensor.from(randomArray(12, 3), [3, 4]);
+  const freed = b.data;
+  b.dispose(); // its block is free until another allocation takes it
+  expect(() => centralize(freed, [3, 4])).toThrow(/centralize: grad views linear memory that no live Tensor owns/);
+  expect(a.data).toEqual(before);
+  for (const t of [a, big]) t.dispose();
+});
+
+test("a shape too large for linear memory is a RangeError naming the shape", () => {
+  expect(() => new Tensor([65536, 65536])).toThrow(/new Tensor: shape \[65536, 65536\] needs 17179869184 bytes/);
+  const t = new Tensor([4]); // the allocator is still usable
+  expect(t.data.length).toBe(4);
+  t.dispose();
+});
+
