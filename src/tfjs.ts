@@ -2,7 +2,7 @@
 // It uses TF.js ops only, so it runs on every TF.js backend (cpu, webgl, webgpu, wasm, node) and
 // needs no `init()`; the main entry never imports TF.js.
 import { mean, type Optimizer, sub, type Tensor, tidy } from "@tensorflow/tfjs-core";
-import { checkOptions, isBoolean, kindOf, oneOf } from "./checks.js";
+import { checkOptions, isBoolean, kindOf, type OptionCheck } from "./checks.js";
 import { type Layout, isCentralized, layoutCheck } from "./layout.js";
 
 /** Options of `withGradientCentralization`. */
@@ -20,9 +20,33 @@ export type VariableGradients = Parameters<Optimizer["applyGradients"]>[0];
 
 type ApplyGradients = Optimizer["applyGradients"];
 
-const gcCheck = (value: unknown, caller: string, name: string) => {
-  if (value !== false) oneOf("gradient")(value, caller, name);
+/** `"gradient"` or `false`. */
+const gcCheck: OptionCheck = (value, caller, name) => {
+  if (value === false || value === "gradient") return;
+  const got = typeof value === "string" ? `"${value}"` : typeof value === "boolean" ? String(value) : kindOf(value);
+  const message = `${caller}: ${name} must be "gradient" or false, got ${got}`;
+  throw typeof value === "string" ? new RangeError(message) : new TypeError(message);
 };
+
+/**
+ * Validates that `value` is a live, numeric TF.js tensor, by the members the adapter and TF.js's ops
+ * read (shape, rank, dtype, dataSync) rather than by `instanceof`: a tensor made by another copy of
+ * tfjs-core (an app bundling its own, tfjs-node next to tfjs) must pass. tfjs-core duck-types its own
+ * `instanceof Tensor` for that reason; checking the members directly says the same without importing
+ * tfjs-core's class at run time (the adapter imports only its ops).
+ */
+function checkTfTensor(value: unknown, caller: string, name: string): Tensor {
+  const t = value as Partial<Tensor>;
+  if (
+    value === null || typeof value !== "object" || !Array.isArray(t.shape) || typeof t.rank !== "number" ||
+    typeof t.dtype !== "string" || typeof t.dataSync !== "function"
+  ) {
+    throw new TypeError(`${caller}: ${name} must be a tf.Tensor, got ${kindOf(value)}`);
+  }
+  if (t.isDisposed) throw new TypeError(`${caller}: ${name} is a disposed tf.Tensor`);
+  if (t.dtype === "string") throw new TypeError(`${caller}: ${name} must be a numeric tf.Tensor, got dtype "string"`);
+  return value as Tensor;
+}
 
 // The optimizer's own applyGradients, kept so that wrapping twice replaces the options instead of
 // centralizing twice.
@@ -34,14 +58,26 @@ const originals = new WeakMap<Optimizer, ApplyGradients>();
  * mean taken over every other axis; other gradients are returned as they are (same tensor).
  * A second pass subtracts the mean of the residual, which removes the float32 rounding of the
  * first mean (so a large common offset does not survive as ~1e-5 errors).
- * Returns a new tensor when it centralizes; the caller disposes it.
+ * Returns a new tensor when it centralizes; the caller disposes it. A `gradient` that is not a live
+ * numeric tf.Tensor, or a bad option, throws a TypeError or RangeError naming it.
  *
  * @example
  * const g = tf.tensor2d([[1, 10], [3, 30]]);            // [in = 2, out = 2]
  * centralizeTensor(g).arraySync();                       // [[-1, -10], [1, 10]]
  */
-export function centralizeTensor(gradient: Tensor, options: { layout?: Layout; convOnly?: boolean } = {}): Tensor {
-  const { layout = "out-last", convOnly = false } = options;
+export function centralizeTensor(gradient: Tensor, options?: { layout?: Layout; convOnly?: boolean }): Tensor {
+  const caller = "centralizeTensor";
+  checkTfTensor(gradient, caller, "gradient");
+  const { layout = "out-last", convOnly = false } = checkOptions<{ layout: Layout; convOnly: boolean }>(
+    options,
+    { layout: layoutCheck, convOnly: isBoolean },
+    caller,
+  );
+  return centralizeChecked(gradient, layout, convOnly);
+}
+
+/** `centralizeTensor` on arguments already checked. */
+function centralizeChecked(gradient: Tensor, layout: Layout, convOnly: boolean): Tensor {
   if (!isCentralized(gradient.shape, convOnly)) return gradient;
   const rank = gradient.rank;
   const axes = layout === "out-last" ? [...Array(rank - 1).keys()] : [...Array(rank - 1).keys()].map((a) => a + 1);
@@ -86,16 +122,16 @@ export function withGradientCentralization<T extends Optimizer>(optimizer: T, op
       throw new TypeError(`applyGradients: gradients must be a { name: tensor } map or a { name, tensor }[] list, got ${kindOf(gradients)}`);
     }
     const created: Tensor[] = [];
-    const centralizeOne = (g: Tensor | null | undefined): Tensor => {
+    const centralizeOne = (g: Tensor | null | undefined, name: string): Tensor => {
       if (g == null) return g as unknown as Tensor; // TF.js optimizers skip null gradients
-      const c = centralizeTensor(g, { layout, convOnly });
+      const c = centralizeChecked(checkTfTensor(g, "applyGradients", name), layout, convOnly);
       if (c !== g) created.push(c);
       return c;
     };
     try {
       const centralized: VariableGradients = Array.isArray(gradients)
-        ? gradients.map((entry) => ({ ...entry, tensor: centralizeOne(entry.tensor) }))
-        : Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, centralizeOne(g)]));
+        ? gradients.map((entry, i) => ({ ...entry, tensor: centralizeOne(entry.tensor, `gradients[${i}].tensor`) }))
+        : Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, centralizeOne(g, `gradients[${JSON.stringify(name)}]`)]));
       original.call(optimizer, centralized);
     } finally {
       for (const t of created) t.dispose();

@@ -66,6 +66,39 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
       tf.dispose([bias, dense, tensor, out]);
     });
 
+    test("bad arguments throw a TypeError or RangeError naming centralizeTensor and the argument", () => {
+      const g = tf.tensor2d([[1, 2], [3, 4]]);
+      const bias = tf.tensor1d([1, 2]); // passes through unchanged, but its options are still checked
+      const start = tf.memory().numTensors;
+      const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+        ["layout nchw", () => centralizeTensor(g, { layout: "nchw" as "out-last" }), RangeError, /^centralizeTensor: options\.layout must be "out-first" or "out-last", got "nchw"$/],
+        ["layout nchw on a bias", () => centralizeTensor(bias, { layout: "nchw" as "out-last" }), RangeError, /centralizeTensor: options\.layout/],
+        ["an option typo", () => centralizeTensor(g, { convonly: true } as object), TypeError, /^centralizeTensor: options\.convonly is not an option \(known: layout, convOnly\)$/],
+        ["convOnly not a boolean", () => centralizeTensor(g, { convOnly: "yes" as unknown as boolean }), TypeError, /centralizeTensor: options\.convOnly must be a boolean, got string/],
+        ["options not an object", () => centralizeTensor(g, "out-first" as unknown as object), TypeError, /centralizeTensor: options must be an object, got string/],
+        ["an array", () => centralizeTensor([[1, 2], [3, 4]] as unknown as tf.Tensor), TypeError, /^centralizeTensor: gradient must be a tf\.Tensor, got an array$/],
+        ["a Float32Array", () => centralizeTensor(new Float32Array(4) as unknown as tf.Tensor), TypeError, /centralizeTensor: gradient must be a tf\.Tensor, got Float32Array/],
+        ["null", () => centralizeTensor(null as unknown as tf.Tensor), TypeError, /centralizeTensor: gradient must be a tf\.Tensor, got null/],
+        ["undefined", () => centralizeTensor(undefined as unknown as tf.Tensor), TypeError, /centralizeTensor: gradient must be a tf\.Tensor, got undefined/],
+        ["a shape-only object", () => centralizeTensor({ shape: [2, 2] } as unknown as tf.Tensor), TypeError, /centralizeTensor: gradient must be a tf\.Tensor, got Object/],
+      ];
+      for (const [name, call, type, message] of cases) {
+        expect(call, name).toThrow(type);
+        expect(call, name).toThrow(message);
+      }
+      const strings = tf.tensor2d([["a", "b"], ["c", "d"]]);
+      expect(() => centralizeTensor(strings)).toThrow(TypeError);
+      expect(() => centralizeTensor(strings)).toThrow(/centralizeTensor: gradient must be a numeric tf\.Tensor, got dtype "string"/);
+      const disposed = tf.tensor2d([[1, 2], [3, 4]]);
+      disposed.dispose();
+      expect(() => centralizeTensor(disposed)).toThrow(TypeError);
+      expect(() => centralizeTensor(disposed)).toThrow(/centralizeTensor: gradient is a disposed tf\.Tensor/);
+      // no failed call created a tensor, and the input is as it was
+      expect(tf.memory().numTensors).toBe(start + 1); // `strings`
+      expect(g.arraySync()).toEqual([[1, 2], [3, 4]]);
+      tf.dispose([g, bias, strings]);
+    });
+
     test("the JSDoc example", () => {
       const g = tf.tensor2d([[1, 10], [3, 30]]);
       const out = centralizeTensor(g);
@@ -225,13 +258,32 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
       const optimizer = tf.train.sgd(0.1);
       const own = optimizer.applyGradients;
       expect(() => withGradientCentralization(optimizer, { gc: "update" as "gradient" })).toThrow(RangeError);
-      expect(() => withGradientCentralization(optimizer, { gc: "update" as "gradient" })).toThrow(/options\.gc/);
+      expect(() => withGradientCentralization(optimizer, { gc: "update" as "gradient" })).toThrow(
+        /^withGradientCentralization: options\.gc must be "gradient" or false, got "update"$/,
+      );
+      expect(() => withGradientCentralization(optimizer, { gc: true as false })).toThrow(TypeError);
+      expect(() => withGradientCentralization(optimizer, { gc: true as false })).toThrow(/options\.gc must be "gradient" or false, got true/);
       expect(() => withGradientCentralization(optimizer, { layout: "rows" as "out-last" })).toThrow(/options\.layout/);
       expect(() => withGradientCentralization(optimizer, { convOnly: 1 as unknown as boolean })).toThrow(TypeError);
       expect(() => withGradientCentralization(optimizer, { lr: 1 } as object)).toThrow(/options\.lr/);
       expect(optimizer.applyGradients).toBe(own);
       withGradientCentralization(optimizer);
       expect(() => optimizer.applyGradients(null as unknown as tf.NamedTensorMap)).toThrow(/gradients/);
+      // a gradient that is not a tf.Tensor is named by its place, and no variable moves
+      const v = tf.variable(tf.tensor2d([[1, 2], [3, 4]]), true, `bad-grad-v-${backend}`);
+      const start = tf.memory().numTensors;
+      const notTensor = [[1, 2], [3, 4]] as unknown as tf.Tensor;
+      expect(() => optimizer.applyGradients({ [v.name]: notTensor })).toThrow(TypeError);
+      expect(() => optimizer.applyGradients({ [v.name]: notTensor })).toThrow(
+        new RegExp(`^applyGradients: gradients\\[${JSON.stringify(v.name)}\\] must be a tf\\.Tensor, got an array$`),
+      );
+      const g = tf.tensor2d([[1, 1], [1, 1]]);
+      expect(() => optimizer.applyGradients([{ name: v.name, tensor: g }, { name: v.name, tensor: notTensor }])).toThrow(
+        /^applyGradients: gradients\[1\]\.tensor must be a tf\.Tensor, got an array$/,
+      );
+      expect(v.arraySync()).toEqual([[1, 2], [3, 4]]);
+      expect(tf.memory().numTensors).toBe(start + 1); // `g`; the centralized copy of it was disposed
+      tf.dispose([v, g]);
     });
   });
 });
