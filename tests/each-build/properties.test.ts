@@ -11,7 +11,6 @@ const gradient = fc
   .record({
     shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
     layout: fc.constantFrom<Layout>("out-first", "out-last"),
-    seed: fc.integer(),
   })
   .chain(({ shape, layout }) =>
     fc.record({
