@@ -109,3 +109,16 @@ test("the ConvNet setting trains too, and the histogram shows its rank-4 kernel'
   expect(await page.textContent("#loss-chart svg")).toContain("ConvNet + Adam");
   expect(pageErrors).toEqual([]);
 });
+
+test("a malformed request path answers 400, and the server keeps serving the page", async () => {
+  const origin = new URL(server.url).origin;
+  // a broken percent-escape (decodeURIComponent throws) and a target URL cannot parse
+  for (const path of ["/examples/%E0%A4%A", "//"]) {
+    const response = await fetch(origin + path);
+    expect(response.status, path).toBe(400);
+    expect(await response.text(), path).toMatch(/bad request/);
+  }
+  const response = await fetch(server.url);
+  expect(response.status).toBe(200);
+  expect(await response.text()).toContain("<title>Gradient Centralization: digits in the browser</title>");
+});

@@ -18,9 +18,21 @@ const TYPES = {
   ".json": "application/json",
 };
 
-/** The file under ROOT for a URL path, or undefined when it is outside the served folders. */
-function fileFor(urlPath) {
-  const relative = normalize(decodeURIComponent(urlPath)).replace(/^[/\\]+/, "");
+/**
+ * The decoded path of a request target, or undefined when it cannot be parsed ("//") or its
+ * percent-escapes are malformed ("/examples/%E0%A4%A"): both would throw inside the handler.
+ */
+function pathOf(target) {
+  try {
+    return decodeURIComponent(new URL(target, "http://127.0.0.1").pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file under ROOT for a decoded path, or undefined when it is outside the served folders. */
+function fileFor(path) {
+  const relative = normalize(path).replace(/^[/\\]+/, "");
   if (relative.split(sep).includes("..") || !SERVED.some((dir) => relative.startsWith(dir))) return undefined;
   return join(ROOT, relative);
 }
@@ -28,7 +40,11 @@ function fileFor(urlPath) {
 /** Starts the server on 127.0.0.1 (`port` 0: any free port); resolves to `{ url, close() }`. */
 export function serveDemo(port = 0) {
   const server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
+    const path = pathOf(request.url ?? "/");
+    if (path === undefined) {
+      response.writeHead(400, { "content-type": "text/plain" }).end("bad request: malformed URL path\n");
+      return;
+    }
     if (path === "/") {
       response.writeHead(302, { location: "/examples/browser/index.html" }).end();
       return;
