@@ -7,13 +7,14 @@
 //                  adds it to the weight, so every unit's weight mean stays where it was
 //                  (eᵀ(w − w⁰) = 0). Row units keep Δ in a row buffer between the passes; column
 //                  units recompute it in pass 2 from the advanced state (same float32 operations).
-//                  SGD runs "update" as "gradient": the same step, more accurately (see stepTensor).
+//                  SGD runs "update" as "gradient": the same step, more accurately, once its
+//                  momentum buffer is centered (see stepTensor).
 //   gc off:        one pass.
 // A tensor is a row-major [rows, cols] matrix whose units are its rows (out-first) or its
 // columns (out-last); rows are processed one at a time so a unit's two passes over a row
 // stay in cache.
 
-import { accumulateRow, lowPart, sumRow } from "./centralize";
+import { accumulateRow, centralizeColumns, centralizeRows, lowPart, sumRow } from "./centralize";
 
 // Descriptor table: ENTRY_BYTES per tensor. i32 fields:
 const VALUE = 0; //   address of the weights
@@ -53,6 +54,7 @@ const HAS_MOMENTUM = 8;
 const NESTEROV = 16;
 const FIRST_STEP = 32; // SGD: the momentum buffer starts as d
 const AMSGRAD = 64;
+const CENTER_BUFFER = 128; // SGD gc "update": center the momentum buffer before the step
 
 // What one pass over a row does.
 const PHASE_STEP = 0; //    d centered by (hi, lo) (zeros when GC is off), state advanced, w += Δ
@@ -291,18 +293,27 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const cols = load<i32>(e, COLS);
   if (rows == 0 || cols == 0) return;
   const flags = load<i32>(e, FLAGS);
-  // SGD's step is a linear combination of directions, so centering each direction centers the
-  // step: gc "update" runs as "gradient", whose momentum buffer then holds centered values (on
-  // gradients of 1000 + N(0, 1), centering −lr·buf after rounding it to float32 would be ~500×
-  // less accurate).
+  // SGD's step s is a linear combination of the momentum buffer and directions d, so P s = s when
+  // the buffer and every d are centered: gc "update" runs as "gradient" (centering −lr·buf after
+  // rounding it to float32 would be ~500× less accurate on gradients of 1000 + N(0, 1)). The buffer
+  // is centered when every step since it was made centered its d over these units; when not (gc
+  // was off, the layout or convOnly changed, a checkpoint without that fact was loaded),
+  // src/optim sets CENTER_BUFFER for one step and the buffer is centered first:
+  // μ·P buf + (1 − dampening)·P d = P(μ·buf + (1 − dampening)·d), the reference's "update".
   const mode = rule == RULE_SGD && (flags & GC_MODE) == GC_UPDATE ? GC_GRADIENT : flags & GC_MODE;
   const rowBytes = <usize>cols << 2;
   const splat = scratch; // 32 bytes: hi ×4, lo ×4
   const tmp = scratch + 32;
+  const sums = tmp + ((rowBytes + 15) & ~15); // column units: Σg (or ΣΔ) per column
   if (mode != GC_GRADIENT && mode != GC_UPDATE) {
     memory.fill(splat, 0, 32);
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     return;
+  }
+  if ((flags & CENTER_BUFFER) != 0) {
+    const buf = <usize>load<u32>(e, STATE_A);
+    if ((flags & UNITS_ARE_COLUMNS) == 0) centralizeRows(buf, rows, cols);
+    else centralizeColumns(buf, rows, cols, sums); // columnScratchBytes(cols) ≤ the 24·cols there
   }
   if ((flags & UNITS_ARE_COLUMNS) == 0) {
     // A row is a unit: its mean is known after pass 1, and for gc "update" its Δ is still in tmp.
@@ -327,7 +338,6 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   }
   // Units are columns: every row contributes to every mean, so pass 2 recomputes Δ (gc "update").
   const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  const sums = tmp + ((rowBytes + 15) & ~15); // Σg (or ΣΔ) per column
   const weightSums = sums + (<usize>cols << 3); // Σw per column, for L2
   const hi = weightSums + (<usize>cols << 3);
   const lo = hi + rowBytes;

@@ -1,7 +1,7 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { kindOf, type OptionCheck } from "../checks.js";
-import { isCentralized, unitMatrix } from "../layout.js";
+import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
 import { Tensor } from "../tensor.js";
@@ -44,8 +44,14 @@ export interface Rule<H extends Hyperparameters> {
   bufferNames: readonly string[];
   /** The buffers a step with these hyperparameters uses. */
   buffersFor(group: H): readonly string[];
-  /** Writes the rule's fields of a table entry; returns its flags. `created`: buffers made for this step. */
-  writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[]): number;
+  /**
+   * Writes the rule's fields of a table entry; returns its flags. `created`: buffers made for this
+   * step; `units`: the layout whose output units GC centers this parameter over in this step
+   * (undefined when GC does not apply to it).
+   */
+  writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[], units: Layout | undefined): number;
+  /** For rules that track it (SGD): `state.centered` after a step that succeeded (same arguments). */
+  centeredAfter?(group: H, state: ParamState, created: readonly string[], units: Layout | undefined): Layout | undefined;
 }
 
 // An optimizer dropped without dispose() still frees its state when it is garbage-collected.
@@ -62,6 +68,15 @@ function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly
     copy[key] = Array.isArray(value) ? [...value] : value;
   }
   return copy as H;
+}
+
+/** How one parameter is stepped: as a [rows, cols] matrix, with GC over the units of `units` (or none). */
+interface UnitLayout {
+  rows: number;
+  cols: number;
+  flags: number;
+  units: Layout | undefined;
+  scratch: number;
 }
 
 /** The base of SGD, Adam and AdamW. */
@@ -124,23 +139,28 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const group = this.paramGroups[slot.group];
       return this.#rule.buffersFor(group).filter((name) => !slot.state.buffers.has(name));
     });
+    const layouts = this.#slots.map((slot) => this.#unitLayout(slot));
     // Buffers are made before operands are checked: memory growth detaches Float32Array views of
     // linear memory, and a detached view then fails its length check instead of being read as empty.
-    this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
-    let operands: (Tensor | Float32Array)[];
+    // A step that fails anywhere after that (a bad operand, memory that cannot grow) frees them
+    // again, so the next step is still their first (SGD: buf = d).
     try {
-      operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
+      this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
+      const operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
+      this.#run(rt, operands, created, layouts);
     } catch (error) {
       this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.remove(name)));
       throw error;
     }
-    this.#run(rt, operands, created);
-    for (const slot of this.#slots) slot.state.step++;
+    this.#slots.forEach((slot, k) => {
+      const { units } = layouts[k];
+      slot.state.centered = this.#rule.centeredAfter?.(this.paramGroups[slot.group], slot.state, created[k], units);
+      slot.state.step++;
+    });
   }
 
-  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][]): void {
+  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][], layouts: UnitLayout[]): void {
     const { kernels, memory } = rt;
-    const layouts = this.#slots.map((slot) => this.#unitLayout(slot));
     const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
     const tableBytes = this.#slots.length * ENTRY_BYTES;
     const staged = operands.map((v) => !(v instanceof Tensor) && v.buffer !== memory.buffer);
@@ -149,12 +169,12 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const f32 = memory.f32;
       this.#slots.forEach((slot, k) => {
         const entry = new EntryWriter(i32, f32, table + k * ENTRY_BYTES);
-        const { rows, cols, flags } = layouts[k];
+        const { rows, cols, flags, units } = layouts[k];
         entry.int(I32.value, ptrs[2 * k]);
         entry.int(I32.grad, ptrs[2 * k + 1]);
         entry.int(I32.rows, rows);
         entry.int(I32.cols, cols);
-        const ruleFlags = this.#rule.writeEntry(entry, this.paramGroups[slot.group], slot.state, created[k]);
+        const ruleFlags = this.#rule.writeEntry(entry, this.paramGroups[slot.group], slot.state, created[k], units);
         entry.int(I32.flags, flags | ruleFlags);
       });
       kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
@@ -167,14 +187,14 @@ export abstract class Optimizer<H extends Hyperparameters> {
     });
   }
 
-  /** The matrix a parameter is stepped as, its GC flags and the scratch it needs. */
-  #unitLayout(slot: Slot): { rows: number; cols: number; flags: number; scratch: number } {
+  /** The matrix a parameter is stepped as, its GC flags and units, and the scratch it needs. */
+  #unitLayout(slot: Slot): UnitLayout {
     const group = this.paramGroups[slot.group];
     const gc = group.gc !== false && slot.param.gc !== false && isCentralized(slot.shape, group.convOnly);
-    if (!gc) return { rows: 1, cols: slot.size, flags: 0, scratch: 0 };
+    if (!gc) return { rows: 1, cols: slot.size, flags: 0, units: undefined, scratch: 0 };
     const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
     const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
-    return { rows, cols, flags, scratch: scratchBytes(cols, !unitsAreRows) };
+    return { rows, cols, flags, units: group.layout, scratch: scratchBytes(cols, !unitsAreRows) };
   }
 
   /** Sets every gradient to zero (checked first: a disposed gradient Tensor throws before any is zeroed). */
@@ -211,6 +231,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         const values = slot.state.read(name);
         entry[name] = options.json ? encodeFloat32(values) : values;
       }
+      if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
       return entry;
     });
     let next = 0;
@@ -271,17 +292,24 @@ export abstract class Optimizer<H extends Hyperparameters> {
         throw new RangeError(`${caller}: ${name}.step must be a non-negative integer, got ${String(step)}`);
       }
       const values = new Map<string, Float32Array>();
+      let centered: Layout | undefined;
       for (const [key, value] of Object.entries(entry)) {
         if (key === "step") continue;
+        if (key === "centered" && rule.centeredAfter) {
+          layoutCheck(value, caller, `${name}.centered`);
+          centered = value as Layout;
+          continue;
+        }
         if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
         values.set(key, readStateBuffer(value, this.#slots[k].size, caller, `${name}.${key}`));
       }
-      return { step, values };
+      return { step, values, centered };
     });
     hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
     this.#slots.forEach((slot, k) => {
-      const { step, values } = buffers[k];
+      const { step, values, centered } = buffers[k];
       slot.state.step = step;
+      slot.state.centered = centered;
       for (const name of rule.bufferNames) {
         const v = values.get(name);
         if (v) slot.state.write(name, v);

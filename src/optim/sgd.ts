@@ -1,5 +1,6 @@
 // SGD with momentum (torch.optim.SGD) and Gradient Centralization fused into its kernel.
 import { isBoolean } from "../checks.js";
+import type { Layout } from "../layout.js";
 import { Optimizer, type ParamGroupInput, type Rule } from "./base.js";
 import type { Param } from "./params.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, unitInterval } from "./hyperparameters.js";
@@ -46,16 +47,25 @@ const sgdRule: Rule<SGDHyperparameters> = {
   },
   bufferNames: [MOMENTUM_BUFFER],
   buffersFor: (group) => (group.momentum !== 0 ? [MOMENTUM_BUFFER] : []),
-  writeEntry(entry: EntryWriter, group: SGDHyperparameters, state: ParamState, created: readonly string[]): number {
+  writeEntry(entry: EntryWriter, group: SGDHyperparameters, state: ParamState, created: readonly string[], units: Layout | undefined): number {
     entry.int(I32.stateA, state.address(MOMENTUM_BUFFER));
     entry.float(F32.weightDecay, group.weightDecay);
     entry.float(F32.negLr, -group.lr);
     entry.float(F32.momentum, group.momentum);
     entry.float(F32.keep, 1 - group.dampening);
     if (group.momentum === 0) return 0;
-    return (
-      FLAG.hasMomentum | (group.nesterov ? FLAG.nesterov : 0) | (created.includes(MOMENTUM_BUFFER) ? FLAG.firstStep : 0)
-    );
+    const first = created.includes(MOMENTUM_BUFFER);
+    const center = !first && units !== undefined && group.gc === "update" && state.centered !== units;
+    return FLAG.hasMomentum | (group.nesterov ? FLAG.nesterov : 0) | (first ? FLAG.firstStep : 0) | (center ? FLAG.centerBuffer : 0);
+  },
+  // The buffer is centered over `units` when it was made from a centered d, has just been centered
+  // (gc "update"), or was centered over them and got a d centered over them (gc "gradient").
+  centeredAfter(group, state, created, units) {
+    if (!state.buffers.has(MOMENTUM_BUFFER)) return undefined;
+    if (group.momentum === 0) return state.centered; // the buffer was not touched
+    if (units === undefined) return undefined;
+    if (group.gc === "update" || created.includes(MOMENTUM_BUFFER)) return units;
+    return state.centered === units ? units : undefined;
   },
 };
 
@@ -67,7 +77,9 @@ const sgdRule: Rule<SGDHyperparameters> = {
  *   s = nesterov ? d + momentum·buf : buf (s = d without momentum);  w ← w − lr·s.
  * gc "update" (centralize the whole step −lr·s) gives the same weights, since P is linear and s is
  * a combination of centered directions; it runs as "gradient", whose momentum buffer then holds
- * centered values (more accurate in float32 than centering −lr·buf). Rank ≤ 1 parameters and
+ * centered values (more accurate in float32 than centering −lr·buf). A buffer that holds
+ * uncentered values (gc was off, or another layout or convOnly) is centered once first, so the
+ * unit means of the weights stay fixed whatever came before. Rank ≤ 1 parameters and
  * parameters with `gc: false` are not centralized.
  *
  * @example

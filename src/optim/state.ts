@@ -1,5 +1,6 @@
 // Optimizer state: per-parameter float32 buffers in linear memory, and their checkpoint form.
 import { kindOf } from "../checks.js";
+import type { Layout } from "../layout.js";
 import type { LinearMemory } from "../memory.js";
 
 /**
@@ -13,8 +14,14 @@ export type StateBuffer = Float32Array | string;
 export interface ParamStateDict {
   /** Steps taken by this parameter. */
   step: number;
+  /**
+   * SGD: the layout whose output units the momentum buffer is centered over; absent when that is
+   * not known (gc off, or another layout or convOnly, since the buffer was made). gc "update"
+   * centers a buffer that is not known to be centered once, before its step.
+   */
+  centered?: Layout;
   /** Named buffers (`momentumBuffer`; `expAvg`, `expAvgSq`, `maxExpAvgSq`); absent until created. */
-  [buffer: string]: number | StateBuffer;
+  [buffer: string]: number | StateBuffer | undefined;
 }
 
 /** Encodes float32 values as base64 of their little-endian bytes (wasm memory is little-endian too). */
@@ -37,7 +44,8 @@ export function decodeFloat32(text: string, size: number, caller: string, name: 
     throw new TypeError(`${caller}: ${name} is not valid base64`);
   }
   if (chars.length !== size * 4) {
-    throw new RangeError(`${caller}: ${name} holds ${chars.length / 4} float32 values, expected ${size}`);
+    const held = chars.length % 4 === 0 ? `${chars.length / 4} float32 values` : `${chars.length} bytes, not a whole number of float32 values`;
+    throw new RangeError(`${caller}: ${name} holds ${held}, expected ${size} float32 values (${size * 4} bytes)`);
   }
   const bytes = new Uint8Array(chars.length);
   for (let i = 0; i < chars.length; i++) bytes[i] = chars.charCodeAt(i);
@@ -59,6 +67,8 @@ export function readStateBuffer(value: unknown, size: number, caller: string, na
 /** The state of one parameter: its step count and float32 buffers of `size` values in linear memory. */
 export class ParamState {
   step = 0;
+  /** See `ParamStateDict.centered` (kept by SGD; undefined when not known). */
+  centered: Layout | undefined = undefined;
   /** Buffer name → address in linear memory. */
   readonly buffers = new Map<string, number>();
 

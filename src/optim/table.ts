@@ -44,6 +44,7 @@ export const FLAG = {
   nesterov: 16,
   firstStep: 32,
   amsgrad: 64,
+  centerBuffer: 128, // SGD gc "update": center the momentum buffer first (it is not known to be centered)
 } as const;
 
 /** Writes into one entry through the memory's Int32Array and Float32Array views. */

@@ -1,7 +1,8 @@
-// Edge cases of the optimizers: memory growth between steps, Float32Array views of linear memory,
-// empty and scalar tensors, NaN in a gradient.
-import { expect, test } from "vitest";
+// Edge cases of the optimizers: memory growth between steps, memory that cannot grow, Float32Array
+// views of linear memory, empty and scalar tensors, NaN in a gradient.
+import { expect, test, vi } from "vitest";
 import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
+import { runtime } from "../../src/runtime.js";
 import { AdamReference, type AdamSettings } from "../optim-oracle.js";
 import { gradientSequence, makeModel } from "../optim-fixtures.js";
 import type { Layout } from "../oracle.js";
@@ -89,4 +90,52 @@ test("a NaN in a gradient makes its unit NaN (as the float64 formula does) and n
     expect(reference.params[0].value.filter(Number.isNaN).length).toBe(layout === "out-first" ? 6 : 4);
     opt.dispose();
   }
+});
+
+test("a step that fails after making its state (memory cannot grow) frees it: the next step is still the first", () => {
+  const { memory } = runtime("test");
+  const params = () => [
+    { value: randomArray(24, 1), grad: randomArray(24, 2, 0.5), shape: [4, 6] },
+    { value: randomArray(7, 3), grad: randomArray(7, 4, 0.5), shape: [7] },
+  ];
+  // SGD with dampening: a first step sets buf = d, a later one buf = μ·buf + (1 − dampening)·d
+  const run = (fail: boolean) => {
+    const p = params();
+    const opt = new SGD(p, { lr: 0.1, momentum: 0.9, dampening: 0.5 });
+    if (fail) {
+      const snapshot = () => ({ allocated: memory.allocatedBytes, state: opt.stateDict(), values: p.map((x) => Float32Array.from(x.value)) });
+      const before = snapshot();
+      vi.spyOn(memory, "stagingBlock").mockImplementationOnce(() => {
+        throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
+      });
+      expect(() => opt.step()).toThrow(/Maximum memory size exceeded/);
+      vi.restoreAllMocks();
+      expect(snapshot()).toEqual(before);
+    }
+    opt.step();
+    opt.step();
+    const result = { values: bits(p.map((x) => x.value)), state: opt.stateDict() };
+    opt.dispose();
+    return result;
+  };
+  expect(run(true)).toEqual(run(false));
+});
+
+test("a step that fails while making its state (the second parameter's buffer does not fit) frees the first's", () => {
+  const { memory } = runtime("test");
+  new Tensor([1024]).dispose(); // a free block for parameter 0's buffer
+  const big = memory.byteLength / 4 + 4; // more than all of memory
+  const small = { value: randomArray(24, 1), grad: randomArray(24, 2, 0.5), shape: [4, 6] };
+  const opt = new SGD([small, { value: new Float32Array(big), grad: new Float32Array(big), shape: [big] }], { lr: 0.1, momentum: 0.9 });
+  const before = { allocated: memory.allocatedBytes, state: opt.stateDict(), values: Float32Array.from(small.value) };
+  const allocatedAtGrowth: number[] = [];
+  vi.spyOn(WebAssembly.Memory.prototype, "grow").mockImplementation(() => {
+    allocatedAtGrowth.push(memory.allocatedBytes);
+    throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
+  });
+  expect(() => opt.step()).toThrow(/Maximum memory size exceeded/);
+  vi.restoreAllMocks();
+  expect(allocatedAtGrowth).toEqual([before.allocated + 24 * 4]); // parameter 0's buffer had been made
+  expect({ allocated: memory.allocatedBytes, state: opt.stateDict(), values: small.value }).toEqual(before);
+  opt.dispose();
 });

@@ -170,6 +170,20 @@ test("loadStateDict restores the hyperparameters", () => {
   model.dispose();
 });
 
+test("a base64 buffer that is not a whole number of float32 values is reported in bytes", () => {
+  const model = makeModel(6);
+  const opt = new SGD(model.params, { lr: 0.1, momentum: 0.9 });
+  model.setGrads(gradientSequence(1, 6)[0]);
+  opt.step();
+  const saved = opt.stateDict({ json: true });
+  const corrupt = { ...saved, state: saved.state.map((s, i) => (i === 1 ? { ...s, momentumBuffer: btoa("abcde") } : s)) };
+  expect(() => opt.loadStateDict(corrupt)).toThrow(
+    "SGD.loadStateDict: state.state[1].momentumBuffer holds 5 bytes, not a whole number of float32 values, expected 30 float32 values (120 bytes)",
+  );
+  opt.dispose();
+  model.dispose();
+});
+
 test("zeroGrad zeroes Tensor and Float32Array gradients", () => {
   const model = makeModel(5);
   model.setGrads(gradientSequence(1, 5)[0]);
