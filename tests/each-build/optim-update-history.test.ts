@@ -1,11 +1,13 @@
 // SGD gc "update" keeps every output unit's weight mean fixed whatever its momentum buffer holds:
 // also after steps with gc off, another layout, convOnly or a parameter opted out, and after
-// loading a checkpoint of such steps. (A buffer of uncentered values would carry its unit means
-// into every later step: run as "gradient", the means moved by ~lr·μ/(1 − μ)·mean(buf) per step.)
+// loading a checkpoint of such steps. (A buffer of uncentered values carries its unit means into
+// the later steps: run as "gradient" with such a buffer, the weight means moved by about
+// lr·μ/(1 − μ) times the buffer's, 10⁵–10⁶ times the tolerance below here.)
 //
 // Tolerance of a unit mean, T steps after the switch: each step rounds every weight once
 // (≤ u·|w|, u = 2⁻²⁴) and adds a step whose unit mean is a sum of roundings of values smaller than
-// the weights here, so the worst case is about T·2u·max|w| (as in optim-invariant.test.ts).
+// the weights here, so the worst case is about T·2u·max|w| (as in optim-invariant.test.ts);
+// measured: under 0.25·2u·max|w| after T = 20 steps, both builds.
 import { describe, expect, test } from "vitest";
 import { SGD } from "../../src/index.js";
 import type { Param, SGDOptions } from "../../src/index.js";
