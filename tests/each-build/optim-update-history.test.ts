@@ -2,7 +2,7 @@
 // also after steps with gc off, another layout, convOnly or a parameter opted out, and after
 // loading a checkpoint of such steps. (A buffer of uncentered values carries its unit means into
 // the later steps: run as "gradient" with such a buffer, the weight means moved by about
-// lr·μ/(1 − μ) times the buffer's, 10⁵–10⁶ times the tolerance below here.)
+// lr·μ/(1 − μ) times the buffer's: measured, over 10⁴ times the tolerance below.)
 //
 // Tolerance of a unit mean, T steps after the switch: each step rounds every weight once
 // (≤ u·|w|, u = 2⁻²⁴) and adds a step whose unit mean is a sum of roundings of values smaller than
