@@ -91,8 +91,11 @@ export class LinearMemory {
    */
   stagingBlock(bytes: number): number {
     if (bytes > this.staging.bytes) {
-      if (this.staging.bytes > 0) this.release(this.staging.ptr);
-      const size = alignUp(Math.max(bytes, this.staging.bytes * 2));
+      const old = this.staging;
+      const size = alignUp(Math.max(bytes, old.bytes * 2));
+      // Forgotten before allocating: if memory cannot grow, no call may get the released block back.
+      this.staging = { ptr: 0, bytes: 0 };
+      if (old.bytes > 0) this.release(old.ptr);
       this.staging = { ptr: this.alloc(size), bytes: size };
     }
     return this.staging.ptr;

@@ -1,6 +1,7 @@
 // Tensor in linear memory: allocation, reuse of freed blocks, views that survive memory growth.
-import { expect, test } from "vitest";
+import { expect, test, vi } from "vitest";
 import { centralize, Tensor } from "../../src/index.js";
+import { LinearMemory } from "../../src/memory.js";
 import { centralizeReference, maxAbsDiff } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -126,3 +127,25 @@ test("a shape too large for linear memory is a RangeError naming the shape", () 
   t.dispose();
 });
 
+
+test("a staging block that cannot be allocated leaves the allocator consistent", () => {
+  const probe = new Tensor([1]);
+  const huge = new Float32Array(probe.data.buffer.byteLength / 4 + 16); // needs a larger staging block than any so far
+  probe.dispose();
+  const alloc = vi.spyOn(LinearMemory.prototype, "alloc").mockImplementationOnce(() => {
+    throw new RangeError("no memory left");
+  });
+  try {
+    expect(() => centralize(huge, [16, huge.length / 16])).toThrow(/no memory left/);
+  } finally {
+    alloc.mockRestore();
+  }
+  // The released staging block may now go to a tensor; later staged calls must not write into it.
+  const keep = Tensor.from(randomArray(4096, 9), [64, 64]);
+  const kept = keep.data.slice();
+  const input = randomArray(24, 5);
+  const g = centralize(input.slice(), [4, 6], { layout: "out-last" });
+  expect(maxAbsDiff(g, centralizeReference(input, [4, 6], "out-last"))).toBeLessThanOrEqual(1e-6);
+  expect(keep.data).toEqual(kept);
+  keep.dispose();
+});
