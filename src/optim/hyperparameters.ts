@@ -1,6 +1,6 @@
 // Checks of optimizer hyperparameters (options, parameter groups, checkpoints): each throws a
 // TypeError (wrong kind) or RangeError (wrong value) naming the argument.
-import { isBoolean, kindOf, oneOf, type OptionCheck } from "../checks.js";
+import { isBoolean, kindOf, type OptionCheck } from "../checks.js";
 import { layoutCheck } from "../layout.js";
 
 /** Where GC goes: `"gradient"` (centralize g + L2 before the moments), `"update"` (centralize the whole step), or `false`. */
@@ -40,15 +40,15 @@ export const betasCheck: OptionCheck = (value, caller, name) => {
   value.forEach((beta, i) => halfOpenUnitInterval(beta, caller, `${name}[${i}]`));
 };
 
-const gcModeString = oneOf("gradient", "update");
-
 /** `"gradient"`, `"update"` or `false`. */
 export const gcCheck: OptionCheck = (value, caller, name) => {
   if (value === false) return;
   if (typeof value !== "string") {
     throw new TypeError(`${caller}: ${name} must be "gradient", "update" or false, got ${kindOf(value)}`);
   }
-  gcModeString(value, caller, name);
+  if (value !== "gradient" && value !== "update") {
+    throw new RangeError(`${caller}: ${name} must be "gradient", "update" or false, got "${value}"`);
+  }
 };
 
 /** Checks of the hyperparameters every optimizer shares. */
