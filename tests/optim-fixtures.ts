@@ -97,3 +97,29 @@ export function trajectoryError(actual: Float32Array[], expected: ReferenceParam
   const rtol = 2 * steps * ROUNDOFF;
   return Math.max(...actual.map((a, i) => toleranceRatio(a, expected[i].value, rtol, rtol * scale)));
 }
+
+/**
+ * Steps an optimizer over `model` and its float64 `reference` side by side through `steps` seeded
+ * gradients (every parameter with `settings`); returns the worst tolerance ratio and the weights,
+ * and disposes the optimizer and the model.
+ */
+export function compareTrajectory<S>(
+  model: Model,
+  opt: { step(): void; dispose(): void },
+  reference: { params: ReferenceParam[]; step(grads: ArrayLike<number>[], settings: S[]): void },
+  settings: S,
+  steps: number,
+  seed: number,
+): { error: number; values: Float32Array[] } {
+  for (const grads of gradientSequence(steps, seed)) {
+    model.setGrads(grads);
+    opt.step();
+    reference.step(grads, SHAPES.map(() => settings));
+  }
+  const error = trajectoryError(model.values(), reference.params, steps);
+  const values = model.values();
+  opt.dispose();
+  model.dispose();
+  return { error, values };
+}
+

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { Adam, AdamW, Tensor } from "../../src/index.js";
 import { AdamReference, type AdamSettings, type GcMode } from "../optim-oracle.js";
-import { gradientSequence, makeModel, referenceParams, SHAPES, toleranceRatio, trajectoryError } from "../optim-fixtures.js";
+import { compareTrajectory, makeModel, referenceParams, SHAPES, toleranceRatio } from "../optim-fixtures.js";
 import { centralizeReference, maxAbsDiff, type Layout } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -23,16 +23,7 @@ function trajectory(decoupled: boolean, options: Options, gcOff: number[] = [], 
   const reference = new AdamReference(referenceParams(model));
   const settings = settingsOf(options, decoupled);
   const opt = decoupled ? new AdamW(model.params, options) : new Adam(model.params, options);
-  for (const grads of gradientSequence(steps, seed)) {
-    model.setGrads(grads);
-    opt.step();
-    reference.step(grads, SHAPES.map(() => settings));
-  }
-  const error = trajectoryError(model.values(), reference.params, steps);
-  const values = model.values();
-  opt.dispose();
-  model.dispose();
-  return { error, values };
+  return compareTrajectory(model, opt, reference, settings, steps, seed);
 }
 
 const VARIANTS: [string, boolean, Options][] = [

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { centralize, SGD, Tensor } from "../../src/index.js";
 import { type GcMode, SgdReference, type SgdSettings } from "../optim-oracle.js";
-import { gradientSequence, makeModel, referenceParams, SHAPES, trajectoryError } from "../optim-fixtures.js";
+import { compareTrajectory, makeModel, referenceParams, SHAPES } from "../optim-fixtures.js";
 import { centralizeReference, maxAbsDiff, type Layout } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -15,16 +15,7 @@ function trajectory(options: Partial<SgdSettings> & { lr: number }, gcOff: numbe
   const reference = new SgdReference(referenceParams(model));
   const settings: SgdSettings = { ...TORCH_DEFAULTS, gc: "gradient", convOnly: false, layout: "out-first", ...options };
   const opt = new SGD(model.params, options);
-  for (const grads of gradientSequence(steps, seed)) {
-    model.setGrads(grads);
-    opt.step();
-    reference.step(grads, SHAPES.map(() => settings));
-  }
-  const error = trajectoryError(model.values(), reference.params, steps);
-  const values = model.values();
-  opt.dispose();
-  model.dispose();
-  return { error, values };
+  return compareTrajectory(model, opt, reference, settings, steps, seed);
 }
 
 const VARIANTS: [string, Partial<SgdSettings> & { lr: number }][] = [
