@@ -123,3 +123,28 @@ export function compareTrajectory<S>(
   return { error, values };
 }
 
+/** Bit patterns of float32 arrays, for exact comparisons (NaN and −0 included). */
+export const bits = (arrays: Float32Array[]) => arrays.map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)));
+
+/** The optimizer under test, made over a model's params. */
+type MakeOptimizer = (params: Param[]) => { step(): void; dispose(): void; loadStateDict(state: never): void };
+
+/**
+ * Resumes from a checkpoint: a fresh model holding `weights`, an optimizer from `make` loaded with
+ * `state` (none: a fresh optimizer), stepped through `grads`; returns the bits of the weights.
+ */
+export function resumeBits(make: MakeOptimizer, weights: Float32Array[], state: unknown, grads: Float32Array[][]): number[][] {
+  const model = makeModel(99);
+  model.params.forEach((p, i) => (p.value instanceof Tensor ? p.value.data : p.value).set(weights[i]));
+  const opt = make(model.params);
+  if (state !== undefined) opt.loadStateDict(state as never);
+  for (const g of grads) {
+    model.setGrads(g);
+    opt.step();
+  }
+  const result = bits(model.values());
+  opt.dispose();
+  model.dispose();
+  return result;
+}
+

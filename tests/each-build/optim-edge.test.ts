@@ -4,11 +4,9 @@ import { expect, test, vi } from "vitest";
 import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
 import { runtime } from "../../src/runtime.js";
 import { AdamReference, type AdamSettings } from "../optim-oracle.js";
-import { gradientSequence, makeModel } from "../optim-fixtures.js";
+import { bits, gradientSequence, makeModel } from "../optim-fixtures.js";
 import type { Layout } from "../oracle.js";
 import { randomArray } from "../random.js";
-
-const bits = (arrays: Float32Array[]) => arrays.map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)));
 
 test("memory growth between steps leaves the trajectory bit for bit unchanged", () => {
   const grads = gradientSequence(6, 2);

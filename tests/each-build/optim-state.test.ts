@@ -4,7 +4,7 @@ import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
 import type { Optimizer, Param } from "../../src/index.js";
 import { runtime } from "../../src/runtime.js";
 import { AdamReference, type AdamSettings, SgdReference, type SgdSettings } from "../optim-oracle.js";
-import { gradientSequence, makeModel, type Model, referenceParams, SHAPES, trajectoryError } from "../optim-fixtures.js";
+import { bits, gradientSequence, makeModel, referenceParams, resumeBits, SHAPES, trajectoryError } from "../optim-fixtures.js";
 
 type Make = (params: Param[]) => Optimizer<never> | SGD | Adam | AdamW;
 
@@ -14,16 +14,6 @@ const KINDS: [string, Make][] = [
   ["Adam amsgrad, L2", (p) => new Adam(p, { lr: 0.01, amsgrad: true, weightDecay: 0.01 })],
   ["AdamW update, out-last", (p) => new AdamW(p, { lr: 0.01, gc: "update", layout: "out-last" })],
 ];
-
-/** Bit patterns of float32 arrays, for exact comparisons (NaN and −0 included). */
-const bits = (arrays: Float32Array[]) => arrays.map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)));
-
-/** A model whose weights are copies of `weights`. */
-function modelWith(weights: Float32Array[]): Model {
-  const model = makeModel(99);
-  model.params.forEach((p, i) => (p.value instanceof Tensor ? p.value.data : p.value).set(weights[i]));
-  return model;
-}
 
 test.each(KINDS)("%s: resuming from stateDict() steps bit-identically, also through JSON", (_, make) => {
   const grads = gradientSequence(20, 17);
@@ -36,19 +26,7 @@ test.each(KINDS)("%s: resuming from stateDict() steps bit-identically, also thro
     opt.step();
   });
   const uninterrupted = bits(model.values());
-  const resume = (state: unknown | undefined) => {
-    const copy = modelWith(checkpoint!.weights);
-    const resumed = make(copy.params);
-    if (state !== undefined) resumed.loadStateDict(state as never);
-    for (const g of grads.slice(10)) {
-      copy.setGrads(g);
-      resumed.step();
-    }
-    const result = bits(copy.values());
-    resumed.dispose();
-    copy.dispose();
-    return result;
-  };
+  const resume = (state: unknown) => resumeBits(make, checkpoint!.weights, state, grads.slice(10));
   expect(resume(checkpoint!.plain)).toEqual(uninterrupted);
   expect(resume(JSON.parse(checkpoint!.json))).toEqual(uninterrupted);
   expect(resume(undefined)).not.toEqual(uninterrupted); // the state matters: a fresh optimizer differs

@@ -13,7 +13,7 @@ import { SGD } from "../../src/index.js";
 import type { Param, SGDOptions } from "../../src/index.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import { SgdReference, type SgdSettings } from "../optim-oracle.js";
-import { gradientSequence, makeModel, type Model, maxAbs, referenceParams, ROUNDOFF, SHAPES, trajectoryError } from "../optim-fixtures.js";
+import { bits, gradientSequence, makeModel, type Model, maxAbs, referenceParams, resumeBits, ROUNDOFF, SHAPES, trajectoryError } from "../optim-fixtures.js";
 
 const BEFORE = 6; // steps before the switch
 const AFTER = 20; // steps of gc "update"
@@ -136,7 +136,6 @@ describe.each(HISTORIES.slice(1))("after steps of $name", (history) => {
 });
 
 test("stateDict records which units the momentum buffer is centered over; resuming after a switch is bit-identical", () => {
-  const bits = (arrays: Float32Array[]) => arrays.map((a) => Array.from(new Uint32Array(a.buffer)));
   const grads = gradientSequence(12, 9, OFFSET);
   const model = makeModel(9);
   const make = (params: Param[]) => new SGD(params, { lr: 0.05, momentum: 0.9, dampening: 0.2, gc: false, layout: "out-last" });
@@ -156,20 +155,7 @@ test("stateDict records which units the momentum buffer is centered over; resumi
     model.setGrads(g);
     opt.step();
   });
-  const resume = (state: unknown) => {
-    const copy = makeModel(9);
-    copy.params.forEach((p, i) => (p.value instanceof Float32Array ? p.value : p.value.data).set(checkpoint!.weights[i]));
-    const resumed = make(copy.params);
-    resumed.loadStateDict(state as never);
-    for (const g of grads.slice(6)) {
-      copy.setGrads(g);
-      resumed.step();
-    }
-    const result = bits(copy.values());
-    resumed.dispose();
-    copy.dispose();
-    return result;
-  };
+  const resume = (state: unknown) => resumeBits(make, checkpoint!.weights, state, grads.slice(6));
   const saved = JSON.parse(checkpoint!.state);
   expect(resume(saved)).toEqual(bits(model.values()));
   // without the record the buffer is centered again at the next step: the same weights up to
