@@ -11,7 +11,7 @@ import { copyInto, describe, float32Extent, type Float32Extent, isDetached, read
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import type { LinearMemory } from "./memory.js";
 import { type Runtime, runtime } from "./runtime.js";
-import { checkLiveTensor, isTensor, type Tensor } from "./tensor.js";
+import { checkLiveTensor, insideLiveTensor, isTensor, type Tensor } from "./tensor.js";
 
 /** A gradient as the API accepts it: a Tensor, or a Float32Array with its shape. */
 export type Gradient = Float32Array | Tensor;
@@ -108,7 +108,7 @@ function checkUsableArray(rt: Runtime, extent: Float32Extent, expected: number, 
     );
   }
   const { memory } = rt;
-  if (extent.buffer === memory.buffer && !memory.owns(extent.byteOffset, extent.length * 4)) {
+  if (extent.buffer === memory.buffer && !insideLiveTensor(extent.byteOffset, extent.byteOffset + extent.length * 4)) {
     throw new TypeError(`${caller}: ${name} views linear memory that no live Tensor owns (the data of a disposed Tensor?)`);
   }
 }

@@ -11,8 +11,14 @@ interface Allocation {
   ptr: number;
 }
 
+/** Live tensors' blocks: address → bytes (a view of linear memory must lie inside one of these). */
+const liveBlocks = new Map<number, number>();
+
 // A tensor dropped without dispose() still returns its block when it is garbage-collected.
-const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => memory.release(ptr));
+const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => {
+  liveBlocks.delete(ptr);
+  memory.release(ptr);
+});
 
 /** Where a live tensor's values are: set by the constructor, never changed (undefined once disposed). */
 export interface TensorBlock {
@@ -59,6 +65,7 @@ export class Tensor {
     this.#size = sizeOf(this.#shape);
     const ptr = allocate(memory, this.#size * 4, this.#shape, caller);
     this.#allocation = { memory, ptr };
+    liveBlocks.set(ptr, this.#size * 4);
     leaked.register(this, this.#allocation, this);
     fillRange(memory.f32, 0, ptr >>> 2, (ptr >>> 2) + this.#size);
   }
@@ -121,6 +128,7 @@ export class Tensor {
     const allocation = this.#own("dispose").#allocation;
     if (!allocation) return;
     leaked.unregister(this);
+    liveBlocks.delete(allocation.ptr);
     allocation.memory.release(allocation.ptr);
     this.#allocation = undefined;
     this.#view = undefined;
@@ -141,6 +149,15 @@ export class Tensor {
 /** True for a tensor made by `new Tensor`/`Tensor.from` of this copy of the package (a private brand). */
 export function isTensor(value: unknown): value is Tensor {
   return brand(value);
+}
+
+/**
+ * True when bytes [start, end) of linear memory lie inside one live tensor's values: a Float32Array
+ * view elsewhere (a disposed tensor's data, optimizer state, scratch) is not an operand.
+ */
+export function insideLiveTensor(start: number, end: number): boolean {
+  for (const [ptr, bytes] of liveBlocks) if (start >= ptr && end <= ptr + bytes) return true;
+  return false;
 }
 
 /** A tensor's block: address, size and shape as the allocator and constructor set them; undefined once disposed. */
