@@ -97,17 +97,17 @@ export class Tensor {
 
   /** Dimensions, outermost first (a frozen copy of the shape it was made with). */
   get shape(): readonly number[] {
-    return this.#own("shape").#shape;
+    return Tensor.#own(this, "shape").#shape;
   }
 
   /** Number of elements: the product of `shape`. */
   get size(): number {
-    return this.#own("size").#size;
+    return Tensor.#own(this, "size").#size;
   }
 
   /** The live Float32Array view of the values (re-created after memory growth). */
   get data(): Float32Array {
-    const { memory, ptr } = this.#live("data");
+    const { memory, ptr } = Tensor.#live(this, "data");
     const buffer = memory.buffer;
     if (this.#view === undefined || float32Extent(this.#view)!.buffer !== buffer) this.#view = new Float32Array(buffer, ptr, this.#size);
     return this.#view;
@@ -115,17 +115,17 @@ export class Tensor {
 
   /** Address of the first value in linear memory (16-byte aligned). */
   get byteOffset(): number {
-    return this.#live("byteOffset").ptr;
+    return Tensor.#live(this, "byteOffset").ptr;
   }
 
   /** True after `dispose()`. */
   get disposed(): boolean {
-    return this.#own("disposed").#allocation === undefined;
+    return Tensor.#own(this, "disposed").#allocation === undefined;
   }
 
   /** Returns the memory to the allocator; the tensor can no longer be used. Idempotent. */
   dispose(): void {
-    const allocation = this.#own("dispose").#allocation;
+    const allocation = Tensor.#own(this, "dispose").#allocation;
     if (!allocation) return;
     leaked.unregister(this);
     liveBlocks.delete(allocation.ptr);
@@ -134,13 +134,13 @@ export class Tensor {
     this.#view = undefined;
   }
 
-  #own(what: string): Tensor {
-    if (!brand(this)) throw new TypeError(`Tensor.${what}: called on ${describe(this)}, not on a Tensor`);
-    return this;
+  static #own(receiver: unknown, what: string): Tensor {
+    if (!brand(receiver)) throw new TypeError(`Tensor.${what}: called on ${describe(receiver)}, not on a Tensor`);
+    return receiver;
   }
 
-  #live(what: string): Allocation {
-    const allocation = this.#own(what).#allocation;
+  static #live(receiver: unknown, what: string): Allocation {
+    const allocation = Tensor.#own(receiver, what).#allocation;
     if (!allocation) throw new TypeError(`Tensor.${what}: the tensor has been disposed`);
     return allocation;
   }

@@ -100,7 +100,7 @@ function camelCaseOnly(optimizer: string, snake: string, camel: string): TypeErr
 
 /** The entries of `record` whose value is defined. */
 function definedEntries(record: Record0): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = Object.create(null) as Record<string, unknown>;
   for (const key in record) if (record[key] !== undefined) out[key] = record[key];
   return out;
 }
@@ -137,7 +137,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
       list.map((input, i) => readParamFields(input, `${prefix ? `${prefix}.params` : "params"}[${i}]`, caller)),
     );
     // … then check the copies and build from them.
-    this.#defaults = { ...rule.defaults, ...definedEntries(optionRecord) };
+    // Hyperparameter records have no prototype: a key not set is undefined, whatever Object.prototype holds.
+    this.#defaults = Object.assign(Object.create(null) as Record<string, unknown>, rule.defaults, definedEntries(optionRecord));
     const made = groups.map((group, g) => this.#makeGroup(rt, group, fields[g], g, caller));
     if (made.every(({ slots }) => slots.length === 0)) throw new RangeError(`${caller}: params is empty`);
     this.#checkNewSlots(rt, made.flatMap(({ slots }) => slots), made.flatMap(({ inputs }) => inputs), caller);
@@ -175,7 +176,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /** Checks one group read from the caller and makes its slots (nothing is kept yet). */
   #makeGroup(rt: Runtime, { record, list, prefix }: GroupInput, fields: ParamFields[], g: number, caller: string) {
     const rule = this.#rule;
-    const hyper = { ...this.#defaults, ...definedEntries(record) } as unknown as H;
+    const hyper = Object.assign(Object.create(null) as Record<string, unknown>, this.#defaults, definedEntries(record)) as unknown as H;
     this.#checkGroup(hyper, caller, prefix ? `${prefix}.` : "options.");
     const listName = prefix ? `${prefix}.params` : "params";
     const slots = fields.map((f, i) => makeSlot(list[i] as object, f, `${listName}[${i}]`, caller, rt, g));
@@ -268,7 +269,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /** A live group's hyperparameters read once into a plain object (own properties; arrays copied). */
   #readGroupNow(group: ParamGroup<H>, caller: string, name: string): H {
     const record = copyArrays(readRecord(group, caller, name));
-    const hyper: Record<string, unknown> = {};
+    const hyper = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(this.#rule.checks)) hyper[key] = record[key];
     return hyper as H;
   }
@@ -388,7 +389,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     let next = 0;
     const hypers = groupRecords.map(({ record, indices }, g) => {
       const prefix = `state.paramGroups[${g}]`;
-      const hyper: Record<string, unknown> = {};
+      const hyper = Object.create(null) as Record<string, unknown>;
       for (const key of Object.keys(rule.checks)) {
         if (!has(record, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
       }
