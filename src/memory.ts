@@ -6,7 +6,7 @@
 // so finding a block that fits takes a few bit operations, whatever the number of blocks. Free
 // neighbours are found through maps by start and by end address and merged on release. Allocated
 // blocks are kept by address in a balanced tree, so `owns` is O(log n) too.
-import { AddressTree } from "./address-tree.js";
+import { AddressMap, AddressTree } from "./addresses.js";
 
 const PAGE_BYTES = 65536;
 /** wasm32 linear memory can never hold more pages than this (4 GiB). */
@@ -30,6 +30,14 @@ function listOf(size: number): number {
   return first * SECOND_LEVEL + second;
 }
 
+/** A free block, linked into the list of its size. */
+interface FreeBlock {
+  ptr: number;
+  bytes: number;
+  prev: FreeBlock | undefined;
+  next: FreeBlock | undefined;
+}
+
 /** What `memory()` reports about linear memory. */
 export interface MemoryUse {
   /** Bytes held by live allocations (tensors, optimizer state, the reused staging block). */
@@ -50,16 +58,16 @@ export class LinearMemory {
   /** Live Tensors over this memory (kept by Tensor), for `memory()` and out-of-memory messages. */
   liveTensors = 0;
   /** Free blocks: start → size, and end → start (to find the free neighbours of a released block). */
-  private readonly freeByStart = new Map<number, number>();
-  private readonly freeByEnd = new Map<number, number>();
-  /** Free block starts by size list (`listOf`); created on first use. */
-  private readonly lists: (Set<number> | undefined)[] = [];
+  private readonly freeByStart = new AddressMap<FreeBlock>();
+  private readonly freeByEnd = new AddressMap<FreeBlock>();
+  /** First free block of each size list (`listOf`), doubly linked. */
+  private readonly lists: (FreeBlock | undefined)[] = new Array(32 * SECOND_LEVEL).fill(undefined);
   /** Bit f set: some list of first level f is non-empty. */
   private firstLevelMask = 0;
   /** Per first level, bit s set: list (f, s) is non-empty. */
   private readonly secondLevelMasks = new Array<number>(32).fill(0);
   /** Size of every allocated block, by address, and the same blocks ordered by address. */
-  private readonly used = new Map<number, number>();
+  private readonly used = new AddressMap<number>();
   private readonly usedByAddress = new AddressTree();
   private allocated = 0;
   private freeTotal = 0;
@@ -92,9 +100,9 @@ export class LinearMemory {
   alloc(bytes: number, caller = "alloc"): number {
     if (!(bytes >= 0)) throw new RangeError(`${caller}: cannot allocate ${bytes} bytes`);
     const size = Math.max(ALIGN, alignUp(bytes));
-    const ptr = (size < 2 ** 32 ? this.findFree(size) : undefined) ?? this.grow(size, caller);
-    const blockBytes = this.freeByStart.get(ptr)!;
-    this.removeFree(ptr, blockBytes);
+    const block = (size < 2 ** 32 ? this.findFree(size) : undefined) ?? this.grow(size, caller);
+    const { ptr, bytes: blockBytes } = block;
+    this.removeFree(block);
     if (blockBytes > size) this.addFree(ptr + size, blockBytes - size);
     this.used.set(ptr, size);
     this.usedByAddress.insert(ptr, size);
@@ -112,16 +120,15 @@ export class LinearMemory {
     let start = ptr;
     let bytes = size;
     const before = this.freeByEnd.get(ptr);
-    if (before !== undefined) {
-      const beforeBytes = this.freeByStart.get(before)!;
-      this.removeFree(before, beforeBytes);
-      start = before;
-      bytes += beforeBytes;
+    if (before) {
+      this.removeFree(before);
+      start = before.ptr;
+      bytes += before.bytes;
     }
-    const afterBytes = this.freeByStart.get(ptr + size);
-    if (afterBytes !== undefined) {
-      this.removeFree(ptr + size, afterBytes);
-      bytes += afterBytes;
+    const after = this.freeByStart.get(ptr + size);
+    if (after) {
+      this.removeFree(after);
+      bytes += after.bytes;
     }
     this.addFree(start, bytes);
   }
@@ -214,17 +221,17 @@ export class LinearMemory {
 
   /** The free blocks in address order (for tests and diagnostics; O(n log n)). */
   freeBlocks(): { ptr: number; bytes: number }[] {
-    return [...this.freeByStart].map(([ptr, bytes]) => ({ ptr, bytes })).sort((a, b) => a.ptr - b.ptr);
+    return [...this.freeByStart.entries()].map(([ptr, { bytes }]) => ({ ptr, bytes })).sort((a, b) => a.ptr - b.ptr);
   }
 
   /** A free block of at least `size` bytes, or undefined. */
-  private findFree(size: number): number | undefined {
+  private findFree(size: number): FreeBlock | undefined {
     // Good fit: the first non-empty list whose every block is ≥ size (size rounded up to a list boundary).
     const first = highestBit(size);
     const rounded = size + 2 ** (first - SECOND_LEVEL_BITS) - 1;
     if (rounded < 2 ** 32) {
       const list = this.firstListFrom(listOf(rounded));
-      if (list >= 0) return this.lists[list]!.values().next().value;
+      if (list >= 0) return this.lists[list];
     }
     // Size's own list holds blocks both smaller and larger than size: a few are tried here,
     // all of them only when memory cannot grow (`grow`).
@@ -245,21 +252,18 @@ export class LinearMemory {
   }
 
   /** The first of at most `tries` blocks of `list` that holds `size` bytes. */
-  private fitIn(list: number, size: number, tries: number): number | undefined {
-    const blocks = this.lists[list];
-    if (!blocks) return undefined;
-    for (const ptr of blocks) {
-      if (this.freeByStart.get(ptr)! >= size) return ptr;
-      if (--tries === 0) break;
+  private fitIn(list: number, size: number, tries: number): FreeBlock | undefined {
+    for (let block = this.lists[list]; block && tries > 0; block = block.next, tries--) {
+      if (block.bytes >= size) return block;
     }
     return undefined;
   }
 
   /** Grows memory so that a free block of `size` bytes ends it; returns its start. */
-  private grow(size: number, caller: string): number {
+  private grow(size: number, caller: string): FreeBlock {
     const end = this.memory.buffer.byteLength;
-    const tailStart = this.freeByEnd.get(end);
-    const tail = tailStart === undefined ? 0 : this.freeByStart.get(tailStart)!;
+    const tailBlock = this.freeByEnd.get(end);
+    const tail = tailBlock?.bytes ?? 0;
     const pages = Math.ceil((size - tail) / PAGE_BYTES);
     let failure: unknown;
     if (end / PAGE_BYTES + pages <= MAX_PAGES) {
@@ -276,13 +280,9 @@ export class LinearMemory {
       throw new RangeError(this.exhausted(size, caller), { cause: failure });
     }
     const added = this.memory.buffer.byteLength - end;
-    if (tailStart === undefined) {
-      this.addFree(end, added);
-      return end;
-    }
-    this.removeFree(tailStart, tail);
-    this.addFree(tailStart, tail + added);
-    return tailStart;
+    if (!tailBlock) return this.addFree(end, added);
+    this.removeFree(tailBlock);
+    return this.addFree(tailBlock.ptr, tail + added);
   }
 
   /** Why an allocation of `size` bytes failed, and what the caller can do. */
@@ -300,34 +300,39 @@ export class LinearMemory {
   private largestFree(): number {
     if (this.firstLevelMask === 0) return 0;
     const first = highestBit(this.firstLevelMask);
-    const blocks = this.lists[first * SECOND_LEVEL + highestBit(this.secondLevelMasks[first])]!;
     let largest = 0;
-    for (const ptr of blocks) largest = Math.max(largest, this.freeByStart.get(ptr)!);
+    for (let block = this.lists[first * SECOND_LEVEL + highestBit(this.secondLevelMasks[first])]; block; block = block.next) {
+      largest = Math.max(largest, block.bytes);
+    }
     return largest;
   }
 
-  private addFree(ptr: number, bytes: number): void {
-    if (bytes <= 0) return;
-    this.freeByStart.set(ptr, bytes);
-    this.freeByEnd.set(ptr + bytes, ptr);
-    this.freeTotal += bytes;
+  /** Adds the free block [ptr, ptr + bytes) (bytes > 0) to its list and maps. */
+  private addFree(ptr: number, bytes: number): FreeBlock {
     const list = listOf(bytes);
-    let blocks = this.lists[list];
-    if (!blocks) this.lists[list] = blocks = new Set();
-    blocks.add(ptr);
+    const head = this.lists[list];
+    const block: FreeBlock = { ptr, bytes, prev: undefined, next: head };
+    if (head) head.prev = block;
+    this.lists[list] = block;
+    this.freeByStart.set(ptr, block);
+    this.freeByEnd.set(ptr + bytes, block);
+    this.freeTotal += bytes;
     const first = list >>> SECOND_LEVEL_BITS;
     this.secondLevelMasks[first] |= 1 << (list & (SECOND_LEVEL - 1));
     this.firstLevelMask |= 1 << first;
+    return block;
   }
 
-  private removeFree(ptr: number, bytes: number): void {
+  private removeFree(block: FreeBlock): void {
+    const { ptr, bytes, prev, next } = block;
     this.freeByStart.delete(ptr);
     this.freeByEnd.delete(ptr + bytes);
     this.freeTotal -= bytes;
     const list = listOf(bytes);
-    const blocks = this.lists[list]!;
-    blocks.delete(ptr);
-    if (blocks.size > 0) return;
+    if (next) next.prev = prev;
+    if (prev) prev.next = next;
+    else this.lists[list] = next;
+    if (this.lists[list]) return;
     const first = list >>> SECOND_LEVEL_BITS;
     this.secondLevelMasks[first] &= ~(1 << (list & (SECOND_LEVEL - 1)));
     if (this.secondLevelMasks[first] === 0) this.firstLevelMask &= ~(1 << first);

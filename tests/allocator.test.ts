@@ -4,7 +4,7 @@
 // serves every request that some free block can hold.
 import { expect, test } from "vitest";
 import { LinearMemory } from "../src/memory.js";
-import { AddressTree } from "../src/address-tree.js";
+import { AddressTree } from "../src/addresses.js";
 
 const PAGE = 65536;
 

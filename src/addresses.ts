@@ -1,6 +1,6 @@
-// An ordered map from block address to block size (a treap): insert, remove and "the block at or
-// below an address" in O(log n) expected time. The allocator uses it to answer which allocated
-// block, if any, contains a given byte range.
+// Structures keyed by block address, for the allocator: an ordered map (a treap) that finds the
+// block at or below an address in O(log n) expected time, and a hash map that stays fast when the
+// same addresses are removed and added again and again.
 
 interface TreeNode {
   key: number;
@@ -94,4 +94,48 @@ function merge(a: TreeNode | null, b: TreeNode | null): TreeNode | null {
   }
   b.left = merge(a, b.left);
   return b;
+}
+
+/**
+ * A Map from address to value whose removed keys stay as empty entries until they outnumber the
+ * live ones (then the map is rebuilt). V8's Map keeps a deleted entry in its bucket's chain until
+ * the next rehash, so deleting and re-adding one key over and over (a block freed and allocated
+ * again in a loop) makes every lookup of that key slower; overwriting an entry does not.
+ */
+export class AddressMap<V> {
+  #map = new Map<number, V | undefined>();
+  #live = 0;
+
+  /** The value at `key`, or undefined. */
+  get(key: number): V | undefined {
+    return this.#map.get(key);
+  }
+
+  /** Sets `key` to `value` (never undefined). */
+  set(key: number, value: V): void {
+    if (this.#map.get(key) === undefined) this.#live++;
+    this.#map.set(key, value);
+  }
+
+  /** Removes `key` (no-op when absent). */
+  delete(key: number): void {
+    if (this.#map.get(key) === undefined) return;
+    this.#live--;
+    this.#map.set(key, undefined);
+    if (this.#map.size > 2 * this.#live + 1024) {
+      const live = new Map<number, V | undefined>();
+      for (const [k, v] of this.#map) if (v !== undefined) live.set(k, v);
+      this.#map = live;
+    }
+  }
+
+  /** Number of keys present. */
+  get size(): number {
+    return this.#live;
+  }
+
+  /** The present entries, in no particular order. */
+  *entries(): IterableIterator<[number, V]> {
+    for (const [k, v] of this.#map) if (v !== undefined) yield [k, v];
+  }
 }
