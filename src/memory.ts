@@ -38,15 +38,11 @@ interface FreeBlock {
   next: FreeBlock | undefined;
 }
 
-/** What `memory()` reports about linear memory. */
+/** Allocated, free and total bytes of linear memory (see `memory()`). */
 export interface MemoryUse {
-  /** Bytes held by live allocations (tensors, optimizer state, the reused staging block). */
   bytes: number;
-  /** Bytes of linear memory free for reuse without growing. */
   freeBytes: number;
-  /** The largest single allocation that fits without growing memory. */
   largestFreeBlock: number;
-  /** Total size of linear memory. */
   memoryBytes: number;
 }
 

@@ -67,50 +67,70 @@ export function checkUsableArray(array: Float32Array, expected: number, caller: 
   }
 }
 
+/** What else a `withOperands` call does before it writes anything. */
+export interface StagingOptions {
+  /** The public function, named in out-of-memory errors. */
+  caller?: string;
+  /**
+   * Allocates the call's other blocks (optimizer state), after every operand's address was
+   * recorded and before the staging block is made. It writes nothing the caller can see; when it
+   * or the staging block fails, the caller frees what it made.
+   */
+  allocate?: () => void;
+}
+
 /**
  * Runs `kernel` with each operand's address in linear memory and a scratch area of
- * `scratchBytes` (16-byte aligned). Staged copies are written back when `writeBack` is true.
+ * `scratchBytes` (16-byte aligned). Staged copies are written back when `writeBack` is true (or
+ * true at the operand's index).
+ *
+ * Every allocation comes first, every write after: the operands' addresses are recorded, then
+ * `options.allocate` and the staging block may grow memory (which detaches every Float32Array
+ * view of it, a caller's `tensor.data` included, so views are never read again after this
+ * point), then the staged copies are written and the kernel runs. A failed allocation (memory
+ * that cannot grow) throws before any byte the caller can see was written.
  */
 export function withOperands(
   rt: Runtime,
   operands: readonly Gradient[],
   scratchBytes: number,
-  writeBack: boolean,
+  writeBack: boolean | readonly boolean[],
   kernel: (ptrs: number[], scratch: number) => void,
+  options: StagingOptions = {},
 ): void {
   const { memory } = rt;
   const count = operands.length;
-  // Where each operand goes, decided before the staging block may grow memory (which would
-  // detach views of it): in place (ptr ≥ 0), or at an offset in the staging block (−1 − offset).
-  const ptrs: number[] = new Array(count);
+  const buffer = memory.buffer;
+  // Where each operand goes: in place at its address, or at an offset in the staging block.
+  const inPlace: boolean[] = new Array(count);
+  const at: number[] = new Array(count);
+  const lengths: number[] = new Array(count);
   let stagingBytes = align16(scratchBytes);
-  let staged = false;
   for (let i = 0; i < count; i++) {
     const v = operands[i];
-    if (v instanceof Tensor || v.buffer === memory.buffer) ptrs[i] = v.byteOffset;
-    else {
-      ptrs[i] = -1 - stagingBytes;
-      stagingBytes += align16(v.length * 4);
-      staged = true;
+    if (v instanceof Tensor) {
+      inPlace[i] = true;
+      at[i] = v.byteOffset;
+      lengths[i] = v.size;
+    } else {
+      inPlace[i] = v.buffer === buffer;
+      at[i] = inPlace[i] ? v.byteOffset : stagingBytes;
+      lengths[i] = v.length;
+      if (!inPlace[i]) stagingBytes += align16(v.length * 4);
     }
   }
-  const scratch = memory.stagingBlock(stagingBytes);
-  if (staged) {
-    const heap = memory.f32;
-    for (let i = 0; i < count; i++) {
-      if (ptrs[i] >= 0) continue;
-      ptrs[i] = scratch - 1 - ptrs[i];
-      heap.set(operands[i] as Float32Array, ptrs[i] >>> 2);
-    }
-  }
+  options.allocate?.();
+  const scratch = memory.stagingBlock(stagingBytes, options.caller);
+  // From here on nothing allocates: staged copies in, kernel, staged copies out.
+  const ptrs = at.map((a, i) => (inPlace[i] ? a : scratch + a));
+  let heap = memory.f32;
+  for (let i = 0; i < count; i++) if (!inPlace[i]) heap.set(operands[i] as Float32Array, ptrs[i] >>> 2);
   kernel(ptrs, scratch);
-  if (!staged || !writeBack) return;
-  const heap = memory.f32;
+  heap = memory.f32;
   for (let i = 0; i < count; i++) {
-    const v = operands[i];
-    if (v instanceof Tensor || v.buffer === memory.buffer) continue;
-    const at = ptrs[i] >>> 2;
-    v.set(heap.subarray(at, at + v.length));
+    if (inPlace[i] || !(writeBack === true || (Array.isArray(writeBack) && writeBack[i]))) continue;
+    const from = ptrs[i] >>> 2;
+    (operands[i] as Float32Array).set(heap.subarray(from, from + lengths[i]));
   }
 }
 

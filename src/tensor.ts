@@ -1,15 +1,21 @@
 // A float32 tensor stored in the kernels' linear memory: GC and optimizers run on it in place.
+import { disposeSymbol } from "./dispose-symbol.js";
 import { checkShape, checkShapeMatches, kindOf, sizeOf } from "./checks.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
+import { track } from "./tidy.js";
 
 interface Allocation {
   memory: LinearMemory;
   ptr: number;
 }
 
-// A tensor dropped without dispose() still returns its block when it is garbage-collected.
-const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => memory.release(ptr));
+// A tensor dropped without dispose() still returns its block when it is garbage-collected (which
+// never happens inside a synchronous loop: there, dispose() or tidy() is required).
+const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => {
+  memory.release(ptr);
+  memory.liveTensors--;
+});
 
 /**
  * A row-major float32 tensor in linear memory. Its `data` view is re-created whenever memory
@@ -19,7 +25,7 @@ const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => memory.
  * const w = Tensor.from(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * centralize(w);          // zero-copy, in place
  * w.data;                 // Float32Array [-1, 0, 1, -1, 0, 1]
- * w.dispose();
+ * w.dispose();             // or: using w = ... (Symbol.dispose), or make it inside tidy()
  */
 export class Tensor {
   /** Dimensions, outermost first (a frozen copy of the shape it was made with). */
@@ -34,10 +40,12 @@ export class Tensor {
     const { memory } = runtime("new Tensor");
     this.shape = checkShape(shape, "new Tensor");
     this.size = sizeOf(this.shape);
-    const ptr = allocate(memory, this.size * 4, this.shape);
+    const ptr = memory.alloc(this.size * 4, `new Tensor: shape [${this.shape.join(", ")}] needs ${this.size * 4} bytes`);
     this.#allocation = { memory, ptr };
+    memory.liveTensors++;
     leaked.register(this, this.#allocation, this);
-    this.data.fill(0);
+    track(this);
+    memory.f32.fill(0, ptr >>> 2, (ptr >>> 2) + this.size);
   }
 
   /** A tensor holding a copy of `values`; `shape` defaults to `[values.length]`. */
@@ -48,10 +56,20 @@ export class Tensor {
     }
     const dims = shape === undefined ? [values.length] : checkShape(shape, "Tensor.from");
     checkShapeMatches(dims, values.length, "Tensor.from", "values");
-    // A view of linear memory (another tensor's data) would be detached if the allocation grows memory.
-    const source = ArrayBuffer.isView(values) && values.buffer === memory.buffer ? Float32Array.from(values) : values;
+    // A view of linear memory (another tensor's data) is detached if the allocation grows memory:
+    // its address is recorded first, and its values copied inside linear memory afterwards.
+    let source = values;
+    let sourceAt = -1;
+    if (ArrayBuffer.isView(values) && values.buffer === memory.buffer) {
+      if (!memory.owns(values.byteOffset, values.byteLength)) {
+        throw new TypeError("Tensor.from: values views linear memory that no live Tensor owns (the data of a disposed Tensor?)");
+      }
+      if (values instanceof Float32Array) sourceAt = values.byteOffset >>> 2;
+      else source = Float32Array.from(values);
+    }
     const tensor = new Tensor(dims);
-    tensor.data.set(source);
+    if (sourceAt >= 0) memory.f32.copyWithin(tensor.byteOffset >>> 2, sourceAt, sourceAt + tensor.size);
+    else tensor.data.set(source);
     return tensor;
   }
 
@@ -79,22 +97,19 @@ export class Tensor {
     if (!allocation) return;
     leaked.unregister(this);
     allocation.memory.release(allocation.ptr);
+    allocation.memory.liveTensors--;
     this.#allocation = undefined;
     this.#view = undefined;
+  }
+
+  /** `dispose()`, for `using t = new Tensor(...)`: freed at the end of the enclosing block. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #live(what: string): Allocation {
     if (!this.#allocation) throw new TypeError(`Tensor.${what}: the tensor has been disposed`);
     return this.#allocation;
-  }
-}
-
-/** `memory.alloc`, with a RangeError naming the shape when linear memory cannot grow that far. */
-function allocate(memory: LinearMemory, bytes: number, shape: readonly number[]): number {
-  try {
-    return memory.alloc(bytes);
-  } catch (error) {
-    throw new RangeError(`new Tensor: shape [${shape.join(", ")}] needs ${bytes} bytes, more than linear memory can grow to`, { cause: error });
   }
 }
 

@@ -1,6 +1,7 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { kindOf, type OptionCheck } from "../checks.js";
+import { disposeSymbol } from "../dispose-symbol.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
@@ -68,6 +69,13 @@ function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly
     copy[key] = Array.isArray(value) ? [...value] : value;
   }
   return copy as H;
+}
+
+/** True when `object[key] = value` can only succeed: a writable own data property, or a new key of an extensible object. */
+function isWritable(object: object, key: string): boolean {
+  const descriptor = Object.getOwnPropertyDescriptor(object, key);
+  if (!descriptor) return Object.isExtensible(object) && !(key in object);
+  return "value" in descriptor && descriptor.writable === true;
 }
 
 /** How one parameter is stepped: as a [rows, cols] matrix, with GC over the units of `units` (or none). */
@@ -140,14 +148,14 @@ export abstract class Optimizer<H extends Hyperparameters> {
       return this.#rule.buffersFor(group).filter((name) => !slot.state.buffers.has(name));
     });
     const layouts = this.#slots.map((slot) => this.#unitLayout(slot));
-    // Buffers are made before operands are checked: memory growth detaches Float32Array views of
-    // linear memory, and a detached view then fails its length check instead of being read as empty.
-    // A step that fails anywhere after that (a bad operand, memory that cannot grow) frees them
-    // again, so the next step is still their first (SGD: buf = d).
+    // Operands are checked (and their addresses recorded by withOperands) before the first
+    // allocation: the state buffers a first step makes may grow memory, which detaches a
+    // Float32Array view of linear memory given as a value or gradient. A step that fails anywhere
+    // after making them (memory that cannot grow) frees them again, so nothing has changed and the
+    // next step is still their first (SGD: buf = d).
+    const operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
     try {
-      this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
-      const operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
-      this.#run(rt, operands, created, layouts);
+      this.#run(rt, operands, created, layouts, caller);
     } catch (error) {
       this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.remove(name)));
       throw error;
@@ -159,12 +167,14 @@ export abstract class Optimizer<H extends Hyperparameters> {
     });
   }
 
-  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][], layouts: UnitLayout[]): void {
+  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][], layouts: UnitLayout[], caller: string): void {
     const { kernels, memory } = rt;
     const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
     const tableBytes = this.#slots.length * ENTRY_BYTES;
-    const staged = operands.map((v) => !(v instanceof Tensor) && v.buffer !== memory.buffer);
-    withOperands(rt, operands, tableBytes + kernelScratch, false, (ptrs, table) => {
+    const allocate = () => this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name, caller)));
+    // Weights are written back (when staged), gradients are not.
+    const writeBack = operands.map((_, i) => i % 2 === 0);
+    withOperands(rt, operands, tableBytes + kernelScratch, writeBack, (ptrs, table) => {
       const i32 = memory.i32;
       const f32 = memory.f32;
       this.#slots.forEach((slot, k) => {
@@ -178,13 +188,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry.int(I32.flags, flags | ruleFlags);
       });
       kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
-      const heap = memory.f32;
-      for (let k = 0; k < this.#slots.length; k++) {
-        if (!staged[2 * k]) continue;
-        const at = ptrs[2 * k] >>> 2;
-        (operands[2 * k] as Float32Array).set(heap.subarray(at, at + this.#slots[k].size));
-      }
-    });
+    }, { caller, allocate });
   }
 
   /** The matrix a parameter is stepped as, its GC flags and units, and the scratch it needs. */
@@ -305,6 +309,40 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       return { step, values, centered };
     });
+    // Staged: nothing above changed anything. Checkpoint arrays that view linear memory are
+    // copied out (an allocation below may grow memory and detach them), every group must take
+    // its values, and every missing buffer is allocated; only then is anything written, by steps
+    // that cannot fail. A failure leaves lr, steps and buffers as they were.
+    const { memory } = this.#runtime!;
+    buffers.forEach(({ values }, k) => {
+      for (const [key, v] of values) {
+        if (v.buffer !== memory.buffer) continue;
+        if (!memory.owns(v.byteOffset, v.byteLength)) {
+          throw new TypeError(`${caller}: state.state[${k}].${key} views linear memory that no live Tensor owns (the data of a disposed Tensor?)`);
+        }
+        values.set(key, v.slice());
+      }
+    });
+    hypers.forEach((hyper, g) => {
+      for (const key of Object.keys(hyper)) {
+        if (!isWritable(this.paramGroups[g], key)) {
+          throw new TypeError(`${caller}: paramGroups[${g}].${key} cannot be set (the group is frozen or the property read-only)`);
+        }
+      }
+    });
+    const made: [ParamState, string][] = [];
+    try {
+      this.#slots.forEach((slot, k) => {
+        for (const name of buffers[k].values.keys()) {
+          if (slot.state.buffers.has(name)) continue;
+          slot.state.create(name, caller);
+          made.push([slot.state, name]);
+        }
+      });
+    } catch (error) {
+      for (const [state, name] of made) state.remove(name);
+      throw error;
+    }
     hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
     this.#slots.forEach((slot, k) => {
       const { step, values, centered } = buffers[k];
@@ -329,6 +367,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /** True after `dispose()`. */
   get disposed(): boolean {
     return this.#runtime === undefined;
+  }
+
+  /** `dispose()`, for `using opt = new Adam(...)`: the state is freed at the end of the block. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #checkGroup(group: H, caller: string, prefix: string): void {
