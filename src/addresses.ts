@@ -139,3 +139,35 @@ export class AddressMap<V> {
     for (const [k, v] of this.#map) if (v !== undefined) yield [k, v];
   }
 }
+
+/** Blocks by address: set, delete, and "does one block contain this range", each O(log n) or better. */
+export class AddressIndex {
+  readonly #sizes = new AddressMap<number>();
+  readonly #ordered = new AddressTree();
+
+  /** Adds the block [ptr, ptr + bytes); `ptr` must not be present. */
+  set(ptr: number, bytes: number): void {
+    this.#sizes.set(ptr, bytes);
+    this.#ordered.insert(ptr, bytes);
+  }
+
+  /** Size of the block at `ptr`, or undefined. */
+  get(ptr: number): number | undefined {
+    return this.#sizes.get(ptr);
+  }
+
+  /** Removes the block at `ptr` (no-op when absent). */
+  delete(ptr: number): void {
+    if (this.#sizes.get(ptr) === undefined) return;
+    this.#sizes.delete(ptr);
+    this.#ordered.remove(ptr);
+  }
+
+  /** True when [start, start + bytes) lies inside one block. */
+  contains(start: number, bytes: number): boolean {
+    const exact = this.#sizes.get(start);
+    if (exact !== undefined) return bytes <= exact;
+    const below = this.#ordered.floor(start);
+    return below !== undefined && start + bytes <= below.key + below.size;
+  }
+}

@@ -6,7 +6,7 @@
 // so finding a block that fits takes a few bit operations, whatever the number of blocks. Free
 // neighbours are found through maps by start and by end address and merged on release. Allocated
 // blocks are kept by address in a balanced tree, so `owns` is O(log n) too.
-import { AddressMap, AddressTree } from "./addresses.js";
+import { AddressIndex, AddressMap } from "./addresses.js";
 
 const PAGE_BYTES = 65536;
 /** wasm32 linear memory can never hold more pages than this (4 GiB). */
@@ -63,8 +63,7 @@ export class LinearMemory {
   /** Per first level, bit s set: list (f, s) is non-empty. */
   private readonly secondLevelMasks = new Array<number>(32).fill(0);
   /** Size of every allocated block, by address, and the same blocks ordered by address. */
-  private readonly used = new AddressMap<number>();
-  private readonly usedByAddress = new AddressTree();
+  private readonly used = new AddressIndex();
   private allocated = 0;
   private freeTotal = 0;
   private cachedBuffer: ArrayBuffer | undefined;
@@ -101,7 +100,6 @@ export class LinearMemory {
     this.removeFree(block);
     if (blockBytes > size) this.addFree(ptr + size, blockBytes - size);
     this.used.set(ptr, size);
-    this.usedByAddress.insert(ptr, size);
     this.allocated += size;
     return ptr;
   }
@@ -111,7 +109,6 @@ export class LinearMemory {
     const size = this.used.get(ptr);
     if (size === undefined) throw new RangeError(`release: ${ptr} is not an allocated block`);
     this.used.delete(ptr);
-    this.usedByAddress.remove(ptr);
     this.allocated -= size;
     let start = ptr;
     let bytes = size;
@@ -199,10 +196,7 @@ export class LinearMemory {
 
   /** True when [ptr, ptr + bytes) lies inside one allocated block. O(log n). */
   owns(ptr: number, bytes: number): boolean {
-    const size = this.used.get(ptr);
-    if (size !== undefined) return bytes <= size;
-    const block = this.usedByAddress.floor(ptr);
-    return block !== undefined && ptr + bytes <= block.key + block.size;
+    return this.used.contains(ptr, bytes);
   }
 
   /** Bytes currently allocated (staging included). */

@@ -1,8 +1,7 @@
 // Per-output-unit statistics of a gradient: what GC changes, made visible.
 import { checkOptions, sizeOf } from "./checks.js";
 import { type Layout, layoutCheck, unitMatrix } from "./layout.js";
-import type { Gradient } from "./operands.js";
-import { parseGradientArgs, withOperands } from "./operands.js";
+import { checkGradient, type Gradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import type { Tensor } from "./tensor.js";
 
@@ -49,16 +48,19 @@ export interface GradientStats {
 export function gradientStats(grad: Float32Array, shape: readonly number[], options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Tensor, options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[] | StatsOptions, maybeOptions?: StatsOptions): GradientStats {
-  const rt = runtime("gradientStats");
-  const { operand, options } = parseGradientArgs("gradientStats", grad, shapeOrOptions, maybeOptions);
-  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, "gradientStats");
+  const caller = "gradientStats";
+  const rt = runtime(caller);
+  // Read every argument (caller code may run only here), then check, then compute.
+  const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
+  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, caller);
+  const operand = checkGradient(rt, caller, input);
   const size = sizeOf(operand.shape);
   const { rows, cols, unitsAreRows } =
     operand.shape.length > 1 ? unitMatrix(operand.shape, layout) : { rows: 1, cols: size, unitsAreRows: true };
   const units = unitsAreRows ? rows : cols;
   const outBytes = units * SLOTS * 8;
   const raw = new Float64Array(units * SLOTS);
-  withOperands(rt, [operand.values], outBytes, false, ([ptr], out) => {
+  withOperands(rt, [operand], outBytes, false, ([ptr], out) => {
     if (unitsAreRows) rt.kernels.unitStats(ptr, rows, cols, cols, 1, out);
     else rt.kernels.unitStats(ptr, cols, rows, 1, cols, out);
     raw.set(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + units * SLOTS));

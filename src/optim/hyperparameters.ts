@@ -46,7 +46,7 @@ export const betasCheck: OptionCheck = (value, caller, name) => {
   if (!Array.isArray(value) || value.length !== 2) {
     throw new TypeError(`${caller}: ${name} must be an array [beta1, beta2], got ${kindOf(value)}`);
   }
-  value.forEach((beta, i) => halfOpenUnitInterval(beta, caller, `${name}[${i}]`));
+  for (let i = 0; i < 2; i++) halfOpenUnitInterval(value[i], caller, `${name}[${i}]`);
 };
 
 /** `"gradient"`, `"update"` or `false`. */
