@@ -41,7 +41,7 @@ export function centralize(
   withOperands(rt, [operand], scratchBytes, true, ([ptr], scratch) => {
     if (unitsAreRows) kernels.centralizeRows(ptr, rows, cols);
     else kernels.centralizeColumns(ptr, rows, cols, scratch);
-  });
+  }, { caller: "centralize" });
   return grad;
 }
 
@@ -97,6 +97,6 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
       table[at + 3] = m.unitsAreRows ? 0 : 1;
     });
     kernels.centralizeMany(scratch, work.length, scratch + tableBytes);
-  });
+  }, { caller: "centralizeAll" });
   return gradients;
 }

@@ -114,10 +114,27 @@ async function responseSource(response: Response): Promise<Response | ArrayBuffe
   return type.startsWith("application/wasm") ? response : response.arrayBuffer();
 }
 
+/** Every function of `Kernels` (the type checker insists on all): a module lacking one is refused before anything uses it. */
+const KERNEL_FUNCTIONS = Object.keys({
+  heapBase: true,
+  isSimdBuild: true,
+  centralizeRows: true,
+  centralizeColumns: true,
+  centralizeMany: true,
+  columnScratchBytes: true,
+  unitStats: true,
+  sgdStep: true,
+  adamStep: true,
+} satisfies Record<Exclude<keyof Kernels, "memory">, true>) as Exclude<keyof Kernels, "memory">[];
+
 function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {
   const kernels = exports as unknown as Kernels;
-  if (typeof kernels.centralizeRows !== "function" || typeof kernels.isSimdBuild !== "function") {
-    throw new TypeError(`${caller}: options.source is not a gradient-centralization kernel module`);
+  const missing: string[] = KERNEL_FUNCTIONS.filter((name) => typeof kernels[name] !== "function");
+  if (!(kernels.memory instanceof WebAssembly.Memory)) missing.unshift("memory");
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${caller}: options.source is not a gradient-centralization kernel module of this version (it lacks the export${missing.length > 1 ? "s" : ""} ${missing.join(", ")})`,
+    );
   }
   const backend: Backend = kernels.isSimdBuild() ? "simd" : "scalar";
   if (simd === false && backend === "simd") {

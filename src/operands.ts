@@ -139,10 +139,28 @@ export function checkDisjoint(caller: string, operands: readonly Operand[], name
   }
 }
 
+/** What else a `withOperands` call does before it writes anything. */
+export interface StagingOptions {
+  /** The public function, named in out-of-memory errors. */
+  caller?: string;
+  /**
+   * Allocates the call's other blocks (optimizer state), after every operand's address was
+   * recorded and before the staging block is made. It writes nothing the caller can see; when it
+   * or the staging block fails, the caller frees what it made.
+   */
+  allocate?: () => void;
+}
+
 /**
  * Runs `kernel` with each operand's address in linear memory and a scratch area of
  * `scratchBytes` (16-byte aligned). Staged copies are written back when `writeBack` is true
  * (or for the operands `writeBack` lists). No caller code runs in here.
+ *
+ * Every allocation comes first, every write after: operands carry the addresses recorded when
+ * they were checked, then `options.allocate` and the staging block may grow memory (which
+ * detaches every Float32Array view of it, a caller's `tensor.data` included), then the staged
+ * copies are written and the kernel runs. A failed allocation (memory that cannot grow) throws
+ * before any byte the caller can see was written.
  */
 export function withOperands(
   rt: Runtime,
@@ -150,11 +168,11 @@ export function withOperands(
   scratchBytes: number,
   writeBack: boolean | readonly boolean[],
   kernel: (ptrs: number[], scratch: number) => void,
+  options: StagingOptions = {},
 ): void {
   const { memory } = rt;
   const count = operands.length;
-  // Where each operand goes, decided before the staging block may grow memory (which would
-  // detach views of it): in place (ptr ≥ 0), or at an offset in the staging block (−1 − offset).
+  // Where each operand goes: in place (ptr ≥ 0), or at an offset in the staging block (−1 − offset).
   const ptrs: number[] = new Array(count);
   let stagingBytes = align16(scratchBytes);
   let staged = false;
@@ -167,7 +185,9 @@ export function withOperands(
       staged = true;
     }
   }
-  const scratch = memory.stagingBlock(stagingBytes);
+  options.allocate?.();
+  const scratch = memory.stagingBlock(stagingBytes, options.caller);
+  // From here on nothing allocates: staged copies in, kernel, staged copies out.
   if (staged) {
     const heap = memory.f32;
     for (let i = 0; i < count; i++) {

@@ -64,7 +64,7 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
     if (unitsAreRows) rt.kernels.unitStats(ptr, rows, cols, cols, 1, out);
     else rt.kernels.unitStats(ptr, cols, rows, 1, cols, out);
     raw.set(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + units * SLOTS));
-  });
+  }, { caller: "gradientStats" });
   const stats: GradientStats = {
     units,
     count: new Float64Array(units),

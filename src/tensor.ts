@@ -3,21 +3,26 @@
 // recognises its tensors by a private brand (`isTensor`), never by `instanceof` or public fields.
 import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
+import { AddressIndex } from "./addresses.js";
+import { disposeSymbol } from "./dispose-symbol.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
+import { track } from "./tidy.js";
 
 interface Allocation {
   memory: LinearMemory;
   ptr: number;
 }
 
-/** Live tensors' blocks: address → bytes (a view of linear memory must lie inside one of these). */
-const liveBlocks = new Map<number, number>();
+/** Live tensors' blocks by address (a view of linear memory must lie inside one of these). */
+const liveBlocks = new AddressIndex();
 
-// A tensor dropped without dispose() still returns its block when it is garbage-collected.
+// A tensor dropped without dispose() still returns its block when it is garbage-collected (which
+// never happens inside a synchronous loop: there, dispose() or tidy() is required).
 const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => {
   liveBlocks.delete(ptr);
   memory.release(ptr);
+  memory.liveTensors--;
 });
 
 /** Where a live tensor's values are: set by the constructor, never changed (undefined once disposed). */
@@ -40,7 +45,7 @@ let blockOf: (tensor: Tensor) => TensorBlock | undefined;
  * const w = Tensor.from(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * centralize(w);          // zero-copy, in place
  * w.data;                 // Float32Array [-1, 0, 1, -1, 0, 1]
- * w.dispose();
+ * w.dispose();             // or: using w = ... (Symbol.dispose), or make it inside tidy()
  */
 export class Tensor {
   readonly #shape: readonly number[];
@@ -63,10 +68,13 @@ export class Tensor {
     const { memory } = runtime(caller);
     this.#shape = readShape(shape, caller);
     this.#size = sizeOf(this.#shape);
-    const ptr = allocate(memory, this.#size * 4, this.#shape, caller);
+    const bytes = this.#size * 4;
+    const ptr = memory.alloc(bytes, `${caller}: shape [${this.#shape.join(", ")}] needs ${bytes} bytes`);
     this.#allocation = { memory, ptr };
-    liveBlocks.set(ptr, this.#size * 4);
+    liveBlocks.set(ptr, bytes);
+    memory.liveTensors++;
     leaked.register(this, this.#allocation, this);
+    track(this);
     fillRange(memory.f32, 0, ptr >>> 2, (ptr >>> 2) + this.#size);
   }
 
@@ -130,8 +138,14 @@ export class Tensor {
     leaked.unregister(this);
     liveBlocks.delete(allocation.ptr);
     allocation.memory.release(allocation.ptr);
+    allocation.memory.liveTensors--;
     this.#allocation = undefined;
     this.#view = undefined;
+  }
+
+  /** `dispose()`, for `using t = new Tensor(...)`: freed at the end of the enclosing block. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   static #own(receiver: unknown, what: string): Tensor {
@@ -156,8 +170,7 @@ export function isTensor(value: unknown): value is Tensor {
  * view elsewhere (a disposed tensor's data, optimizer state, scratch) is not an operand.
  */
 export function insideLiveTensor(start: number, end: number): boolean {
-  for (const [ptr, bytes] of liveBlocks) if (start >= ptr && end <= ptr + bytes) return true;
-  return false;
+  return liveBlocks.contains(start, end - start);
 }
 
 /** A tensor's block: address, size and shape as the allocator and constructor set them; undefined once disposed. */
@@ -221,15 +234,6 @@ function checkNumbers(values: Float32Array | unknown[], caller: string): void {
     if (typeof value === "number") continue;
     const hint = isArrayValue(value) ? " (nested arrays are not flattened: pass the flat values and the shape, e.g. Tensor.from(rows.flat(), [rows.length, rows[0].length]))" : "";
     throw new TypeError(`${caller}: values[${i}] must be a number, got ${describe(value)}${hint}`);
-  }
-}
-
-/** `memory.alloc`, with a RangeError naming the shape when linear memory cannot grow that far. */
-function allocate(memory: LinearMemory, bytes: number, shape: readonly number[], caller: string): number {
-  try {
-    return memory.alloc(bytes);
-  } catch (error) {
-    throw new RangeError(`${caller}: shape [${shape.join(", ")}] needs ${bytes} bytes, more than linear memory can grow to`, { cause: error });
   }
 }
 

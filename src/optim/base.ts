@@ -2,6 +2,7 @@
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { copyArray, describe, fillRange, has, type Record0, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
+import { disposeSymbol } from "../dispose-symbol.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
@@ -249,11 +250,12 @@ export abstract class Optimizer<H extends Hyperparameters> {
     checkDisjoint(caller, operands, operandNames(this.#slots), operands.map((_, i) => i % 2 === 0));
     const created = this.#slots.map((slot) => this.#rule.buffersFor(hypers[slot.group]).filter((name) => !slot.state.buffers.has(name)));
     const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc));
-    // A step that fails after making state buffers (memory that cannot grow) frees them again,
-    // so the next step is still their first (SGD: buf = d).
+    // The operands carry the addresses recorded when they were checked: the state buffers made
+    // next (a first step) may grow memory, which detaches a Float32Array view of linear memory
+    // given as a value or gradient. A step that fails after making them (memory that cannot grow)
+    // frees them again, so nothing has changed and the next step is still their first (SGD: buf = d).
     try {
-      this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
-      this.#run(rt, operands, hypers, created, layouts);
+      this.#run(rt, operands, hypers, created, layouts, caller);
     } catch (error) {
       this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.remove(name)));
       throw error;
@@ -274,10 +276,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     return hyper as H;
   }
 
-  #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[]): void {
+  #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
     const { kernels, memory } = rt;
     const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
     const tableBytes = this.#slots.length * ENTRY_BYTES;
+    const allocate = () => this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name, caller)));
     // Values are written back (when staged); gradients are only read.
     const writeBack = operands.map((_, i) => i % 2 === 0);
     withOperands(rt, operands, tableBytes + kernelScratch, writeBack, (ptrs, table) => {
@@ -294,7 +297,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry.int(I32.flags, flags | ruleFlags);
       });
       kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
-    });
+    }, { caller, allocate });
   }
 
   /** The matrix a parameter is stepped as, its GC flags and units, and the scratch it needs. */
@@ -431,6 +434,22 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       return { step, values, centered };
     });
+    // Staged: nothing above changed anything (checkpoint buffers are copies, so growth cannot
+    // detach them). Every missing buffer is allocated first; only then is anything written, by
+    // steps that cannot fail. A failed allocation leaves lr, steps and buffers as they were.
+    const made: [ParamState, string][] = [];
+    try {
+      this.#slots.forEach((slot, k) => {
+        for (const name of buffers[k].values.keys()) {
+          if (slot.state.buffers.has(name)) continue;
+          slot.state.create(name, caller);
+          made.push([slot.state, name]);
+        }
+      });
+    } catch (error) {
+      for (const [state, name] of made) state.remove(name);
+      throw error;
+    }
     hypers.forEach((hyper, g) => {
       const group = this.#groups[g];
       for (const key in hyper) {
@@ -460,6 +479,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /** True after `dispose()`. */
   get disposed(): boolean {
     return this.#runtime === undefined;
+  }
+
+  /** `dispose()`, for `using opt = new Adam(...)`: the state is freed at the end of the block. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #checkGroup(group: H, caller: string, prefix: string): void {

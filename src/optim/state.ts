@@ -84,9 +84,9 @@ export class ParamState {
     readonly size: number,
   ) {}
 
-  /** Allocates a zero-filled buffer; returns its address. */
-  create(name: string): number {
-    const ptr = this.memory.alloc(this.size * 4);
+  /** Allocates a zero-filled buffer; returns its address. `caller` is named when memory cannot grow. */
+  create(name: string, caller?: string): number {
+    const ptr = this.memory.alloc(this.size * 4, caller);
     this.memory.f32.fill(0, ptr >>> 2, (ptr >>> 2) + this.size);
     this.buffers.set(name, ptr);
     return ptr;

@@ -260,7 +260,8 @@ describe("item 3: caller values are read once, before anything is checked", () =
   });
 
   test("a getter that shrinks a resizable buffer runs before the length is checked", () => {
-    const buffer = new ArrayBuffer(64, { maxByteLength: 64 });
+    type Resizable = ArrayBuffer & { resize(bytes: number): void };
+    const buffer = new (ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => Resizable)(64, { maxByteLength: 64 });
     const grad = new Float32Array(buffer); // tracks the buffer's length
     grad.set(randomArray(16, 34, 1));
     const options = {
