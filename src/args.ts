@@ -56,6 +56,14 @@ export function float32Extent(value: unknown): Float32Extent | undefined {
   };
 }
 
+const Float32ArrayConstructor = Float32Array;
+
+/** A new Float32Array over exactly an extent's values (not length-tracking; empty when there are none). */
+export function fixedView(extent: Float32Extent): Float32Array {
+  if (extent.length === 0) return new Float32ArrayConstructor(0);
+  return new Float32ArrayConstructor(extent.buffer, extent.byteOffset, extent.length);
+}
+
 /** Length of a genuine typed array (built-in getter). */
 export function typedArrayLengthOf(value: ArrayBufferView): number {
   return apply(typedArrayLength, value, []);

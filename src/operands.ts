@@ -7,7 +7,7 @@
 // Checking (`checkGradient`, …) validates those locals against the state of memory after all
 // caller code ran, and yields `Operand`s: addresses and extents the kernels use, never the
 // caller's objects again (`Operand.array` is only written through the built-in `set`).
-import { copyInto, describe, float32Extent, type Float32Extent, isDetached, readShape, typedArrayKind } from "./args.js";
+import { copyInto, describe, float32Extent, type Float32Extent, fixedView, isDetached, readShape, typedArrayKind } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import type { LinearMemory } from "./memory.js";
 import { type Runtime, runtime } from "./runtime.js";
@@ -27,7 +27,7 @@ export interface Operand {
   length: number;
   /** Address in linear memory when the values are used in place, else -1 (staged: copied in and out). */
   ptr: number;
-  /** The caller's Float32Array, for a staged operand. */
+  /** For a staged operand: a fixed-length view of exactly the checked values of the caller's Float32Array. */
   array?: Float32Array;
   /** [start, end) bytes of the values in their buffer, and that buffer, to find operands that share memory. */
   buffer: ArrayBufferLike | LinearMemory;
@@ -94,7 +94,9 @@ export function checkGradient(rt: Runtime, caller: string, input: GradientInput,
   const start = extent.byteOffset;
   const end = start + extent.length * 4;
   if (extent.buffer === rt.memory.buffer) return { shape, length: extent.length, ptr: start, buffer: rt.memory, start, end };
-  return { shape, length: extent.length, ptr: -1, array: input.array, buffer: extent.buffer, start, end };
+  // A fixed-length view of exactly the checked values: a length-tracking array over a growable
+  // SharedArrayBuffer (which another thread may grow) cannot copy more than was checked.
+  return { shape, length: extent.length, ptr: -1, array: fixedView(extent), buffer: extent.buffer, start, end };
 }
 
 /**

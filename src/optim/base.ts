@@ -125,6 +125,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   readonly #defaults: Record<string, unknown>;
   #groups: readonly ParamGroup<H>[] = Object.freeze([]);
   #runtime: Runtime | undefined;
+  /** Counts the changes of groups, state and liveness: a method whose reads ran caller code checks it did not change. */
+  #changes = 0;
 
   protected constructor(rule: Rule<H>, params: unknown, options: unknown) {
     const caller = `new ${rule.name}`;
@@ -162,14 +164,16 @@ export abstract class Optimizer<H extends Hyperparameters> {
    * opt.addParamGroup({ params: [{ value: head, grad: dHead }], lr: 1e-2 });
    */
   addParamGroup(group: ParamGroupInput<H>): void {
-    const rt = this.#live("addParamGroup");
+    this.#live("addParamGroup");
     const caller = `${this.#rule.name}.addParamGroup`;
+    const seen = this.#changes;
     const g = this.#groups.length;
     const input = readGroup(group, Object.keys(this.#rule.checks), this.#rule.name, caller, "group");
     const fields = input.list.map((p, i) => readParamFields(p, `group.params[${i}]`, caller));
-    const made = this.#makeGroup(rt, { ...input, prefix: "group" }, fields, g, caller);
+    const made = this.#makeGroup(runtime(caller), { ...input, prefix: "group" }, fields, g, caller);
     if (made.slots.length === 0) throw new RangeError(`${caller}: group.params is empty`);
     const existing = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "addParamGroup");
     this.#checkNewSlots(rt, [...this.#slots, ...made.slots], [...existing, ...made.inputs], caller);
     this.#commit([made]);
   }
@@ -202,6 +206,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   #commit(made: { group: ParamGroup<H>; slots: Slot[] }[]): void {
+    this.#changes++;
     for (const { slots } of made) {
       this.#slots.push(...slots);
       this.#states.push(...slots.map((slot) => slot.state));
@@ -239,11 +244,13 @@ export abstract class Optimizer<H extends Hyperparameters> {
         throw new TypeError(`${caller}: closure returned a Promise; step() is synchronous: await the closure yourself, then call step()`);
       }
     }
-    const rt = this.#live("step"); // the closure may have disposed the optimizer
+    this.#live("step"); // the closure may have disposed the optimizer
+    const seen = this.#changes;
     // Read every group's hyperparameters and every parameter's value, grad and gc once (the
     // caller's getters run only here) …
     const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "step");
     // … then check those copies against memory as it is now; from here on no caller code runs.
     hypers.forEach((hyper, g) => this.#checkGroup(hyper, caller, `paramGroups[${g}].`));
     const operands = this.#slots.flatMap((slot, k) => checkParamOperands(rt, slot, inputs[k], caller));
@@ -265,6 +272,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], units);
       slot.state.step++;
     });
+    this.#changes++;
     return loss;
   }
 
@@ -311,9 +319,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
 
   /** Sets every gradient to zero (checked first: a disposed gradient Tensor throws before any is zeroed). */
   zeroGrad(): void {
-    const rt = this.#live("zeroGrad");
+    this.#live("zeroGrad");
     const caller = `${this.#rule.name}.zeroGrad`;
+    const seen = this.#changes;
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "zeroGrad");
     const grads = this.#slots.map((slot, k) => checkParamOperands(rt, slot, inputs[k], caller)[1]);
     const heap = rt.memory.f32;
     for (const grad of grads) {
@@ -334,8 +344,10 @@ export abstract class Optimizer<H extends Hyperparameters> {
   stateDict(options: StateDictOptions = {}): OptimizerStateDict<H> {
     this.#live("stateDict");
     const caller = `${this.#rule.name}.stateDict`;
+    const seen = this.#changes;
     const { json = false } = checkOptions<StateDictOptions>(options, { json: isBoolean }, caller);
     const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
+    this.#unchanged(seen, "stateDict");
     const state = this.#slots.map((slot) => {
       const entry: ParamStateDict = { step: slot.state.step };
       for (const name of this.#rule.bufferNames) {
@@ -362,6 +374,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#live("loadStateDict");
     const caller = `${this.#rule.name}.loadStateDict`;
     const rule = this.#rule;
+    const seen = this.#changes;
     // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
     const top = readRecord(dict, caller, "state", false);
     if (top.optimizer !== rule.name) {
@@ -389,6 +402,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       return record;
     });
+    this.#unchanged(seen, "loadStateDict");
     let next = 0;
     const hypers = groupRecords.map(({ record, indices }, g) => {
       const prefix = `state.paramGroups[${g}]`;
@@ -456,6 +470,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         Object.defineProperty(group, key, { value: (hyper as Record<string, unknown>)[key], writable: true, enumerable: true, configurable: true });
       }
     });
+    this.#changes++;
     this.#slots.forEach((slot, k) => {
       const { step, values, centered } = buffers[k];
       slot.state.step = step;
@@ -472,6 +487,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   dispose(): void {
     if (!this.#runtime) return;
     leaked.unregister(this);
+    this.#changes++;
     for (const slot of this.#slots) slot.state.clear();
     this.#runtime = undefined;
   }
@@ -494,6 +510,17 @@ export abstract class Optimizer<H extends Hyperparameters> {
       checks[key](value, caller, `${prefix}${key}`);
     }
     this.#rule.checkGroup(group, caller, prefix);
+  }
+
+  /** After a method read the caller's values: the runtime, or a TypeError when the reads disposed or changed the optimizer. */
+  #unchanged(seen: number, what: string): Runtime {
+    const rt = this.#live(what);
+    if (this.#changes !== seen) {
+      throw new TypeError(
+        `${this.#rule.name}.${what}: the optimizer was changed while its arguments were read (a getter or iterator called one of its methods); nothing was done`,
+      );
+    }
+    return rt;
   }
 
   #singleGroup(what: string): ParamGroup<H> {

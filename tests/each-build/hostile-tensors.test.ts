@@ -342,3 +342,54 @@ describe("operands that share memory (the rest of the class)", () => {
     opt.dispose();
   });
 });
+
+describe("getters that call back into the optimizer while its arguments are read", () => {
+  function setUp() {
+    const value = tensor(randomArray(6, 50), [2, 3]);
+    const grad = tensor(randomArray(6, 51), [2, 3]);
+    const param = { value, grad };
+    const opt = new SGD([param], { lr: 0.1, momentum: 0.9 });
+    return { value, grad, param, opt };
+  }
+
+  test("a getter that disposes the optimizer mid-step: a named TypeError, no state made, no byte changed", () => {
+    const { value, grad, opt } = setUp();
+    Object.defineProperty(opt.paramGroups[0], "lr", { enumerable: true, configurable: true, get: () => (opt.dispose(), 0.1) });
+    expectRefused(() => opt.step(), TypeError, /^SGD\.step: the optimizer has been disposed/, [value, grad]);
+  });
+
+  test("a getter that adds a parameter group mid-step: a named TypeError, nothing stepped", () => {
+    const { value, grad, param, opt } = setUp();
+    const extra = { value: tensor(randomArray(4, 52), [4]), grad: tensor(randomArray(4, 53), [4]) };
+    let added = false;
+    Object.defineProperty(param, "grad", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        if (!added) {
+          added = true;
+          opt.addParamGroup({ params: [extra] });
+        }
+        return grad;
+      },
+    });
+    const before = opt.stateDict();
+    expectRefused(() => opt.step(), TypeError, /^SGD\.step: the optimizer was changed while its arguments were read/, [value, grad, extra.value, extra.grad], { memory: false });
+    expect(opt.stateDict().state.slice(0, 1)).toEqual(before.state);
+    expect(opt.paramGroups.length).toBe(2); // the getter's own call succeeded
+    opt.dispose();
+  });
+
+  test("a checkpoint getter that steps the optimizer mid-load: a named TypeError, the step's state kept", () => {
+    const { value, grad, opt } = setUp();
+    opt.step();
+    const dict = opt.stateDict();
+    Object.defineProperty(dict, "state", { enumerable: true, get: () => (opt.step(), dict.paramGroups.map(() => ({ step: 0 }))) });
+    const after = () => opt.stateDict();
+    expect(() => opt.loadStateDict(dict)).toThrow(/^SGD\.loadStateDict: the optimizer was changed while its arguments were read/);
+    expect(after().state[0].step).toBe(2); // the getter's step, not the checkpoint's 0
+    void value;
+    void grad;
+    opt.dispose();
+  });
+});
