@@ -132,6 +132,20 @@ export function readRecord(value: unknown, caller: string, name: string, optiona
 }
 
 /**
+ * Reads only `keys` of a caller's object, with `readRecord`'s rules (own enumerable properties,
+ * each read once): cheaper than `readRecord` on a hot path (every step reads every parameter).
+ */
+export function readKeys(value: object, keys: readonly string[]): Record0 {
+  const record = create(null) as Record0;
+  for (const key of keys) {
+    const descriptor = getOwnPropertyDescriptor(value, key);
+    if (descriptor === undefined || !descriptor.enumerable) continue;
+    record[key] = "value" in descriptor ? descriptor.value : descriptor.get === undefined ? undefined : apply(descriptor.get, value, []);
+  }
+  return record;
+}
+
+/**
  * Reads an options object against its known keys: `readRecord`, then a TypeError for an own key
  * that is not an option. Values are not checked here.
  */

@@ -1,6 +1,6 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
-import { copyArray, describe, fillRange, has, type Record0, readOptions, readRecord } from "../args.js";
+import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
 import { disposeSymbol } from "../dispose-symbol.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
@@ -125,6 +125,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   readonly #defaults: Record<string, unknown>;
   #groups: readonly ParamGroup<H>[] = Object.freeze([]);
   #runtime: Runtime | undefined;
+  /** The rule's hyperparameter names. */
+  readonly #hyperKeys: readonly string[];
   /** Counts the changes of groups, state and liveness: a method whose reads ran caller code checks it did not change. */
   #changes = 0;
 
@@ -133,6 +135,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const rt = runtime(caller);
     this.#rule = rule;
     const known = Object.keys(rule.checks);
+    this.#hyperKeys = known;
     // Read everything the caller gave (their getters, iterators and Proxy traps run only here) …
     const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`));
     const groups = readGroups(params, known, rule.name, caller);
@@ -248,7 +251,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read every group's hyperparameters and every parameter's value, grad and gc once (the
     // caller's getters run only here) …
-    const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
+    const hypers = this.#groups.map((group) => this.#readGroupNow(group));
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
     const rt = this.#unchanged(seen, "step");
     // … then check those copies against memory as it is now; from here on no caller code runs.
@@ -277,11 +280,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   /** A live group's hyperparameters read once into a plain object (own properties; arrays copied). */
-  #readGroupNow(group: ParamGroup<H>, caller: string, name: string): H {
-    const record = copyArrays(readRecord(group, caller, name));
-    const hyper = Object.create(null) as Record<string, unknown>;
-    for (const key of Object.keys(this.#rule.checks)) hyper[key] = record[key];
-    return hyper as H;
+  #readGroupNow(group: ParamGroup<H>): H {
+    return copyArrays(readKeys(group, this.#hyperKeys)) as unknown as H;
   }
 
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
@@ -346,7 +346,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const caller = `${this.#rule.name}.stateDict`;
     const seen = this.#changes;
     const { json = false } = checkOptions<StateDictOptions>(options, { json: isBoolean }, caller);
-    const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
+    const hypers = this.#groups.map((group) => this.#readGroupNow(group));
     this.#unchanged(seen, "stateDict");
     const state = this.#slots.map((slot) => {
       const entry: ParamStateDict = { step: slot.state.step };

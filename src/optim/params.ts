@@ -1,7 +1,7 @@
 // Parameters as the optimizers take them: the list or groups given to a constructor (an array or
 // any iterable), each parameter's value, gradient and shape. Everything is read through args.ts:
 // own properties, each once, into locals; then checked; then used.
-import { copyArray, copyList, describe, has, isArrayValue, type Record0, readOptions, readRecord, readShape, typedArrayKind } from "../args.js";
+import { copyArray, copyList, describe, has, isArrayValue, type Record0, readKeys, readOptions, readRecord, readShape, typedArrayKind } from "../args.js";
 import { sizeOf } from "../checks.js";
 import { checkGradient, type GradientInput, type Operand, sameShape } from "../operands.js";
 import type { Runtime } from "../runtime.js";
@@ -40,6 +40,8 @@ export interface GroupInput {
 }
 
 const PARAM_FIELDS = ["value", "grad", "shape", "gc"];
+/** What a step reads from a parameter (its shape was read once, at construction). */
+const STEP_FIELDS = ["value", "grad", "gc"];
 
 /**
  * Reads a constructor's `params`: a list (array or iterable) of parameters, or of groups
@@ -139,7 +141,7 @@ export interface ParamInputs {
 /** Reads a parameter's current `value`, `grad` and `gc` (own properties, each once) and checks their kinds. */
 export function readParamInputs(slot: Slot, caller: string, fields?: ParamFields): ParamInputs {
   const { name } = slot;
-  const record = fields ?? (readRecord(slot.param, caller, name) as unknown as ParamFields);
+  const record = fields ?? (readKeys(slot.param, STEP_FIELDS) as unknown as ParamFields);
   const { gc } = record;
   if (gc !== undefined && typeof gc !== "boolean") throw new TypeError(`${caller}: ${name}.gc must be a boolean, got ${describe(gc)}`);
   const value = operandInput(record.value, slot, caller, "value");
