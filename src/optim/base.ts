@@ -279,7 +279,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     return loss;
   }
 
-  /** A live group's hyperparameters read once into a plain object (own properties; arrays copied). */
+  /** A live group's hyperparameters read once into an object with no prototype (own enumerable properties; arrays copied). */
   #readGroupNow(group: ParamGroup<H>): H {
     return copyArrays(readKeys(group, this.#hyperKeys)) as unknown as H;
   }
