@@ -73,7 +73,7 @@ function readEntry(entry: unknown, index: number): GradientInput {
 export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, options?: CentralizeOptions): T {
   const caller = "centralizeAll";
   const rt = runtime(caller);
-  const list = copyArray(gradients);
+  const list = copyArray(gradients, caller, "gradients");
   if (list === undefined) throw new TypeError(`${caller}: gradients must be an array, got ${describe(gradients)}`);
   const inputs = list.map(readEntry);
   const { layout, convOnly } = centralizeOptions(options, caller);

@@ -7,7 +7,7 @@
 // Checking (`checkGradient`, …) validates those locals against the state of memory after all
 // caller code ran, and yields `Operand`s: addresses and extents the kernels use, never the
 // caller's objects again (`Operand.array` is only written through the built-in `set`).
-import { copyInto, describe, float32Extent, type Float32Extent, fixedView, isDetached, readShape, typedArrayKind } from "./args.js";
+import { copyInto, describe, float32Extent, type Float32Extent, fixedView, isArrayValue, isDetached, readShape, typedArrayKind } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import type { LinearMemory } from "./memory.js";
 import { type Runtime, runtime } from "./runtime.js";
@@ -60,7 +60,7 @@ export function readGradientArgs(
   options: unknown,
 ): { input: GradientInput; options: unknown } {
   if (isTensor(grad)) {
-    if (Array.isArray(shapeOrOptions)) {
+    if (isArrayValue(shapeOrOptions)) {
       throw new TypeError(`${caller}: grad is a Tensor, which carries its shape; pass options as the second argument`);
     }
     if (options !== undefined) throw new TypeError(`${caller}: too many arguments for a Tensor grad`);

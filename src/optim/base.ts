@@ -137,7 +137,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const known = Object.keys(rule.checks);
     this.#hyperKeys = known;
     // Read everything the caller gave (their getters, iterators and Proxy traps run only here) …
-    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`));
+    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`), caller, "options");
     const groups = readGroups(params, known, rule.name, caller);
     const fields = groups.map(({ list, prefix }) =>
       list.map((input, i) => readParamFields(input, `${prefix ? `${prefix}.params` : "params"}[${i}]`, caller)),
@@ -251,7 +251,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read every group's hyperparameters and every parameter's value, grad and gc once (the
     // caller's getters run only here) …
-    const hypers = this.#groups.map((group) => this.#readGroupNow(group));
+    const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
     const rt = this.#unchanged(seen, "step");
     // … then check those copies against memory as it is now; from here on no caller code runs.
@@ -280,8 +280,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   /** A live group's hyperparameters read once into an object with no prototype (own enumerable properties; arrays copied). */
-  #readGroupNow(group: ParamGroup<H>): H {
-    return copyArrays(readKeys(group, this.#hyperKeys)) as unknown as H;
+  #readGroupNow(group: ParamGroup<H>, caller: string, name: string): H {
+    return copyArrays(readKeys(group, this.#hyperKeys, caller, name), caller, name) as unknown as H;
   }
 
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
@@ -346,7 +346,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const caller = `${this.#rule.name}.stateDict`;
     const seen = this.#changes;
     const { json = false } = checkOptions<StateDictOptions>(options, { json: isBoolean }, caller);
-    const hypers = this.#groups.map((group) => this.#readGroupNow(group));
+    const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
     this.#unchanged(seen, "stateDict");
     const state = this.#slots.map((slot) => {
       const entry: ParamStateDict = { step: slot.state.step };
@@ -380,8 +380,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
-    const paramGroups = copyArray(top.paramGroups);
-    const state = copyArray(top.state);
+    const paramGroups = copyArray(top.paramGroups, caller, "state.paramGroups");
+    const state = copyArray(top.state, caller, "state.state");
     if (paramGroups === undefined || paramGroups.length !== this.#groups.length) {
       throw new RangeError(`${caller}: state.paramGroups must list ${this.#groups.length} group(s)`);
     }
@@ -390,9 +390,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
     }
     const groupRecords = paramGroups.map((group, g) => {
       const record = readRecord(group, caller, `state.paramGroups[${g}]`, false);
-      const indices = copyArray(record.params);
+      const indices = copyArray(record.params, caller, `state.paramGroups[${g}].params`);
       delete record.params;
-      return { record: copyArrays(record), indices };
+      return { record: copyArrays(record, caller, `state.paramGroups[${g}]`), indices };
     });
     const entryRecords = state.map((entry, k) => {
       const name = `state.state[${k}]`;
