@@ -80,7 +80,8 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
   // Every caller value is read: check against memory as it is now.
   const operands = inputs.map((input) => checkGradient(rt, caller, input));
   const work = operands.filter((op) => isCentralized(op.shape, convOnly));
-  checkDisjoint(caller, operands, inputs.map((input) => input.name), operands.map((op) => work.includes(op)));
+  const written = operands.map((op) => isCentralized(op.shape, convOnly));
+  checkDisjoint(caller, operands, (i) => inputs[i].name, (i) => written[i]);
   const matrices = work.map((op) => unitMatrix(op.shape, layout));
   const { kernels } = rt;
   let columnScratch = 0;

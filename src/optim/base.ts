@@ -84,10 +84,13 @@ function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly
   return copy as H;
 }
 
-/** `params[i].value`, `params[i].grad`, … for each slot: the names of the step's operands. */
-function operandNames(slots: readonly Slot[]): string[] {
-  return slots.flatMap((slot) => [`${slot.name}.value`, `${slot.name}.grad`]);
+/** The name of a step's operand i: operands are each slot's value then its grad. */
+function operandName(slots: readonly Slot[], i: number): string {
+  return `${slots[i >> 1].name}.${i % 2 === 0 ? "value" : "grad"}`;
 }
+
+/** A step writes the values (even operands) and reads the gradients. */
+const isValue = (i: number) => i % 2 === 0;
 
 /** A checkpoint's `optimizer` field as a message shows it. */
 function describeName(value: unknown): string {
@@ -205,7 +208,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       seen.add(value);
       operands.push(...checkParamOperands(rt, slot, inputs[k], caller));
     });
-    checkDisjoint(caller, operands, operandNames(slots), operands.map((_, i) => i % 2 === 0));
+    checkDisjoint(caller, operands, (i) => operandName(slots, i), isValue);
   }
 
   #commit(made: { group: ParamGroup<H>; slots: Slot[] }[]): void {
@@ -257,7 +260,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     // … then check those copies against memory as it is now; from here on no caller code runs.
     hypers.forEach((hyper, g) => this.#checkGroup(hyper, caller, `paramGroups[${g}].`));
     const operands = this.#slots.flatMap((slot, k) => checkParamOperands(rt, slot, inputs[k], caller));
-    checkDisjoint(caller, operands, operandNames(this.#slots), operands.map((_, i) => i % 2 === 0));
+    checkDisjoint(caller, operands, (i) => operandName(this.#slots, i), isValue);
     const created = this.#slots.map((slot) => this.#rule.buffersFor(hypers[slot.group]).filter((name) => !slot.state.buffers.has(name)));
     const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc));
     // The operands carry the addresses recorded when they were checked: the state buffers made

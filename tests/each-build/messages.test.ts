@@ -135,6 +135,6 @@ describe("values that throw when read", () => {
     const g = randomArray(4, 9);
     const t = tensor(randomArray(4, 10), [2, 2]);
     const error = expectRefused(() => call(g, t), TypeError, message, [g, t]);
-    if (/boom/.test(message)) expect(error.cause).toBe(boom);
+    if (message.source.includes("boom")) expect(error.cause).toBe(boom);
   });
 });
