@@ -1,7 +1,7 @@
 // Gradient Centralization (Yong et al., 2020, "Gradient Centralization: A New Optimization
 // Technique for Deep Neural Networks", arXiv:2004.01461).
 import { kindOf } from "./checks.js";
-import { type CentralizeOptions, centralizeOptions, isCentralized, unitMatrix } from "./layout.js";
+import { type CentralizeOptions, centralizeOptions, checkExtent, isCentralized, isEmptyShape, unitMatrix } from "./layout.js";
 import { float32Operand, type Gradient, type Operand, parseGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import { checkLiveTensor, Tensor } from "./tensor.js";
@@ -31,7 +31,8 @@ export function centralize(
   const rt = runtime("centralize");
   const { operand, options } = parseGradientArgs("centralize", grad, shapeOrOptions, maybeOptions);
   const { layout, convOnly } = centralizeOptions(options, "centralize");
-  if (!isCentralized(operand.shape, convOnly)) return grad;
+  checkExtent(operand.shape, "centralize");
+  if (!isCentralized(operand.shape, convOnly) || isEmptyShape(operand.shape)) return grad;
   const { rows, cols, unitsAreRows } = unitMatrix(operand.shape, layout);
   const { kernels } = rt;
   const scratchBytes = unitsAreRows ? 0 : kernels.columnScratchBytes(cols);
@@ -77,7 +78,9 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
   }
   const operands = gradients.map(entryOperand);
   const { layout, convOnly } = centralizeOptions(options, "centralizeAll");
-  const work = operands.filter((op) => isCentralized(op.shape, convOnly));
+  operands.forEach((op, i) => checkExtent(op.shape, "centralizeAll", `gradients[${i}] shape`));
+  // Empty gradients have nothing to centralize: no staging, no scratch, no table entry.
+  const work = operands.filter((op) => isCentralized(op.shape, convOnly) && !isEmptyShape(op.shape));
   const matrices = work.map((op) => unitMatrix(op.shape, layout));
   const { kernels } = rt;
   let columnScratch = 0;

@@ -1,5 +1,6 @@
 // A float32 tensor stored in the kernels' linear memory: GC and optimizers run on it in place.
 import { checkShape, checkShapeMatches, kindOf, sizeOf } from "./checks.js";
+import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
 
@@ -33,6 +34,7 @@ export class Tensor {
   constructor(shape: readonly number[]) {
     const { memory } = runtime("new Tensor");
     this.shape = checkShape(shape, "new Tensor");
+    checkExtent(this.shape, "new Tensor");
     this.size = sizeOf(this.shape);
     const ptr = allocate(memory, this.size * 4, this.shape);
     this.#allocation = { memory, ptr };

@@ -1,6 +1,7 @@
 // Parameters as the optimizers take them: the list or groups given to a constructor, each
 // parameter's value, gradient and shape, checked at construction and again at every step.
 import { checkShape, kindOf, sizeOf } from "../checks.js";
+import { checkExtent } from "../layout.js";
 import type { Runtime } from "../runtime.js";
 import { checkUsableArray } from "../operands.js";
 import { checkLiveTensor, Tensor } from "../tensor.js";
@@ -91,6 +92,7 @@ export function parseParam(input: unknown, name: string, caller: string, rt: Run
   } else {
     throw new TypeError(`${caller}: ${name}.value must be a Tensor or a Float32Array, got ${kindOf(value)}`);
   }
+  checkExtent(shape, caller, `${name}.shape`);
   const slot: Slot = { param, name, shape, size: sizeOf(shape), group, state: new ParamState(rt.memory, sizeOf(shape)) };
   checkOperands(slot, caller);
   return slot;
