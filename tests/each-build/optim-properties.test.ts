@@ -106,7 +106,11 @@ test('gc "update" keeps every centralized unit\'s weight mean (random shapes, Ad
       const start = startingPoint(shapeList, seed);
       const reference = new AdamReference(start.map((p) => ({ ...p, value: Float64Array.from(p.value) })));
       // Σₜ‖wₜ‖∞ and Σₜ‖Δₜ‖∞ per parameter, for the drift bound (README "Accuracy of the optimizers").
-      const maxAbs = (x: ArrayLike<number>) => Array.prototype.reduce.call(x, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number;
+      const maxAbs = (x: ArrayLike<number>) => {
+        let m = 0;
+        for (let j = 0; j < x.length; j++) m = Math.max(m, Math.abs(x[j]));
+        return m;
+      };
       const sumW = shapeList.map(() => 0);
       const sumStep = shapeList.map(() => 0);
       let live: { value: Float32Array }[] = [];
