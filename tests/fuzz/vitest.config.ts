@@ -9,6 +9,7 @@ const eachBuild = (build: "simd" | "scalar") => ({
     setupFiles: ["tests/each-build/setup.ts"],
     env: { GC_BUILD: build },
     testTimeout: 0,
+    execArgv: ["--expose-gc"],
     hookTimeout: 0,
   },
 });
