@@ -1,8 +1,7 @@
 // Per-output-unit statistics of a gradient: what GC changes, made visible.
 import { checkOptions, sizeOf } from "./checks.js";
 import { checkExtent, type Layout, layoutCheck, MAX_TENSOR_VALUES, unitMatrix } from "./layout.js";
-import type { Gradient } from "./operands.js";
-import { parseGradientArgs, withOperands } from "./operands.js";
+import { checkGradient, type Gradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import type { Tensor } from "./tensor.js";
 
@@ -51,16 +50,19 @@ export interface GradientStats {
 export function gradientStats(grad: Float32Array, shape: readonly number[], options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Tensor, options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[] | StatsOptions, maybeOptions?: StatsOptions): GradientStats {
-  const rt = runtime("gradientStats");
-  const { operand, options } = parseGradientArgs("gradientStats", grad, shapeOrOptions, maybeOptions);
-  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, "gradientStats");
-  checkExtent(operand.shape, "gradientStats");
+  const caller = "gradientStats";
+  const rt = runtime(caller);
+  // Read every argument (caller code may run only here), then check, then compute.
+  const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
+  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, caller);
+  const operand = checkGradient(rt, caller, input);
+  checkExtent(operand.shape, caller);
   const size = sizeOf(operand.shape);
   const { rows, cols, unitsAreRows } =
     operand.shape.length > 1 ? unitMatrix(operand.shape, layout) : { rows: 1, cols: size, unitsAreRows: true };
   const units = unitsAreRows ? rows : cols;
   if (units > MAX_TENSOR_VALUES) {
-    throw new RangeError(`gradientStats: shape [${operand.shape.join(", ")}] has ${units} units, more than the ${MAX_TENSOR_VALUES} a tensor can have`);
+    throw new RangeError(`${caller}: shape [${operand.shape.join(", ")}] has ${units} units, more than the ${MAX_TENSOR_VALUES} a tensor can have`);
   }
   const stats: GradientStats = {
     units,
@@ -81,14 +83,14 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
   // The kernel writes 8 float64 per unit, UNIT_BATCH units at a time: its output area is 64 KiB
   // however many units there are.
   const batch = Math.min(units, UNIT_BATCH);
-  withOperands(rt, [operand.values], batch * SLOTS * 8, false, ([ptr], out) => {
+  withOperands(rt, [operand], batch * SLOTS * 8, false, ([ptr], out) => {
     for (let u0 = 0; u0 < units; u0 += batch) {
       const n = Math.min(batch, units - u0);
       if (unitsAreRows) rt.kernels.unitStats(ptr + u0 * cols * 4, n, cols, cols, 1, out);
       else rt.kernels.unitStats(ptr + u0 * 4, n, rows, 1, cols, out);
       readUnits(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + n * SLOTS), u0, stats);
     }
-  });
+  }, { caller: "gradientStats" });
   return stats;
 }
 

@@ -132,7 +132,7 @@ test("a staging block that cannot be allocated leaves the allocator consistent",
   const probe = new Tensor([1]);
   const huge = new Float32Array(probe.data.buffer.byteLength / 4 + 16); // needs a larger staging block than any so far
   probe.dispose();
-  const alloc = vi.spyOn(LinearMemory.prototype, "alloc").mockImplementationOnce(() => {
+  const alloc = vi.spyOn(LinearMemory.prototype, "alloc").mockImplementation(() => {
     throw new RangeError("no memory left");
   });
   try {

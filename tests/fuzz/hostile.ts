@@ -17,7 +17,7 @@ type ErrorKind = "TypeError" | "RangeError";
 export class World {
   readonly tensors: Tensor[] = [];
   readonly arrays: Float32Array[] = [];
-  readonly optimizers: { stateDict(o?: object): unknown; paramGroups: unknown[]; dispose(): void }[] = [];
+  readonly optimizers: { stateDict(o?: object): unknown; paramGroups: readonly unknown[]; dispose(): void }[] = [];
   /** Things a successful harmless call may change (its own operand). */
   readonly targets = new Set<unknown>();
   #snapshots = new Map<unknown, string>();
