@@ -3,9 +3,10 @@
 // or optimizer state changes, and the module must work afterwards. A few may instead succeed
 // harmlessly (prototype pollution that must be ignored; a shape assignment that must not take).
 //
-// `needs` marks the cases that fail until a parallel branch lands: "trust" (issue 10 items 1–4, 13,
-// 14: brand, own-property reads, messages) or "atomic" (items 5, 6, 10: allocate first, staged
-// loadStateDict, float32 hyperparameters). `npm test` samples only the unmarked ones.
+// `needs` names the branch whose fixes a case needed: "trust" (issue 10 items 1–4, 13, 14: brand,
+// own-property reads, messages) or "atomic" (items 5, 6, 10: allocate first, staged loadStateDict,
+// float32 hyperparameters); both are merged here. `open` marks a case that still fails (a finding
+// not fixed yet); `npm test` runs every case but those.
 import { Adam, AdamW, centralize, centralizeAll, gradientStats, SGD, Tensor } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
 import { runtime } from "../../src/runtime.js";
@@ -85,11 +86,16 @@ function values(shape: number[], seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * 3 + seed);
 }
 
+// The intrinsic getters: a case may give an array own `length` or `buffer` properties.
+const typedArrayGetter = (key: string) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get!;
+const intrinsic = { buffer: typedArrayGetter("buffer"), byteOffset: typedArrayGetter("byteOffset"), length: typedArrayGetter("length") };
+
 function bytesOf(x: Tensor | Float32Array): string {
   if (x instanceof Tensor && x.disposed) return "disposed";
   const data = x instanceof Tensor ? x.data : x;
-  if ((data.buffer as ArrayBuffer & { detached?: boolean }).detached) return "detached";
-  return Array.from(new Uint32Array(data.buffer, data.byteOffset, data.length)).join(",");
+  const buffer = intrinsic.buffer.call(data) as ArrayBuffer & { detached?: boolean };
+  if (buffer.detached) return "detached";
+  return Array.from(new Uint32Array(buffer, intrinsic.byteOffset.call(data) as number, intrinsic.length.call(data) as number)).join(",");
 }
 
 function stateOf(o: World["optimizers"][number]): string {
@@ -109,6 +115,8 @@ export interface HostileCase {
   error?: ErrorKind;
   /** The branch whose fixes this case needs (until merged it fails). */
   needs?: Branch;
+  /** Still fails with every branch merged: the open finding, in a sentence (kept out of `npm test`). */
+  open?: string;
   /** The call may also succeed, if it changes nothing but `world.targets` and passes `check`. */
   mayPass?: boolean;
   /** Makes the victims, returns the hostile call. */
@@ -120,6 +128,7 @@ export interface HostileCase {
 export interface HostileResult {
   name: string;
   needs?: Branch;
+  open?: string;
   ok: boolean;
   /** Why it failed. */
   problem?: string;
@@ -128,7 +137,7 @@ export interface HostileResult {
 /** Runs one case in a fresh World; the module is checked to still work afterwards. */
 export function runHostileCase(c: HostileCase): HostileResult {
   const world = new World();
-  const fail = (problem: string): HostileResult => ({ name: c.name, needs: c.needs, ok: false, problem });
+  const fail = (problem: string): HostileResult => ({ name: c.name, needs: c.needs, open: c.open, ok: false, problem });
   try {
     let call: () => unknown;
     try {
@@ -166,6 +175,8 @@ export function runHostileCase(c: HostileCase): HostileResult {
         c.check?.(world, result);
       } catch (error) {
         return fail(`succeeded with a wrong result: ${(error as Error).message}`);
+      } finally {
+        if (result instanceof Tensor) result.dispose();
       }
     }
   } finally {
@@ -176,7 +187,7 @@ export function runHostileCase(c: HostileCase): HostileResult {
     }
   }
   const health = moduleWorks();
-  return health ? fail(`module broken afterwards: ${health}`) : { name: c.name, needs: c.needs, ok: true };
+  return health ? fail(`module broken afterwards: ${health}`) : { name: c.name, needs: c.needs, open: c.open, ok: true };
 }
 
 function safely(changed: () => string[]): string[] {
@@ -221,6 +232,7 @@ const LAYOUTS: Options[] = [undefined, { layout: "out-last" }];
 
 interface GradSpec {
   name: string;
+  open?: string;
   /** Only for these APIs (default: all). */
   apis?: string[];
   error?: ErrorKind;
@@ -257,7 +269,12 @@ const BAD_GRADS: GradSpec[] = [
   { name: "a disposed Tensor", error: "TypeError", make: (w) => { const t = w.tensor([2, 3]); t.dispose(); w.tensor([2, 3]); return [t, undefined]; } },
   // The stale view covers a block the allocator has since given to another tensor: nothing in the
   // view tells the two apart, so today the call writes into the new tensor (found by this fuzz).
-  { name: "the data of a disposed Tensor, its block reused", error: "TypeError", needs: "trust", make: (w) => { const t = w.tensor([2, 3]); const d = t.data; t.dispose(); w.tensor([2, 3]); return [d, [2, 3]]; } },
+  {
+    name: "the data of a disposed Tensor, its block reused",
+    error: "TypeError",
+    needs: "trust",
+    open: "a stale tensor.data view over a block the allocator gave to a new tensor passes as that tensor's memory (centralize writes into it)",
+    make: (w) => { const t = w.tensor([2, 3]); const d = t.data; t.dispose(); w.tensor([2, 3]); return [d, [2, 3]]; } },
   { name: "the data of a disposed Tensor", error: "TypeError", make: (w) => { const t = w.tensor([2, 3]); const d = t.data; t.dispose(); return [d, [2, 3]]; } },
   { name: "a Float32Array shorter than its shape", error: "RangeError", make: (w) => [w.array(5), [2, 3]] },
   { name: "a Float32Array longer than its shape", error: "RangeError", make: (w) => [w.array(7), [2, 3]] },
@@ -281,7 +298,7 @@ const BAD_GRADS: GradSpec[] = [
   } },
 ];
 
-const BAD_SHAPES: { name: string; error?: ErrorKind; needs?: Branch; shape: (w: World) => unknown }[] = [
+const BAD_SHAPES: { name: string; error?: ErrorKind; needs?: Branch; mayPass?: boolean; shape: (w: World) => unknown }[] = [
   { name: "negative dim", error: "RangeError", shape: () => [-2, -3] },
   { name: "fractional dim", error: "RangeError", shape: () => [2.5, 2.4] },
   { name: "NaN dim", error: "RangeError", shape: () => [NaN, 6] },
@@ -295,13 +312,14 @@ const BAD_SHAPES: { name: string; error?: ErrorKind; needs?: Branch; shape: (w: 
   { name: "a sparse shape", error: "TypeError", shape: () => [, 6] }, // eslint-disable-line no-sparse-arrays
   { name: "a shape past 32-bit memory", error: "RangeError", shape: () => [65536, 65536, 2] },
   { name: "a shape of 2³¹ empty units past 2³⁰ values", error: "RangeError", shape: () => [2 ** 31, 2 ** 31] },
-  { name: "a shape whose dim is a getter", needs: "trust", shape: () => {
+  // Read once (own data, as the first read gives it) these are [2, 3]: a valid call on the copy.
+  { name: "a shape whose dim is a getter (2, then −2)", needs: "trust", mayPass: true, shape: () => {
     let reads = 0;
     const s = [2, 3];
     Object.defineProperty(s, 0, { get: () => (reads++ === 0 ? 2 : -2), enumerable: true });
     return s;
   } },
-  { name: "a Proxy shape", needs: "trust", shape: () => new Proxy([2, 3], { get: (t, k) => (k === "1" ? -3 : Reflect.get(t, k)) }) },
+  { name: "a Proxy shape (get of [1] says −3; its own property is 3)", needs: "trust", mayPass: true, shape: () => new Proxy([2, 3], { get: (t, k) => (k === "1" ? -3 : Reflect.get(t, k)) }) },
 ];
 
 const BAD_OPTIONS: { name: string; error?: ErrorKind; needs?: Branch; apis?: string[]; options: (w: World) => unknown }[] = [
@@ -328,6 +346,7 @@ function gradCases(): HostileCase[] {
           caller,
           error: spec.error,
           needs: spec.needs,
+          open: spec.open,
           mayPass: spec.mayPass,
           setup: (w) => {
             w.tensor([3, 3]); // a neighbour
@@ -342,8 +361,10 @@ function gradCases(): HostileCase[] {
           caller: api,
           error: spec.error,
           needs: spec.needs,
+          mayPass: spec.mayPass,
           setup: (w) => {
             const g = w.array(6);
+            w.targets.add(g);
             const shape = spec.shape(w);
             return () => call(g, shape, options);
           },
@@ -443,11 +464,11 @@ function gradCases(): HostileCase[] {
     ["a bad second entry after a good first", "TypeError", undefined, (w) => [{ grad: w.array(6), shape: [2, 3] }, { grad: "x", shape: [2, 3] }]],
     ["a mismatched second entry after a good first", "RangeError", undefined, (w) => [w.tensor([2, 3]), { grad: w.array(5), shape: [2, 3] }]],
     ["the same Tensor twice", undefined, "trust", (w) => { const t = w.tensor([2, 3]); return [t, t]; }],
-    ["an own map on the array", undefined, "trust", (w) => { const list = [w.tensor([2, 3])]; Object.defineProperty(list, "map", { value: () => [{ values: w.tensors[0], shape: [4, 8] }] }); return list; }],
+    ["an own map on the array (must not be called)", undefined, "trust", (w) => { const t = w.tensor([2, 3]); w.targets.add(t); w.tensor([4, 4]); const list = [t]; Object.defineProperty(list, "map", { value: () => [{ values: t, shape: [4, 8] }] }); return list; }],
     ["an entry whose grad getter disposes it", undefined, "trust", (w) => { const t = w.tensor([2, 3]); return [{ get grad() { t.dispose(); return t; }, shape: [2, 3] }]; }],
   ];
   for (const [name, error, needs, make] of listCases) {
-    cases.push({ name: `centralizeAll: gradients ${name}`, caller: "centralizeAll", error, needs, setup: (w) => { const list = make(w); return () => centralizeAll(list as never); } });
+    cases.push({ name: `centralizeAll: gradients ${name}`, caller: "centralizeAll", error, needs, mayPass: name.startsWith("an own map"), setup: (w) => { const list = make(w); return () => centralizeAll(list as never); } });
   }
   // In-place view of linear memory staged next to a large array (the staging block grows).
   cases.push({
@@ -475,7 +496,7 @@ function tensorCases(): HostileCase[] {
     ["new Tensor of [NaN]", "RangeError", undefined, "new Tensor", () => new T([NaN])],
     ["new Tensor of [2**31, 2**31]", "RangeError", undefined, "new Tensor", () => new T([2 ** 31, 2 ** 31])],
     ["new Tensor of [65536, 65536]", "RangeError", undefined, "new Tensor", () => new T([65536, 65536])],
-    ["new Tensor of a getter shape", undefined, "trust", "new Tensor", () => { let n = 0; const s = [2, 3]; Object.defineProperty(s, 1, { get: () => (n++ ? -3 : 3), enumerable: true }); return new T(s); }],
+    ["new Tensor of a getter shape (3, then −3: read once)", undefined, "trust", "new Tensor", () => { let n = 0; const s = [2, 3]; Object.defineProperty(s, 1, { get: () => (n++ ? -3 : 3), enumerable: true }); return new T(s); }],
     ["Tensor.from(null)", "TypeError", undefined, "Tensor.from", () => T.from(null)],
     ["Tensor.from(3)", "TypeError", undefined, "Tensor.from", () => T.from(3)],
     ["Tensor.from(Float32Array(3), [2, 2])", "RangeError", undefined, "Tensor.from", () => T.from(new Float32Array(3), [2, 2])],
@@ -488,7 +509,20 @@ function tensorCases(): HostileCase[] {
     ["Tensor.from(['1', 'x'])", "TypeError", "trust", "Tensor.from", () => T.from(["1", "x"])],
     ["Tensor.from([[1, 2, 3], [4, 5, 9]])", "TypeError", "trust", "Tensor.from", () => T.from([[1, 2, 3], [4, 5, 9]])],
   ];
-  return list.map(([name, error, needs, caller, call]) => ({ name, caller, error, needs, setup: (w: World) => { w.tensor([3, 3]); return call; } }));
+  return list.map(([name, error, needs, caller, call]) => ({
+    name,
+    caller,
+    error,
+    needs,
+    mayPass: name.includes("read once"),
+    setup: (w: World) => {
+      w.tensor([3, 3]);
+      return call;
+    },
+    check: (_w: World, result: unknown) => {
+      if ((result as Tensor).shape.join() !== "2,3") throw new Error(`shape [${(result as Tensor).shape}]`);
+    },
+  }));
 }
 
 // ---- optimizers ----

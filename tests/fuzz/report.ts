@@ -66,9 +66,9 @@ export function fuzzOptimizers(count: number, first = 1, kinds?: string[]): Fami
 }
 
 /** Every hostile case (or those `select` keeps). */
-export function fuzzHostile(select: (c: { needs?: string }) => boolean = () => true): FamilyResult & { results: HostileResult[] } {
+export function fuzzHostile(select: (c: { needs?: string; open?: string }) => boolean = () => true): FamilyResult & { results: HostileResult[] } {
   const results = hostileCases().filter(select).map(runHostileCase);
-  const failures = results.filter((r) => !r.ok).map((r) => ({ name: r.name, detail: `${r.needs ? `[needs ${r.needs}] ` : ""}${r.name}: ${r.problem}` }));
+  const failures = results.filter((r) => !r.ok).map((r) => ({ name: r.name, detail: `${r.open ? "[open] " : r.needs ? `[needs ${r.needs}] ` : ""}${r.name}: ${r.problem}` }));
   return { cases: results.length, failures, results };
 }
 
