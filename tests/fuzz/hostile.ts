@@ -273,7 +273,7 @@ const BAD_GRADS: GradSpec[] = [
     name: "the data of a disposed Tensor, its block reused",
     error: "TypeError",
     needs: "trust",
-    open: "a stale tensor.data view over a block the allocator gave to a new tensor passes as that tensor's memory (centralize writes into it)",
+    open: "a stale tensor.data view over a block the allocator gave to a new tensor passes as that tensor's memory and centralize writes into it (the README calls it a limitation: do not keep views)",
     make: (w) => { const t = w.tensor([2, 3]); const d = t.data; t.dispose(); w.tensor([2, 3]); return [d, [2, 3]]; } },
   { name: "the data of a disposed Tensor", error: "TypeError", make: (w) => { const t = w.tensor([2, 3]); const d = t.data; t.dispose(); return [d, [2, 3]]; } },
   { name: "a Float32Array shorter than its shape", error: "RangeError", make: (w) => [w.array(5), [2, 3]] },
