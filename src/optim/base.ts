@@ -317,6 +317,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     if (!gc) return { rows: 1, cols: slot.size, flags: 0, units: undefined, scratch: 0 };
     const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
     const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
+    // An empty parameter is skipped by the kernel (rows or cols 0): no scratch for its width.
+    if (slot.size === 0) return { rows: 0, cols: 0, flags, units: group.layout, scratch: 0 };
     return { rows, cols, flags, units: group.layout, scratch: scratchBytes(cols, !unitsAreRows) };
   }
 
