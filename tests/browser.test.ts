@@ -7,8 +7,8 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 // @ts-expect-error: a plain JS example module without type declarations
 import { serveDemo } from "../examples/browser/serve.js";
+import { CHROMIUM_ARGS, chromiumExecutable, describeChromium } from "./browser-executable.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const SCREENSHOTS = new URL("examples/browser/screenshots/", ROOT);
 const EPOCHS = 6;
@@ -26,13 +26,14 @@ beforeAll(async () => {
   if (!existsSync(new URL("dist/index.js", ROOT))) {
     throw new Error("dist/index.js is missing: the demo runs the built package; run `npm run build` (npm test does) first");
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  const browser = await chromiumExecutable();
+  console.log(describeChromium(browser));
   server = await serveDemo(0);
   profile = mkdtempSync(join(tmpdir(), "gc-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.path,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1000, height: 760 },
   });
   page = context.pages()[0] ?? (await context.newPage());
