@@ -95,16 +95,25 @@ function parseReport(stdout: string, what: string): SuiteRun {
   return JSON.parse(line.slice("RESULT ".length)) as SuiteRun;
 }
 
-/** Node with `import` (the ESM entry). */
-export async function runNodeEsm(project: string, build: Build): Promise<SuiteRun> {
-  const { stdout } = await run(process.execPath, ["cli.mjs", "node-esm", build], project);
-  return parseReport(stdout, "node-esm");
+/** Which Node runs a harness: the one running the tests, or another binary under its own label prefix ("node22"). */
+export interface NodeBinary {
+  path: string;
+  label: string;
+}
+const thisNode: NodeBinary = { path: process.execPath, label: "node" };
+
+/** Node with `import` (the ESM entry); runtime label `<label>-esm`. */
+export async function runNodeEsm(project: string, build: Build, node: NodeBinary = thisNode): Promise<SuiteRun> {
+  const label = `${node.label}-esm`;
+  const { stdout } = await run(node.path, ["cli.mjs", label, build], project);
+  return parseReport(stdout, label);
 }
 
-/** Node with `require` (the CJS entry). */
-export async function runNodeCjs(project: string, build: Build): Promise<SuiteRun> {
-  const { stdout } = await run(process.execPath, ["cjs.cjs", build], project);
-  return parseReport(stdout, "node-cjs");
+/** Node with `require` (the CJS entry); runtime label `<label>-cjs`. */
+export async function runNodeCjs(project: string, build: Build, node: NodeBinary = thisNode): Promise<SuiteRun> {
+  const label = `${node.label}-cjs`;
+  const { stdout } = await run(node.path, ["cjs.cjs", build, label], project);
+  return parseReport(stdout, label);
 }
 
 /**
