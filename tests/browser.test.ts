@@ -127,6 +127,9 @@ test("a malformed request path answers 400, and the server keeps serving the pag
   expect(await response.text()).toContain("<title>Gradient Centralization: digits in the browser</title>");
 });
 
+/** The page below keeps the imported module on window. */
+interface NoImportMapWindow { gcModule: typeof import("../src/index.js") }
+
 test("a page loads dist/index.js with <script type=module> and no import map: the loader is inside it", async () => {
   // A plain static page next to the demo: the module script and an inline import of the same file.
   const origin = new URL(server.url).origin;
@@ -155,12 +158,12 @@ test("a page loads dist/index.js with <script type=module> and no import map: th
     const grad = randomArray(54, 17, 3, 2);
     for (const layout of ["out-first", "out-last"] as const) {
       const result = await tab.evaluate(
-        ({ data, shape, layout }) => Array.from((window as unknown as { gcModule: typeof import("../dist/index.js") }).gcModule.centralize(new Float32Array(data), shape, { layout })),
+        ({ data, shape, layout }) => Array.from((window as unknown as NoImportMapWindow).gcModule.centralize(new Float32Array(data), shape, { layout })),
         { data: Array.from(grad), shape, layout },
       );
       expect(maxAbsDiff(result, centralizeReference(grad, shape, layout)), layout).toBeLessThanOrEqual(1e-6);
     }
-    expect(["simd", "scalar"]).toContain(await tab.evaluate(() => (window as unknown as { gcModule: typeof import("../dist/index.js") }).gcModule.backend()));
+    expect(["simd", "scalar"]).toContain(await tab.evaluate(() => (window as unknown as NoImportMapWindow).gcModule.backend()));
     expect(problems).toEqual([]);
     // Only the page and dist/index.js were fetched: nothing from node_modules/.
     expect(requested.filter((path) => !path.endsWith("/favicon.ico"))).toEqual(["/examples/no-import-map.html", "/dist/index.js"]);
