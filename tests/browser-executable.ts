@@ -59,18 +59,23 @@ let found: Promise<ChromiumExecutable> | undefined;
 
 /** The Chromium to launch (see the top of this file for the order); memoized. */
 export function chromiumExecutable(): Promise<ChromiumExecutable> {
-  found ??= locate();
+  found ??= locateChromium(process.env.CHROMIUM_PATH);
   found.catch(() => { found = undefined; });
   return found;
 }
 
-async function locate(): Promise<ChromiumExecutable> {
-  const fromEnv = process.env.CHROMIUM_PATH;
+/** The same search, not memoized, with `fromEnv` in place of $CHROMIUM_PATH. */
+export async function locateChromium(fromEnv: string | undefined): Promise<ChromiumExecutable> {
   if (fromEnv) {
     if (!isExecutableFile(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} is not an executable file`);
     return { path: fromEnv, version: await versionOf(fromEnv), source: "CHROMIUM_PATH" };
   }
   if (isExecutableFile(SYSTEM_CHROMIUM)) return { path: SYSTEM_CHROMIUM, version: await versionOf(SYSTEM_CHROMIUM), source: "system" };
+  return packagedChromium();
+}
+
+/** The Chromium that @sparticuz/chromium ships, whether or not the system has one (unpacked on first use). */
+export async function packagedChromium(): Promise<ChromiumExecutable> {
   const path = await unpackPackagedChromium();
   return { path, version: await versionOf(path), source: PACKAGED };
 }
