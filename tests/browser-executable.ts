@@ -13,8 +13,11 @@
 //      brotli-compressed (bin/chromium.br, linux x64): decompressed once, on first use, into
 //      node_modules/.cache/gc-chromium/<package version>/chromium. Nothing is downloaded; it
 //      needs only libnss3, libnspr4 and libexpat1 from the system, as Debian 12 has them.
-// The result is memoized per process.
+// The result is memoized per process. The first call on a fresh checkout unpacks ~190 MB (a few
+// seconds alone, longer with other test files doing the same at once): call it from a hook or test
+// with a timeout of a minute or more, not under vitest's default 10 s hook timeout.
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { accessSync, constants, createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -120,7 +123,7 @@ async function unpackPackagedChromium(): Promise<string> {
   const binary = join(dir, "chromium");
   if (isExecutableFile(binary)) return binary;
   mkdirSync(dir, { recursive: true });
-  const partial = `${binary}.${process.pid}.partial`;
+  const partial = `${binary}.${randomUUID()}.partial`;
   try {
     await pipeline(createReadStream(join(packageDir, "bin/chromium.br")), createBrotliDecompress(), createWriteStream(partial, { mode: 0o755 }));
     renameSync(partial, binary);

@@ -42,7 +42,7 @@ beforeAll(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   page.on("requestfailed", (request) => pageErrors.push(`request failed: ${request.url()}`));
-});
+}, 120_000); // the first chromiumExecutable() on a fresh machine unpacks the packaged browser
 
 afterAll(async () => {
   await context?.close();
