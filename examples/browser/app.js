@@ -79,7 +79,13 @@ async function train(split) {
   }
 }
 
+/** The setting menu: every setting of examples/digits/settings.js, MLP + Adam first selected. */
+function fillSettings() {
+  for (const [key, { label }] of Object.entries(SETTINGS)) $("optimizer").append(new Option(label, key, key === "adam", key === "adam"));
+}
+
 async function main() {
+  fillSettings();
   demo.backend = await init();
   const split = await loadDigits();
   const restart = () => train(split).catch(fail);

@@ -22,7 +22,7 @@ const W = 460;
 const PLOT_H = 190; // height of the plotting area
 const M = { left: 60, right: 14, title: 26, bottom: 40 };
 const CHAR = 6.1; // approximate width of a character at font-size 11
-const TITLE_CHAR = 7.6; // … at font-size 13, bold
+const TITLE_CHAR = 8.2; // … at font-size 13, bold (generous: a long title wraps rather than touch the edges)
 const LEGEND_ROW = 16;
 
 /** Swatches: a filled box, an outlined box, a line (solid or dashed). */
@@ -86,15 +86,18 @@ function padded(values) {
   return [lo - pad, hi + pad];
 }
 
-/** Ticks for a log10 axis over [lo, hi] (in log10 units): powers of ten, with 2× and 5× when few fit. */
+/**
+ * Ticks for a log10 axis over [lo, hi] (in log10 units): powers of ten (with 2× and 5× when few
+ * fit), or evenly spaced values when the range is less than a decade.
+ */
 function logTicks(lo, hi) {
+  if (hi - lo < 1) return ticks(10 ** lo, 10 ** hi, 4).filter((v) => v > 0).map(Math.log10);
   const at = (multipliers) => {
     const out = [];
     for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) for (const m of multipliers) out.push(Math.log10(m) + e);
     return out.filter((t) => t >= lo && t <= hi);
   };
-  const found = [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]].map(at).find((t) => t.length >= 3) ?? at([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  return found.length > 6 ? found.filter((_, k) => k % 2 === 0) : found;
+  return [[1], [1, 2, 5]].map(at).find((t) => t.length >= 3) ?? at([1, 2, 5]);
 }
 
 const points = (xs, ys) => xs.map((px, i) => `${px.toFixed(1)},${ys[i].toFixed(1)}`).join(" ");
@@ -197,7 +200,7 @@ export function histogram({ title, xLabel, series, bins }) {
     draw: k === 0 ? swatch.fill(s.color) : swatch.outline(s.color),
   }));
   return frame({
-    title, xLabel: clipped ? `${xLabel} (beyond ±${fmt(Number(extent.toPrecision(2)))}: in the edge bins)` : xLabel, yLabel: "count", legendEntries: entries,
+    title, xLabel: clipped ? `${xLabel}; |value| > ${fmt(Number(extent.toPrecision(2)))} in the edge bins` : xLabel, yLabel: "count", legendEntries: entries,
     plot: (box) => {
       const x = (v) => box.x0 + ((box.x1 - box.x0) * (v - lo)) / (hi - lo);
       const y = (c) => box.y0 - ((box.y0 - box.y1) * c) / top;

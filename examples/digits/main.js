@@ -13,7 +13,7 @@ import { parseDigits, splitDigits } from "./data.js";
 import { progressBar } from "./progress.js";
 import { renderReport } from "./report.js";
 import { statsTable, summaryTable } from "./tables.js";
-import { NETWORKS, readableOptimizer, SETTINGS, TRACKED } from "./settings.js";
+import { MISSING, NETWORKS, readableOptimizer, SETTINGS, TRACKED } from "./settings.js";
 import { TRAINING, Trainer } from "./train.js";
 
 const TFJS_KINDS = ["tfjs-adam"];
@@ -106,6 +106,7 @@ async function main() {
     tfjs = await import("./tfjs-trainer.js");
     await tfjs.initTfjs();
   }
+  if (MISSING.length) console.log(`  (skipped, not exported by this build of the package: ${MISSING.join(", ")})`);
   for (const o of optimizers) {
     const { network, optimizer } = describe(o);
     console.log(`  ${labelOf(o)}: ${network}, ${optimizer}`);

@@ -133,13 +133,13 @@ export function renderReport({ title, intro, settings, results, tracks = [], lay
     figure(
       histogram({
         title: `${gradient.name} gradient [${gradient.shape.join(", ")}] at initialization`,
-        xLabel: "gradient value (exact zeros counted in the legend)",
+        xLabel: "gradient value",
         series: [
           { label: "before GC", color: COLORS.off, values: gradient.before },
           { label: "after GC", color: COLORS.on, values: gradient.after },
         ],
       }),
-      "Grey bars: the gradient as computed; orange outline: after GC. Look at the centre: GC shifts each unit's values by its mean, so the whole histogram recentres on 0.",
+      "Grey bars: the gradient as computed; orange outline: after GC, which shifts each unit's values by that unit's mean. Look for the outline centred on 0 where the bars lean to one side; exact zeros (blank pixels, inactive units) are counted in the legend.",
     ),
   );
   const notes = pairedNotes(results);

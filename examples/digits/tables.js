@@ -53,7 +53,7 @@ export function resultCells(s) {
 /** Per setting label, the paired GC − no-GC differences over seeds, as text lines. */
 export function pairedNotes(settings) {
   const notes = [];
-  for (const label of [...new Set(settings.map((s) => s.label))]) {
+  for (const label of [...new Set(byNetwork(settings).flatMap((g) => g.settings.map((s) => s.label)))]) {
     const [off, on] = [false, "gradient"].map((gc) => settings.find((s) => s.label === label && s.gc === gc));
     if (!off || !on) continue;
     const final = (s) => s.runs.map((r) => r.curve[r.curve.length - 1]);
