@@ -147,17 +147,20 @@ function drifts(caption: string) {
 }
 
 test("report.html: per-unit weight means stay put with GC on the update (and on the gradient with SGD), and move without GC", () => {
-  const captions = [...reportHtml.matchAll(/<figcaption>One line per output unit of ([\w.]+)[^<]*<\/figcaption>/g)].map((m) =>
-    m[0].replace(/&quot;/g, '"'),
-  );
-  expect(captions).toHaveLength(3); // MLP + SGD, MLP + Adam, ConvNet + Adam
-  const [sgd, adam, cnn] = captions.map(drifts);
-  for (const d of [sgd, adam, cnn]) {
-    expect(d.off).toBeGreaterThan(1e-3); // He-initialized weights: unit means move by ~1e-2 in 2 epochs
-    expect(d.update).toBeLessThan(1e-6); // float32 rounding only
-    expect(d.gradient).toBeLessThan(d.off);
+  const packageRows = [...reportHtml.matchAll(/<td data-label="optimizer">this package's (\w+)/g)].map((m) => m[1]);
+  const captions = [...reportHtml.matchAll(/<figure><svg[^]*?aria-label="([^"]+)"[^]*?<figcaption>(One line per output unit[^<]*)<\/figcaption>/g)].map((m) => ({
+    title: m[1],
+    ...drifts(m[2].replace(/&quot;/g, '"')),
+  }));
+  expect(captions.map((c) => c.title)).toEqual(expect.arrayContaining(["MLP + SGD (momentum 0.9): dense1.weight per-unit weight means", "MLP + Adam: dense1.weight per-unit weight means", "ConvNet + Adam: conv.weight per-unit weight means"]));
+  expect(captions).toHaveLength(packageRows.length); // one per setting of this package's optimizers
+  for (const c of captions) {
+    expect(c.off, c.title).toBeGreaterThan(1e-3); // He-initialized weights: unit means move by ~1e-2 in 2 epochs
+    expect(c.update, c.title).toBeLessThan(1e-6); // float32 rounding only
   }
-  expect(sgd.gradient).toBeLessThan(1e-6); // SGD's step is a sum of centred gradients
+  const drift = (title: string) => captions.find((c) => c.title.startsWith(title))!;
+  expect(drift("MLP + SGD").gradient).toBeLessThan(1e-6); // SGD's step is a sum of centred gradients
+  for (const adam of ["MLP + Adam", "ConvNet + Adam"]) expect(drift(adam).gradient).toBeLessThan(drift(adam).off); // Adam's rescaling un-centres the step: it moves, less
 });
 
 /** The y of the plot's bottom and top: the y axis line of a chart. */

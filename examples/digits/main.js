@@ -33,6 +33,7 @@ const describe = (kind) =>
 /** Why the per-unit weight means of a setting stay flat, or do not, with each GC mode. */
 const FLAT_NOTES = {
   SGD: 'with SGD they stay flat with GC on the gradient as well as on the update, since each step is a sum of centred gradients.',
+  Lion: 'GC "update" keeps them flat; GC "gradient" does not, since Lion steps by the sign of each weight\'s momentum, which un-centres the step.',
   default: 'GC "update" keeps them flat; GC "gradient" only slows them, since the optimizer scales each weight\'s step on its own, which un-centres the step.',
 };
 const makeTrainer = (split, options) => (isPackage(options.optimizer) ? new Trainer(split, options) : new tfjs.TfjsTrainer(split, options));

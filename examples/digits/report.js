@@ -77,7 +77,7 @@ function resultsTable(results) {
 /** The per-layer gradient statistics at initialization: before and after GC on two lines of a cell. */
 function layerTable(layers) {
   const columns = ["layer", "shape", "units", "mean |unit mean|", "mean unit std", "min … max"];
-  const pair = ([before, after]) => (after === undefined ? `${escape(before)}<br><small>rank 1: GC leaves it</small>` : `${escape(before)}<br>→ ${escape(after)}`);
+  const pair = ([before, after]) => `<span>${escape(before)}<br>${after === undefined ? "<small>rank 1: GC leaves it</small>" : `→ ${escape(after)}`}</span>`;
   const rows = layerStats(layers).map((l) => {
     const cells = [escape(l.name), escape(l.shape), String(l.units), pair(l.meanAbsMean), pair(l.meanStd), pair(l.range)];
     return `<tr>${cells.map((c, k) => `<td data-label="${escape(columns[k])}">${c}</td>`).join("")}</tr>`;
@@ -139,7 +139,7 @@ export function renderReport({ title, intro, settings, results, tracks = [], lay
           { label: "after GC", color: COLORS.on, values: gradient.after },
         ],
       }),
-      "Grey bars: the gradient as computed; orange outline: after GC, which shifts each unit's values by that unit's mean. Look for the outline centred on 0 where the bars lean to one side; exact zeros (blank pixels, inactive units) are counted in the legend.",
+      "Grey bars: the gradient as computed; orange outline: after GC, which shifts each unit's values by that unit's mean. Look for the outline balanced around 0 (every unit's mean is 0 after GC) where the bars lean to one side; exact zeros (blank pixels, inactive units) are counted in the legend.",
     ),
   );
   const notes = pairedNotes(results);
