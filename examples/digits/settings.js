@@ -20,9 +20,9 @@ const ROWS = [
   ["sgd",         "MLP + SGD (momentum 0.9)", "mlp",   "SGD",     { lr: 0.05, momentum: 0.9 }],
   ["adam",        "MLP + Adam",               "mlp",   "Adam",    { lr: 2e-3 }],
   ["cnn-adam",    "ConvNet + Adam",           "cnn",   "Adam",    { lr: 2e-3 }],
-  ["radam",       "MLP + RAdam",              "mlp",   "RAdam",   { lr: 2e-3 }],
-  ["ranger",      "MLP + Ranger",             "mlp",   "Ranger",  { lr: 2e-3 }],  // Lookahead (k 6, α 0.5) over RAdam
-  ["lion",        "MLP + Lion",               "mlp",   "Lion",    { lr: 2e-4 }],  // Lion wants a 3–10× smaller lr than Adam
+  ["radam",       "MLP + RAdam",              "mlp",   "RAdam",   { lr: 5e-3 }],
+  ["ranger",      "MLP + Ranger",             "mlp",   "Ranger",  { lr: 5e-3 }],  // Lookahead (k 6, α 0.5) over RAdam (β 0.95, 0.999)
+  ["lion",        "MLP + Lion",               "mlp",   "Lion",    { lr: 6e-4 }],  // Lion wants a 3–10× smaller lr than Adam
 ];
 
 /** The rows whose optimizer this build of the package does not export (the job says so and skips them). */
