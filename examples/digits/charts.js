@@ -20,10 +20,10 @@ export function ticks(lo, hi, count = 5) {
 
 const W = 460;
 const PLOT_H = 190; // height of the plotting area
-const M = { left: 60, right: 14, title: 26, bottom: 40 };
-const CHAR = 6.1; // approximate width of a character at font-size 11
-const TITLE_CHAR = 8.2; // … at font-size 13, bold (generous: a long title wraps rather than touch the edges)
-const LEGEND_ROW = 16;
+const M = { left: 60, right: 14, title: 28, bottom: 42 };
+const CHAR = 6.7; // approximate width of a character at font-size 12
+const TITLE_CHAR = 8.8; // … at font-size 14, bold (generous: a long title wraps rather than touch the edges)
+const LEGEND_ROW = 17;
 
 /** Swatches: a filled box, an outlined box, a line (solid or dashed). */
 const swatch = {
@@ -40,7 +40,7 @@ function legend(entries, y0) {
     const width = 18 + label.length * CHAR;
     if (x > M.left && x + width > W - M.right) [x, row] = [M.left, row + 1];
     const y = y0 + LEGEND_ROW * (row + 1);
-    svg += `${draw(x, y)}<text x="${x + 16}" y="${y}" font-size="11">${escape(label)}</text>`;
+    svg += `${draw(x, y)}<text x="${x + 16}" y="${y}" font-size="12">${escape(label)}</text>`;
     x += width + 14;
   }
   return { svg, rows: entries.length ? row + 1 : 0 };
@@ -54,26 +54,26 @@ function frame({ title, xLabel, yLabel, legendEntries = [], plot }) {
   // a title too long for one line breaks after its first ": " (setting: what is plotted)
   const split = title.indexOf(": ");
   const lines = title.length * TITLE_CHAR > W - 16 && split > 0 ? [title.slice(0, split + 1), title.slice(split + 2)] : [title];
-  const titleHeight = M.title + 16 * (lines.length - 1);
+  const titleHeight = M.title + 17 * (lines.length - 1);
   const key = legend(legendEntries, titleHeight - 4);
   const top = titleHeight + key.rows * LEGEND_ROW + 10;
   const H = top + PLOT_H + M.bottom;
   const box = { x0: M.left, x1: W - M.right, y0: top + PLOT_H, y1: top };
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escape(title)}">
 <rect width="${W}" height="${H}" fill="#fff"/>
-${lines.map((line, k) => `<text x="${W / 2}" y="${17 + 16 * k}" text-anchor="middle" font-size="13" font-weight="600">${escape(line)}</text>`).join("")}
+${lines.map((line, k) => `<text x="${W / 2}" y="${18 + 17 * k}" text-anchor="middle" font-size="14" font-weight="600">${escape(line)}</text>`).join("")}
 ${key.svg}
-<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${escape(xLabel)}</text>
-<text transform="translate(13 ${top + PLOT_H / 2}) rotate(-90)" text-anchor="middle" font-size="11">${escape(yLabel)}</text>
+<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${escape(xLabel)}</text>
+<text transform="translate(13 ${top + PLOT_H / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escape(yLabel)}</text>
 ${plot(box)}
 </svg>`;
 }
 
 /** Grid lines, tick labels and the two axes of `box`; `x`, `y` map data to the page. */
 function axes(box, x, y, xTicks, yTicks, yLabelOf = fmt, xLabelOf = fmt) {
-  let s = `<g font-size="10" fill="#444" stroke="none">`;
+  let s = `<g font-size="11" fill="#444" stroke="none">`;
   for (const t of yTicks) s += `<line x1="${box.x0}" x2="${box.x1}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="${box.x0 - 4}" y="${(y(t) + 3).toFixed(1)}" text-anchor="end">${yLabelOf(t)}</text>`;
-  for (const t of xTicks) s += `<text x="${x(t).toFixed(1)}" y="${box.y0 + 13}" text-anchor="middle">${xLabelOf(t)}</text>`;
+  for (const t of xTicks) s += `<text x="${x(t).toFixed(1)}" y="${box.y0 + 14}" text-anchor="middle">${xLabelOf(t)}</text>`;
   return `${s}<line x1="${box.x0}" x2="${box.x1}" y1="${box.y0}" y2="${box.y0}" stroke="#999"/><line x1="${box.x0}" x2="${box.x0}" y1="${box.y0}" y2="${box.y1}" stroke="#999"/></g>`;
 }
 
@@ -153,9 +153,9 @@ export function unitLines({ title, xLabel, yLabel, panels }) {
         const epochs = panel.values.length - 1;
         const x = (e) => left + 4 + ((width - 8) * e) / Math.max(1, epochs);
         const units = panel.values[0].length;
-        body += `<text x="${(left + width / 2).toFixed(1)}" y="${box.y1 - 4}" text-anchor="middle" font-size="11" fill="${panel.color}" font-weight="600">${escape(panel.label)}</text>`;
+        body += `<text x="${(left + width / 2).toFixed(1)}" y="${box.y1 - 4}" text-anchor="middle" font-size="12" fill="${panel.color}" font-weight="600">${escape(panel.label)}</text>`;
         body += `<line x1="${left.toFixed(1)}" x2="${(left + width).toFixed(1)}" y1="${box.y0}" y2="${box.y0}" stroke="#999"/>`;
-        body += `<g font-size="10" fill="#444">${[0, epochs].map((e) => `<text x="${x(e).toFixed(1)}" y="${box.y0 + 13}" text-anchor="middle">${e}</text>`).join("")}</g>`;
+        body += `<g font-size="11" fill="#444">${[0, epochs].map((e) => `<text x="${x(e).toFixed(1)}" y="${box.y0 + 13}" text-anchor="middle">${e}</text>`).join("")}</g>`;
         const xs = panel.values.map((_, e) => x(e));
         for (let u = 0; u < units; u++) {
           body += `<polyline points="${points(xs, panel.values.map((row) => y(row[u])))}" fill="none" stroke="${panel.color}" stroke-width="1" opacity="0.55"/>`;
