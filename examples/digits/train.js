@@ -12,7 +12,7 @@ export class Trainer {
    * @param split `{ train, heldOut }` from `splitDigits`
    * @param options `{ optimizer: a key of SETTINGS, gc: "gradient" | "update" | false, seed, batch?, capture?, track? }`;
    *   `capture` names a parameter whose gradient (before the step) is kept in `captured`;
-   *   `track` names a weight whose per-unit statistics are recorded in `history` (see `#record`).
+   *   `track` names a weight whose per-unit statistics are recorded in `history`.
    */
   constructor(split, { optimizer, gc, seed, batch = TRAINING.batch, capture, track }) {
     this.split = split;
