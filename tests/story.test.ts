@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CHROMIUM_ARGS, chromiumExecutable, describeChromium } from "./browser-executable.js";
 // @ts-expect-error: a plain JS example module without type declarations
 import { serveDemo } from "../examples/browser/serve.js";
 // @ts-expect-error: a plain JS example module without type declarations
 import { histogram } from "../examples/digits/charts.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const SCREENSHOTS = new URL("build/screenshots/", ROOT).pathname;
 const VIEWPORTS = [
@@ -35,7 +35,6 @@ beforeAll(async () => {
   if (!existsSync(new URL("dist/index.js", ROOT))) {
     throw new Error("dist/index.js is missing: the job and the demo run the built package; run `npm run build` (npm test does) first");
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
   // A short run of every setting: the same page as npm start's, from 2 epochs and 2 seeds.
   const file = join(out, "report.html");
   await promisify(execFile)(process.execPath, ["examples/digits/main.js", "--epochs", "2", "--seeds", "2", "--out", file], { cwd: ROOT, maxBuffer: 1 << 24 });
@@ -48,11 +47,9 @@ beforeAll(async () => {
   const address = reportServer.address();
   reportUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/report.html`;
   demo = await serveDemo(0);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const executable = await chromiumExecutable(); // the system's Chromium, or the packaged one
+  console.log(describeChromium(executable));
+  browser = await chromium.launch({ executablePath: executable.path, headless: true, args: [...CHROMIUM_ARGS] });
   mkdirSync(SCREENSHOTS, { recursive: true });
 }, 180_000);
 
