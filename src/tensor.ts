@@ -5,6 +5,7 @@ import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, re
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import { AddressIndex } from "./addresses.js";
 import { disposeSymbol } from "./dispose-symbol.js";
+import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
 import { track } from "./tidy.js";
@@ -67,6 +68,7 @@ export class Tensor {
     const caller = making ?? "new Tensor";
     const { memory } = runtime(caller);
     this.#shape = readShape(shape, caller);
+    checkExtent(this.#shape, caller);
     this.#size = sizeOf(this.#shape);
     const bytes = this.#size * 4;
     const ptr = memory.alloc(bytes, `${caller}: shape [${this.#shape.join(", ")}] needs ${bytes} bytes`);

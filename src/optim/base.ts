@@ -3,6 +3,7 @@
 import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
 import { disposeSymbol } from "../dispose-symbol.js";
+import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
@@ -49,7 +50,7 @@ export interface StateDictOptions {
 /** An optimizer's update rule: its hyperparameters and how it fills the kernel's table. */
 export interface Rule<H extends Hyperparameters> {
   name: string;
-  kernel: "sgdStep" | "adamStep";
+  kernel: OptimizerKernelName;
   defaults: Partial<H>;
   checks: { [K in keyof H]-?: OptionCheck };
   /** Checks between hyperparameters (after each passed its own check); `prefix` names the group. */
@@ -66,6 +67,10 @@ export interface Rule<H extends Hyperparameters> {
   writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[], units: Layout | undefined): number;
   /** For rules that track it (SGD): `state.centered` after a step that succeeded (same arguments). */
   centeredAfter?(group: H, state: ParamState, created: readonly string[], units: Layout | undefined): Layout | undefined;
+  /** Scalar state kept per parameter (NAdam's `muProduct`), in checkpoint order; absent until a step sets it. */
+  scalarNames?: readonly string[];
+  /** For rules with scalar state: its values after a step that succeeded (same arguments as writeEntry's). */
+  scalarsAfter?(group: H, state: ParamState): Record<string, number>;
 }
 
 // An optimizer dropped without dispose() still frees its state when it is garbage-collected.
@@ -276,6 +281,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#slots.forEach((slot, k) => {
       const { units } = layouts[k];
       slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], units);
+      const scalars = this.#rule.scalarsAfter?.(hypers[slot.group], slot.state) ?? {};
+      for (const [name, value] of Object.entries(scalars)) slot.state.scalars.set(name, value);
       slot.state.step++;
     });
     this.#changes++;
@@ -317,6 +324,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     if (!gc) return { rows: 1, cols: slot.size, flags: 0, units: undefined, scratch: 0 };
     const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
     const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
+    // An empty parameter is skipped by the kernel (rows or cols 0): no scratch for its width.
+    if (slot.size === 0) return { rows: 0, cols: 0, flags, units: group.layout, scratch: 0 };
     return { rows, cols, flags, units: group.layout, scratch: scratchBytes(cols, !unitsAreRows) };
   }
 
@@ -359,6 +368,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry[name] = json ? encodeFloat32(values) : values;
       }
       if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
+      for (const [name, value] of slot.state.scalars) entry[name] = value;
       return entry;
     });
     let next = 0;
@@ -438,6 +448,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       const values = new Map<string, Float32Array>();
       let centered: Layout | undefined;
+      const scalars = new Map<string, number>();
       for (const key in entry) {
         const value = entry[key];
         if (key === "step") continue;
@@ -446,10 +457,16 @@ export abstract class Optimizer<H extends Hyperparameters> {
           centered = value as Layout;
           continue;
         }
+        if (rule.scalarNames?.includes(key)) {
+          if (typeof value !== "number") throw new TypeError(`${caller}: ${name}.${key} must be a number, got ${describe(value)}`);
+          if (!Number.isFinite(value)) throw new RangeError(`${caller}: ${name}.${key} must be finite, got ${value}`);
+          scalars.set(key, value);
+          continue;
+        }
         if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
         values.set(key, value as Float32Array);
       }
-      return { step, values, centered };
+      return { step, values, centered, scalars };
     });
     // Staged: nothing above changed anything (checkpoint buffers are copies, so growth cannot
     // detach them). Every missing buffer is allocated first; only then is anything written, by
@@ -475,9 +492,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     });
     this.#changes++;
     this.#slots.forEach((slot, k) => {
-      const { step, values, centered } = buffers[k];
+      const { step, values, centered, scalars } = buffers[k];
       slot.state.step = step;
       slot.state.centered = centered;
+      slot.state.scalars.clear();
+      for (const [name, value] of scalars) slot.state.scalars.set(name, value);
       for (const name of rule.bufferNames) {
         const v = values.get(name);
         if (v) slot.state.write(name, v);

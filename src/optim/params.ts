@@ -4,6 +4,7 @@
 import { copyArray, copyList, describe, has, isArrayValue, type Record0, readKeys, readOptions, readRecord, readShape, reading, typedArrayKind } from "../args.js";
 import { sizeOf } from "../checks.js";
 import { checkGradient, type GradientInput, type Operand, sameShape } from "../operands.js";
+import { checkExtent } from "../layout.js";
 import type { Runtime } from "../runtime.js";
 import { checkLiveTensor, isTensor, type Tensor } from "../tensor.js";
 import { ParamState } from "./state.js";
@@ -125,6 +126,7 @@ export function makeSlot(param: object, fields: ParamFields, name: string, calle
   } else {
     throw new TypeError(`${caller}: ${name}.value must be a Tensor or a Float32Array, got ${describe(value)}`);
   }
+  checkExtent(shape, caller, `${name}.shape`);
   const size = sizeOf(shape);
   return { param, name, shape, size, group, state: new ParamState(rt.memory, size) };
 }
