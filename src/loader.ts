@@ -138,6 +138,13 @@ const KERNEL_FUNCTIONS = Object.keys({
   unitStats: true,
   sgdStep: true,
   adamStep: true,
+  radamStep: true,
+  nadamStep: true,
+  adamaxStep: true,
+  adagradStep: true,
+  adadeltaStep: true,
+  rmspropStep: true,
+  lionStep: true,
 } satisfies Record<Exclude<keyof Kernels, "memory">, true>) as Exclude<keyof Kernels, "memory">[];
 
 function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {
