@@ -1,7 +1,7 @@
 // Gradient Centralization (Yong et al., 2020, "Gradient Centralization: A New Optimization
 // Technique for Deep Neural Networks", arXiv:2004.01461).
 import { copyArray, describe, has, isArrayValue, readRecord } from "./args.js";
-import { type CentralizeOptions, centralizeOptions, isCentralized, unitMatrix } from "./layout.js";
+import { type CentralizeOptions, centralizeOptions, checkExtent, isCentralized, isEmptyShape, unitMatrix } from "./layout.js";
 import { checkDisjoint, checkGradient, type Gradient, type GradientInput, readGradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import { isTensor, type Tensor } from "./tensor.js";
@@ -34,7 +34,9 @@ export function centralize(
   const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
   const { layout, convOnly } = centralizeOptions(options, caller);
   const operand = checkGradient(rt, caller, input);
-  if (!isCentralized(operand.shape, convOnly)) return grad;
+  checkExtent(operand.shape, caller);
+  // An empty gradient has nothing to centralize: no scratch, no kernel call, whatever its other dims.
+  if (!isCentralized(operand.shape, convOnly) || isEmptyShape(operand.shape)) return grad;
   const { rows, cols, unitsAreRows } = unitMatrix(operand.shape, layout);
   const { kernels } = rt;
   const scratchBytes = unitsAreRows ? 0 : kernels.columnScratchBytes(cols);
@@ -73,14 +75,17 @@ function readEntry(entry: unknown, index: number): GradientInput {
 export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, options?: CentralizeOptions): T {
   const caller = "centralizeAll";
   const rt = runtime(caller);
-  const list = copyArray(gradients);
+  const list = copyArray(gradients, caller, "gradients");
   if (list === undefined) throw new TypeError(`${caller}: gradients must be an array, got ${describe(gradients)}`);
   const inputs = list.map(readEntry);
   const { layout, convOnly } = centralizeOptions(options, caller);
   // Every caller value is read: check against memory as it is now.
   const operands = inputs.map((input) => checkGradient(rt, caller, input));
-  const work = operands.filter((op) => isCentralized(op.shape, convOnly));
-  checkDisjoint(caller, operands, inputs.map((input) => input.name), operands.map((op) => work.includes(op)));
+  operands.forEach((op, i) => checkExtent(op.shape, caller, `${inputs[i].name} shape`));
+  // Empty gradients have nothing to centralize: no staging, no scratch, no table entry.
+  const written = operands.map((op) => isCentralized(op.shape, convOnly) && !isEmptyShape(op.shape));
+  const work = operands.filter((_, i) => written[i]);
+  checkDisjoint(caller, operands, (i) => inputs[i].name, (i) => written[i]);
   const matrices = work.map((op) => unitMatrix(op.shape, layout));
   const { kernels } = rt;
   let columnScratch = 0;

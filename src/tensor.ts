@@ -1,10 +1,11 @@
 // A float32 tensor stored in the kernels' linear memory: GC and optimizers run on it in place.
 // Its shape, size and address are private: nothing a caller can set reaches a kernel. The package
 // recognises its tensors by a private brand (`isTensor`), never by `instanceof` or public fields.
-import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
+import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, reading, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import { AddressIndex } from "./addresses.js";
 import { disposeSymbol } from "./dispose-symbol.js";
+import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
 import { track } from "./tidy.js";
@@ -67,6 +68,7 @@ export class Tensor {
     const caller = making ?? "new Tensor";
     const { memory } = runtime(caller);
     this.#shape = readShape(shape, caller);
+    checkExtent(this.#shape, caller);
     this.#size = sizeOf(this.#shape);
     const bytes = this.#size * 4;
     const ptr = memory.alloc(bytes, `${caller}: shape [${this.#shape.join(", ")}] needs ${bytes} bytes`);
@@ -105,17 +107,17 @@ export class Tensor {
 
   /** Dimensions, outermost first (a frozen copy of the shape it was made with). */
   get shape(): readonly number[] {
-    return this.#own("shape").#shape;
+    return Tensor.#own(this, "shape").#shape;
   }
 
   /** Number of elements: the product of `shape`. */
   get size(): number {
-    return this.#own("size").#size;
+    return Tensor.#own(this, "size").#size;
   }
 
   /** The live Float32Array view of the values (re-created after memory growth). */
   get data(): Float32Array {
-    const { memory, ptr } = this.#live("data");
+    const { memory, ptr } = Tensor.#live(this, "data");
     const buffer = memory.buffer;
     if (this.#view === undefined || float32Extent(this.#view)!.buffer !== buffer) this.#view = new Float32Array(buffer, ptr, this.#size);
     return this.#view;
@@ -123,17 +125,17 @@ export class Tensor {
 
   /** Address of the first value in linear memory (16-byte aligned). */
   get byteOffset(): number {
-    return this.#live("byteOffset").ptr;
+    return Tensor.#live(this, "byteOffset").ptr;
   }
 
   /** True after `dispose()`. */
   get disposed(): boolean {
-    return this.#own("disposed").#allocation === undefined;
+    return Tensor.#own(this, "disposed").#allocation === undefined;
   }
 
   /** Returns the memory to the allocator; the tensor can no longer be used. Idempotent. */
   dispose(): void {
-    const allocation = this.#own("dispose").#allocation;
+    const allocation = Tensor.#own(this, "dispose").#allocation;
     if (!allocation) return;
     leaked.unregister(this);
     liveBlocks.delete(allocation.ptr);
@@ -148,13 +150,13 @@ export class Tensor {
     this.dispose();
   }
 
-  #own(what: string): Tensor {
-    if (!brand(this)) throw new TypeError(`Tensor.${what}: called on ${describe(this)}, not on a Tensor`);
-    return this;
+  static #own(receiver: unknown, what: string): Tensor {
+    if (!brand(receiver)) throw new TypeError(`Tensor.${what}: called on ${describe(receiver)}, not on a Tensor`);
+    return receiver;
   }
 
-  #live(what: string): Allocation {
-    const allocation = this.#own(what).#allocation;
+  static #live(receiver: unknown, what: string): Allocation {
+    const allocation = Tensor.#own(receiver, what).#allocation;
     if (!allocation) throw new TypeError(`Tensor.${what}: the tensor has been disposed`);
     return allocation;
   }
@@ -212,14 +214,16 @@ function readValues(values: unknown, caller: string): SourceValues {
   }
   if (values !== null && typeof values === "object") {
     // An array, or an array-like { length, 0: …, 1: … }: its own length and elements, read once.
-    const length = readOwn(values, "length").value;
+    const length = reading(caller, "values", () => readOwn(values, "length").value);
     if (typeof length === "number") {
       if (!Number.isSafeInteger(length) || length < 0) {
         throw new RangeError(`${caller}: values.length must be a non-negative integer, got ${length}`);
       }
       if (length > MAX_VALUES) throw new RangeError(`${caller}: values has ${length} elements, more than linear memory can hold`);
       const copy: unknown[] = [];
-      for (let i = 0; i < length; i++) copy.push(readOwn(values, String(i)).value);
+      reading(caller, "values", () => {
+        for (let i = 0; i < length; i++) copy.push(readOwn(values, String(i)).value);
+      });
       return { values: copy };
     }
   }

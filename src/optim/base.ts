@@ -1,8 +1,9 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
-import { copyArray, describe, fillRange, has, type Record0, readOptions, readRecord } from "../args.js";
+import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
 import { disposeSymbol } from "../dispose-symbol.js";
+import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
@@ -49,7 +50,7 @@ export interface StateDictOptions {
 /** An optimizer's update rule: its hyperparameters and how it fills the kernel's table. */
 export interface Rule<H extends Hyperparameters> {
   name: string;
-  kernel: "sgdStep" | "adamStep";
+  kernel: OptimizerKernelName;
   defaults: Partial<H>;
   checks: { [K in keyof H]-?: OptionCheck };
   /** Checks between hyperparameters (after each passed its own check); `prefix` names the group. */
@@ -66,6 +67,10 @@ export interface Rule<H extends Hyperparameters> {
   writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[], units: Layout | undefined): number;
   /** For rules that track it (SGD): `state.centered` after a step that succeeded (same arguments). */
   centeredAfter?(group: H, state: ParamState, created: readonly string[], units: Layout | undefined): Layout | undefined;
+  /** Scalar state kept per parameter (NAdam's `muProduct`), in checkpoint order; absent until a step sets it. */
+  scalarNames?: readonly string[];
+  /** For rules with scalar state: its values after a step that succeeded (same arguments as writeEntry's). */
+  scalarsAfter?(group: H, state: ParamState): Record<string, number>;
 }
 
 // An optimizer dropped without dispose() still frees its state when it is garbage-collected.
@@ -84,10 +89,13 @@ function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly
   return copy as H;
 }
 
-/** `params[i].value`, `params[i].grad`, … for each slot: the names of the step's operands. */
-function operandNames(slots: readonly Slot[]): string[] {
-  return slots.flatMap((slot) => [`${slot.name}.value`, `${slot.name}.grad`]);
+/** The name of a step's operand i: operands are each slot's value then its grad. */
+function operandName(slots: readonly Slot[], i: number): string {
+  return `${slots[i >> 1].name}.${i % 2 === 0 ? "value" : "grad"}`;
 }
+
+/** A step writes the values (even operands) and reads the gradients. */
+const isValue = (i: number) => i % 2 === 0;
 
 /** A checkpoint's `optimizer` field as a message shows it. */
 function describeName(value: unknown): string {
@@ -101,7 +109,7 @@ function camelCaseOnly(optimizer: string, snake: string, camel: string): TypeErr
 
 /** The entries of `record` whose value is defined. */
 function definedEntries(record: Record0): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = Object.create(null) as Record<string, unknown>;
   for (const key in record) if (record[key] !== undefined) out[key] = record[key];
   return out;
 }
@@ -125,20 +133,26 @@ export abstract class Optimizer<H extends Hyperparameters> {
   readonly #defaults: Record<string, unknown>;
   #groups: readonly ParamGroup<H>[] = Object.freeze([]);
   #runtime: Runtime | undefined;
+  /** The rule's hyperparameter names. */
+  readonly #hyperKeys: readonly string[];
+  /** Counts the changes of groups, state and liveness: a method whose reads ran caller code checks it did not change. */
+  #changes = 0;
 
   protected constructor(rule: Rule<H>, params: unknown, options: unknown) {
     const caller = `new ${rule.name}`;
     const rt = runtime(caller);
     this.#rule = rule;
     const known = Object.keys(rule.checks);
+    this.#hyperKeys = known;
     // Read everything the caller gave (their getters, iterators and Proxy traps run only here) …
-    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`));
+    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`), caller, "options");
     const groups = readGroups(params, known, rule.name, caller);
     const fields = groups.map(({ list, prefix }) =>
       list.map((input, i) => readParamFields(input, `${prefix ? `${prefix}.params` : "params"}[${i}]`, caller)),
     );
     // … then check the copies and build from them.
-    this.#defaults = { ...rule.defaults, ...definedEntries(optionRecord) };
+    // Hyperparameter records have no prototype: a key not set is undefined, whatever Object.prototype holds.
+    this.#defaults = Object.assign(Object.create(null) as Record<string, unknown>, rule.defaults, definedEntries(optionRecord));
     const made = groups.map((group, g) => this.#makeGroup(rt, group, fields[g], g, caller));
     if (made.every(({ slots }) => slots.length === 0)) throw new RangeError(`${caller}: params is empty`);
     this.#checkNewSlots(rt, made.flatMap(({ slots }) => slots), made.flatMap(({ inputs }) => inputs), caller);
@@ -161,14 +175,16 @@ export abstract class Optimizer<H extends Hyperparameters> {
    * opt.addParamGroup({ params: [{ value: head, grad: dHead }], lr: 1e-2 });
    */
   addParamGroup(group: ParamGroupInput<H>): void {
-    const rt = this.#live("addParamGroup");
+    this.#live("addParamGroup");
     const caller = `${this.#rule.name}.addParamGroup`;
+    const seen = this.#changes;
     const g = this.#groups.length;
     const input = readGroup(group, Object.keys(this.#rule.checks), this.#rule.name, caller, "group");
     const fields = input.list.map((p, i) => readParamFields(p, `group.params[${i}]`, caller));
-    const made = this.#makeGroup(rt, { ...input, prefix: "group" }, fields, g, caller);
+    const made = this.#makeGroup(runtime(caller), { ...input, prefix: "group" }, fields, g, caller);
     if (made.slots.length === 0) throw new RangeError(`${caller}: group.params is empty`);
     const existing = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "addParamGroup");
     this.#checkNewSlots(rt, [...this.#slots, ...made.slots], [...existing, ...made.inputs], caller);
     this.#commit([made]);
   }
@@ -176,7 +192,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /** Checks one group read from the caller and makes its slots (nothing is kept yet). */
   #makeGroup(rt: Runtime, { record, list, prefix }: GroupInput, fields: ParamFields[], g: number, caller: string) {
     const rule = this.#rule;
-    const hyper = { ...this.#defaults, ...definedEntries(record) } as unknown as H;
+    const hyper = Object.assign(Object.create(null) as Record<string, unknown>, this.#defaults, definedEntries(record)) as unknown as H;
     this.#checkGroup(hyper, caller, prefix ? `${prefix}.` : "options.");
     const listName = prefix ? `${prefix}.params` : "params";
     const slots = fields.map((f, i) => makeSlot(list[i] as object, f, `${listName}[${i}]`, caller, rt, g));
@@ -197,10 +213,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
       seen.add(value);
       operands.push(...checkParamOperands(rt, slot, inputs[k], caller));
     });
-    checkDisjoint(caller, operands, operandNames(slots), operands.map((_, i) => i % 2 === 0));
+    checkDisjoint(caller, operands, (i) => operandName(slots, i), isValue);
   }
 
   #commit(made: { group: ParamGroup<H>; slots: Slot[] }[]): void {
+    this.#changes++;
     for (const { slots } of made) {
       this.#slots.push(...slots);
       this.#states.push(...slots.map((slot) => slot.state));
@@ -238,15 +255,17 @@ export abstract class Optimizer<H extends Hyperparameters> {
         throw new TypeError(`${caller}: closure returned a Promise; step() is synchronous: await the closure yourself, then call step()`);
       }
     }
-    const rt = this.#live("step"); // the closure may have disposed the optimizer
+    this.#live("step"); // the closure may have disposed the optimizer
+    const seen = this.#changes;
     // Read every group's hyperparameters and every parameter's value, grad and gc once (the
     // caller's getters run only here) …
     const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "step");
     // … then check those copies against memory as it is now; from here on no caller code runs.
     hypers.forEach((hyper, g) => this.#checkGroup(hyper, caller, `paramGroups[${g}].`));
     const operands = this.#slots.flatMap((slot, k) => checkParamOperands(rt, slot, inputs[k], caller));
-    checkDisjoint(caller, operands, operandNames(this.#slots), operands.map((_, i) => i % 2 === 0));
+    checkDisjoint(caller, operands, (i) => operandName(this.#slots, i), isValue);
     const created = this.#slots.map((slot) => this.#rule.buffersFor(hypers[slot.group]).filter((name) => !slot.state.buffers.has(name)));
     const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc));
     // The operands carry the addresses recorded when they were checked: the state buffers made
@@ -262,17 +281,17 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#slots.forEach((slot, k) => {
       const { units } = layouts[k];
       slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], units);
+      const scalars = this.#rule.scalarsAfter?.(hypers[slot.group], slot.state) ?? {};
+      for (const [name, value] of Object.entries(scalars)) slot.state.scalars.set(name, value);
       slot.state.step++;
     });
+    this.#changes++;
     return loss;
   }
 
-  /** A live group's hyperparameters read once into a plain object (own properties; arrays copied). */
+  /** A live group's hyperparameters read once into an object with no prototype (own enumerable properties; arrays copied). */
   #readGroupNow(group: ParamGroup<H>, caller: string, name: string): H {
-    const record = copyArrays(readRecord(group, caller, name));
-    const hyper: Record<string, unknown> = {};
-    for (const key of Object.keys(this.#rule.checks)) hyper[key] = record[key];
-    return hyper as H;
+    return copyArrays(readKeys(group, this.#hyperKeys, caller, name), caller, name) as unknown as H;
   }
 
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
@@ -305,14 +324,18 @@ export abstract class Optimizer<H extends Hyperparameters> {
     if (!gc) return { rows: 1, cols: slot.size, flags: 0, units: undefined, scratch: 0 };
     const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
     const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
+    // An empty parameter is skipped by the kernel (rows or cols 0): no scratch for its width.
+    if (slot.size === 0) return { rows: 0, cols: 0, flags, units: group.layout, scratch: 0 };
     return { rows, cols, flags, units: group.layout, scratch: scratchBytes(cols, !unitsAreRows) };
   }
 
   /** Sets every gradient to zero (checked first: a disposed gradient Tensor throws before any is zeroed). */
   zeroGrad(): void {
-    const rt = this.#live("zeroGrad");
+    this.#live("zeroGrad");
     const caller = `${this.#rule.name}.zeroGrad`;
+    const seen = this.#changes;
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "zeroGrad");
     const grads = this.#slots.map((slot, k) => checkParamOperands(rt, slot, inputs[k], caller)[1]);
     const heap = rt.memory.f32;
     for (const grad of grads) {
@@ -333,8 +356,10 @@ export abstract class Optimizer<H extends Hyperparameters> {
   stateDict(options: StateDictOptions = {}): OptimizerStateDict<H> {
     this.#live("stateDict");
     const caller = `${this.#rule.name}.stateDict`;
+    const seen = this.#changes;
     const { json = false } = checkOptions<StateDictOptions>(options, { json: isBoolean }, caller);
     const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
+    this.#unchanged(seen, "stateDict");
     const state = this.#slots.map((slot) => {
       const entry: ParamStateDict = { step: slot.state.step };
       for (const name of this.#rule.bufferNames) {
@@ -343,6 +368,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry[name] = json ? encodeFloat32(values) : values;
       }
       if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
+      for (const [name, value] of slot.state.scalars) entry[name] = value;
       return entry;
     });
     let next = 0;
@@ -361,13 +387,14 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#live("loadStateDict");
     const caller = `${this.#rule.name}.loadStateDict`;
     const rule = this.#rule;
+    const seen = this.#changes;
     // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
     const top = readRecord(dict, caller, "state", false);
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
-    const paramGroups = copyArray(top.paramGroups);
-    const state = copyArray(top.state);
+    const paramGroups = copyArray(top.paramGroups, caller, "state.paramGroups");
+    const state = copyArray(top.state, caller, "state.state");
     if (paramGroups === undefined || paramGroups.length !== this.#groups.length) {
       throw new RangeError(`${caller}: state.paramGroups must list ${this.#groups.length} group(s)`);
     }
@@ -376,9 +403,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
     }
     const groupRecords = paramGroups.map((group, g) => {
       const record = readRecord(group, caller, `state.paramGroups[${g}]`, false);
-      const indices = copyArray(record.params);
+      const indices = copyArray(record.params, caller, `state.paramGroups[${g}].params`);
       delete record.params;
-      return { record: copyArrays(record), indices };
+      return { record: copyArrays(record, caller, `state.paramGroups[${g}]`), indices };
     });
     const entryRecords = state.map((entry, k) => {
       const name = `state.state[${k}]`;
@@ -388,10 +415,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       return record;
     });
+    this.#unchanged(seen, "loadStateDict");
     let next = 0;
     const hypers = groupRecords.map(({ record, indices }, g) => {
       const prefix = `state.paramGroups[${g}]`;
-      const hyper: Record<string, unknown> = {};
+      const hyper = Object.create(null) as Record<string, unknown>;
       for (const key of Object.keys(rule.checks)) {
         if (!has(record, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
       }
@@ -420,6 +448,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       const values = new Map<string, Float32Array>();
       let centered: Layout | undefined;
+      const scalars = new Map<string, number>();
       for (const key in entry) {
         const value = entry[key];
         if (key === "step") continue;
@@ -428,10 +457,16 @@ export abstract class Optimizer<H extends Hyperparameters> {
           centered = value as Layout;
           continue;
         }
+        if (rule.scalarNames?.includes(key)) {
+          if (typeof value !== "number") throw new TypeError(`${caller}: ${name}.${key} must be a number, got ${describe(value)}`);
+          if (!Number.isFinite(value)) throw new RangeError(`${caller}: ${name}.${key} must be finite, got ${value}`);
+          scalars.set(key, value);
+          continue;
+        }
         if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
         values.set(key, value as Float32Array);
       }
-      return { step, values, centered };
+      return { step, values, centered, scalars };
     });
     // Staged: nothing above changed anything (checkpoint buffers are copies, so growth cannot
     // detach them). Every missing buffer is allocated first; only then is anything written, by
@@ -455,10 +490,13 @@ export abstract class Optimizer<H extends Hyperparameters> {
         Object.defineProperty(group, key, { value: (hyper as Record<string, unknown>)[key], writable: true, enumerable: true, configurable: true });
       }
     });
+    this.#changes++;
     this.#slots.forEach((slot, k) => {
-      const { step, values, centered } = buffers[k];
+      const { step, values, centered, scalars } = buffers[k];
       slot.state.step = step;
       slot.state.centered = centered;
+      slot.state.scalars.clear();
+      for (const [name, value] of scalars) slot.state.scalars.set(name, value);
       for (const name of rule.bufferNames) {
         const v = values.get(name);
         if (v) slot.state.write(name, v);
@@ -471,6 +509,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   dispose(): void {
     if (!this.#runtime) return;
     leaked.unregister(this);
+    this.#changes++;
     for (const slot of this.#slots) slot.state.clear();
     this.#runtime = undefined;
   }
@@ -493,6 +532,17 @@ export abstract class Optimizer<H extends Hyperparameters> {
       checks[key](value, caller, `${prefix}${key}`);
     }
     this.#rule.checkGroup(group, caller, prefix);
+  }
+
+  /** After a method read the caller's values: the runtime, or a TypeError when the reads disposed or changed the optimizer. */
+  #unchanged(seen: number, what: string): Runtime {
+    const rt = this.#live(what);
+    if (this.#changes !== seen) {
+      throw new TypeError(
+        `${this.#rule.name}.${what}: the optimizer was changed while its arguments were read (a getter or iterator called one of its methods); nothing was done`,
+      );
+    }
+    return rt;
   }
 
   #singleGroup(what: string): ParamGroup<H> {

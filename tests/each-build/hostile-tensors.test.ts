@@ -33,20 +33,29 @@ describe("item 1: a Tensor's shape, size and address cannot be changed", () => {
     expect(neighbour.data).toEqual(before);
   });
 
-  test.each([
-    ["shape", [2, 8]],
-    ["size", 16],
-  ])("an own %s defined on a Tensor does not reach the kernel", (key, value) => {
+  test("an own shape defined on a Tensor does not reach the kernel", () => {
     const input = randomArray(8, 3, 2);
     const a = tensor(input, [2, 4]);
     const neighbour = tensor(randomArray(8, 4, 3), [2, 4]);
     const before = Float32Array.from(neighbour.data);
-    Object.defineProperty(a, key, { value });
+    Object.defineProperty(a, "shape", { value: [2, 8] });
     centralize(a);
     centralizeAll([a]);
     expect(maxAbsDiff(a.data, centralizeReference(input, [2, 4]))).toBeLessThanOrEqual(1e-6);
     expect(neighbour.data).toEqual(before);
     expect(gradientStats(a).units).toBe(2);
+  });
+
+  test("an own size defined on a Tensor does not widen its data view, even after memory growth", () => {
+    const a = tensor(randomArray(8, 3, 2), [2, 4]);
+    const neighbour = tensor(randomArray(8, 4, 3), [2, 4]);
+    const before = Float32Array.from(neighbour.data);
+    Object.defineProperty(a, "size", { value: 16 });
+    const big = new Tensor([Math.ceil(a.data.buffer.byteLength / 4) + 65536]); // memory grows: views are re-made
+    big.dispose();
+    expect(a.data.length).toBe(8);
+    a.data.fill(1);
+    expect(neighbour.data).toEqual(before);
   });
 
   test("an own byteOffset pointing at another tensor does not redirect the kernel", () => {
@@ -251,7 +260,8 @@ describe("item 3: caller values are read once, before anything is checked", () =
   });
 
   test("a getter that shrinks a resizable buffer runs before the length is checked", () => {
-    const buffer = new ArrayBuffer(64, { maxByteLength: 64 });
+    type Resizable = ArrayBuffer & { resize(bytes: number): void };
+    const buffer = new (ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => Resizable)(64, { maxByteLength: 64 });
     const grad = new Float32Array(buffer); // tracks the buffer's length
     grad.set(randomArray(16, 34, 1));
     const options = {
@@ -329,6 +339,57 @@ describe("operands that share memory (the rest of the class)", () => {
     const snapshot = memorySnapshot();
     expect(() => centralize(heap.subarray(at, at + 8), [2, 4])).toThrow(/^centralize: grad views linear memory that no live Tensor owns/);
     expect(firstChangedByte(snapshot)).toBe(-1);
+    opt.dispose();
+  });
+});
+
+describe("getters that call back into the optimizer while its arguments are read", () => {
+  function setUp() {
+    const value = tensor(randomArray(6, 50), [2, 3]);
+    const grad = tensor(randomArray(6, 51), [2, 3]);
+    const param = { value, grad };
+    const opt = new SGD([param], { lr: 0.1, momentum: 0.9 });
+    return { value, grad, param, opt };
+  }
+
+  test("a getter that disposes the optimizer mid-step: a named TypeError, no state made, no byte changed", () => {
+    const { value, grad, opt } = setUp();
+    Object.defineProperty(opt.paramGroups[0], "lr", { enumerable: true, configurable: true, get: () => (opt.dispose(), 0.1) });
+    expectRefused(() => opt.step(), TypeError, /^SGD\.step: the optimizer has been disposed/, [value, grad]);
+  });
+
+  test("a getter that adds a parameter group mid-step: a named TypeError, nothing stepped", () => {
+    const { value, grad, param, opt } = setUp();
+    const extra = { value: tensor(randomArray(4, 52), [4]), grad: tensor(randomArray(4, 53), [4]) };
+    let added = false;
+    Object.defineProperty(param, "grad", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        if (!added) {
+          added = true;
+          opt.addParamGroup({ params: [extra] });
+        }
+        return grad;
+      },
+    });
+    const before = opt.stateDict();
+    expectRefused(() => opt.step(), TypeError, /^SGD\.step: the optimizer was changed while its arguments were read/, [value, grad, extra.value, extra.grad], { memory: false });
+    expect(opt.stateDict().state.slice(0, 1)).toEqual(before.state);
+    expect(opt.paramGroups.length).toBe(2); // the getter's own call succeeded
+    opt.dispose();
+  });
+
+  test("a checkpoint getter that steps the optimizer mid-load: a named TypeError, the step's state kept", () => {
+    const { value, grad, opt } = setUp();
+    opt.step();
+    const dict = opt.stateDict();
+    Object.defineProperty(dict, "state", { enumerable: true, get: () => (opt.step(), dict.paramGroups.map(() => ({ step: 0 }))) });
+    const after = () => opt.stateDict();
+    expect(() => opt.loadStateDict(dict)).toThrow(/^SGD\.loadStateDict: the optimizer was changed while its arguments were read/);
+    expect(after().state[0].step).toBe(2); // the getter's step, not the checkpoint's 0
+    void value;
+    void grad;
     opt.dispose();
   });
 });
