@@ -75,7 +75,7 @@ function readEntry(entry: unknown, index: number): GradientInput {
 export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, options?: CentralizeOptions): T {
   const caller = "centralizeAll";
   const rt = runtime(caller);
-  const list = copyArray(gradients);
+  const list = copyArray(gradients, caller, "gradients");
   if (list === undefined) throw new TypeError(`${caller}: gradients must be an array, got ${describe(gradients)}`);
   const inputs = list.map(readEntry);
   const { layout, convOnly } = centralizeOptions(options, caller);
@@ -83,8 +83,9 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
   const operands = inputs.map((input) => checkGradient(rt, caller, input));
   operands.forEach((op, i) => checkExtent(op.shape, caller, `${inputs[i].name} shape`));
   // Empty gradients have nothing to centralize: no staging, no scratch, no table entry.
-  const work = operands.filter((op) => isCentralized(op.shape, convOnly) && !isEmptyShape(op.shape));
-  checkDisjoint(caller, operands, inputs.map((input) => input.name), operands.map((op) => work.includes(op)));
+  const written = operands.map((op) => isCentralized(op.shape, convOnly) && !isEmptyShape(op.shape));
+  const work = operands.filter((_, i) => written[i]);
+  checkDisjoint(caller, operands, (i) => inputs[i].name, (i) => written[i]);
   const matrices = work.map((op) => unitMatrix(op.shape, layout));
   const { kernels } = rt;
   let columnScratch = 0;

@@ -27,9 +27,22 @@ export interface Kernels {
   centralizeMany(table: number, count: number, scratch: number): void;
   columnScratchBytes(cols: number): number;
   unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
-  sgdStep(table: number, count: number, scratch: number): void;
-  adamStep(table: number, count: number, scratch: number): void;
+  sgdStep: OptimizerKernel;
+  adamStep: OptimizerKernel;
+  radamStep: OptimizerKernel;
+  nadamStep: OptimizerKernel;
+  adamaxStep: OptimizerKernel;
+  adagradStep: OptimizerKernel;
+  adadeltaStep: OptimizerKernel;
+  rmspropStep: OptimizerKernel;
+  lionStep: OptimizerKernel;
 }
+
+/** A fused optimizer step over `count` descriptor-table entries at `table` (assembly/optim/gc.ts). */
+export type OptimizerKernel = (table: number, count: number, scratch: number) => void;
+
+/** The names of the optimizer kernels, one per rule. */
+export type OptimizerKernelName = "sgdStep" | "adamStep" | "radamStep" | "nadamStep" | "adamaxStep" | "adagradStep" | "adadeltaStep" | "rmspropStep" | "lionStep";
 
 /** Instantiated kernels and the build they came from. */
 export interface LoadedKernels {
@@ -125,6 +138,13 @@ const KERNEL_FUNCTIONS = Object.keys({
   unitStats: true,
   sgdStep: true,
   adamStep: true,
+  radamStep: true,
+  nadamStep: true,
+  adamaxStep: true,
+  adagradStep: true,
+  adadeltaStep: true,
+  rmspropStep: true,
+  lionStep: true,
 } satisfies Record<Exclude<keyof Kernels, "memory">, true>) as Exclude<keyof Kernels, "memory">[];
 
 function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {

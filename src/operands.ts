@@ -7,7 +7,7 @@
 // Checking (`checkGradient`, …) validates those locals against the state of memory after all
 // caller code ran, and yields `Operand`s: addresses and extents the kernels use, never the
 // caller's objects again (`Operand.array` is only written through the built-in `set`).
-import { copyInto, describe, float32Extent, type Float32Extent, fixedView, isDetached, readShape, typedArrayKind } from "./args.js";
+import { copyInto, describe, float32Extent, type Float32Extent, fixedView, isArrayValue, isDetached, readShape, typedArrayKind } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import type { LinearMemory } from "./memory.js";
 import { type Runtime, runtime } from "./runtime.js";
@@ -29,6 +29,8 @@ export interface Operand {
   ptr: number;
   /** For a staged operand: a fixed-length view of exactly the checked values of the caller's Float32Array. */
   array?: Float32Array;
+  /** True for a live Tensor's block (blocks of different tensors never overlap). */
+  tensor: boolean;
   /** [start, end) bytes of the values in their buffer, and that buffer, to find operands that share memory. */
   buffer: ArrayBufferLike | LinearMemory;
   start: number;
@@ -60,7 +62,7 @@ export function readGradientArgs(
   options: unknown,
 ): { input: GradientInput; options: unknown } {
   if (isTensor(grad)) {
-    if (Array.isArray(shapeOrOptions)) {
+    if (isArrayValue(shapeOrOptions)) {
       throw new TypeError(`${caller}: grad is a Tensor, which carries its shape; pass options as the second argument`);
     }
     if (options !== undefined) throw new TypeError(`${caller}: too many arguments for a Tensor grad`);
@@ -80,7 +82,7 @@ export function checkGradient(rt: Runtime, caller: string, input: GradientInput,
     if (expected !== undefined && !sameShape(shape, expected)) {
       throw new RangeError(`${caller}: ${input.name} has shape [${shape.join(", ")}], expected [${expected.join(", ")}]`);
     }
-    return { shape, length: size, ptr, buffer: rt.memory, start: ptr, end: ptr + size * 4 };
+    return { shape, length: size, ptr, tensor: true, buffer: rt.memory, start: ptr, end: ptr + size * 4 };
   }
   const extent = float32Extent(input.array)!;
   const shape = expected ?? input.shape;
@@ -93,10 +95,10 @@ export function checkGradient(rt: Runtime, caller: string, input: GradientInput,
   } else checkShapeMatches(shape, extent.length, caller, input.name);
   const start = extent.byteOffset;
   const end = start + extent.length * 4;
-  if (extent.buffer === rt.memory.buffer) return { shape, length: extent.length, ptr: start, buffer: rt.memory, start, end };
+  if (extent.buffer === rt.memory.buffer) return { shape, length: extent.length, ptr: start, tensor: false, buffer: rt.memory, start, end };
   // A fixed-length view of exactly the checked values: a length-tracking array over a growable
   // SharedArrayBuffer (which another thread may grow) cannot copy more than was checked.
-  return { shape, length: extent.length, ptr: -1, array: fixedView(extent), buffer: extent.buffer, start, end };
+  return { shape, length: extent.length, ptr: -1, tensor: false, array: fixedView(extent), buffer: extent.buffer, start, end };
 }
 
 /**
@@ -116,28 +118,42 @@ function checkUsableArray(rt: Runtime, extent: Float32Extent, expected: number, 
 }
 
 /**
- * A TypeError when an operand the kernel writes (`written[i]`) shares memory with any other operand:
- * the kernel would read values it has already overwritten.
+ * A TypeError when an operand the kernel writes (`written(i)`) shares memory with any other
+ * operand: the kernel would read values it has already overwritten. `name(i)` names operand i
+ * (only called for the message).
  */
-export function checkDisjoint(caller: string, operands: readonly Operand[], names: readonly string[], written: readonly boolean[]): void {
-  // Sorted by start within each buffer, an overlap is between neighbours (or with a longer earlier one).
-  const order = operands.map((_, i) => i).filter((i) => operands[i].end > operands[i].start);
-  order.sort((a, b) => (operands[a].start - operands[b].start) || (operands[a].end - operands[b].end));
-  const byBuffer = new Map<unknown, number[]>();
-  for (const i of order) {
-    const list = byBuffer.get(operands[i].buffer);
-    if (list) list.push(i);
-    else byBuffer.set(operands[i].buffer, [i]);
-  }
-  for (const list of byBuffer.values()) {
-    let reach = -1; // the operand reaching furthest so far
-    for (const i of list) {
-      if (reach >= 0 && operands[i].start < operands[reach].end && (written[i] || written[reach])) {
-        const [a, b] = i < reach ? [i, reach] : [reach, i];
-        throw new TypeError(`${caller}: ${names[b]} shares memory with ${names[a]}`);
-      }
-      if (reach < 0 || operands[i].end > operands[reach].end) reach = i;
+export function checkDisjoint(
+  caller: string,
+  operands: readonly Operand[],
+  name: (i: number) => string,
+  written: (i: number) => boolean,
+): void {
+  const overlap = (a: number, b: number) => new TypeError(`${caller}: ${name(Math.max(a, b))} shares memory with ${name(Math.min(a, b))}`);
+  // Live tensors never overlap each other: among them only the same block twice can. Views and
+  // arrays need the interval test.
+  const tensorAt = new Map<number, number>(); // block → an operand over it, a written one if any
+  let intervals = false;
+  for (let i = 0; i < operands.length; i++) {
+    const op = operands[i];
+    if (op.end <= op.start) continue;
+    if (!op.tensor) {
+      intervals = true;
+      continue;
     }
+    const j = tensorAt.get(op.start);
+    if (j === undefined) tensorAt.set(op.start, i);
+    else if (written(i) || written(j)) throw overlap(i, j);
+  }
+  if (!intervals) return;
+  const order: number[] = [];
+  for (let i = 0; i < operands.length; i++) if (operands[i].end > operands[i].start) order.push(i);
+  order.sort((a, b) => operands[a].start - operands[b].start || operands[a].end - operands[b].end);
+  const reach = new Map<unknown, number>(); // per buffer: the operand reaching furthest so far
+  for (const i of order) {
+    const op = operands[i];
+    const r = reach.get(op.buffer);
+    if (r !== undefined && op.start < operands[r].end && (written(i) || written(r))) throw overlap(i, r);
+    if (r === undefined || op.end > operands[r].end) reach.set(op.buffer, i);
   }
 }
 
@@ -211,7 +227,10 @@ export function withOperands(
 
 /** Same dims in the same order. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;

@@ -1,7 +1,7 @@
 // A float32 tensor stored in the kernels' linear memory: GC and optimizers run on it in place.
 // Its shape, size and address are private: nothing a caller can set reaches a kernel. The package
 // recognises its tensors by a private brand (`isTensor`), never by `instanceof` or public fields.
-import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
+import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, reading, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import { AddressIndex } from "./addresses.js";
 import { disposeSymbol } from "./dispose-symbol.js";
@@ -214,14 +214,16 @@ function readValues(values: unknown, caller: string): SourceValues {
   }
   if (values !== null && typeof values === "object") {
     // An array, or an array-like { length, 0: …, 1: … }: its own length and elements, read once.
-    const length = readOwn(values, "length").value;
+    const length = reading(caller, "values", () => readOwn(values, "length").value);
     if (typeof length === "number") {
       if (!Number.isSafeInteger(length) || length < 0) {
         throw new RangeError(`${caller}: values.length must be a non-negative integer, got ${length}`);
       }
       if (length > MAX_VALUES) throw new RangeError(`${caller}: values has ${length} elements, more than linear memory can hold`);
       const copy: unknown[] = [];
-      for (let i = 0; i < length; i++) copy.push(readOwn(values, String(i)).value);
+      reading(caller, "values", () => {
+        for (let i = 0; i < length; i++) copy.push(readOwn(values, String(i)).value);
+      });
       return { values: copy };
     }
   }

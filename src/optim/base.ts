@@ -1,8 +1,9 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
-import { copyArray, describe, fillRange, has, type Record0, readOptions, readRecord } from "../args.js";
+import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
 import { disposeSymbol } from "../dispose-symbol.js";
+import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
@@ -49,7 +50,7 @@ export interface StateDictOptions {
 /** An optimizer's update rule: its hyperparameters and how it fills the kernel's table. */
 export interface Rule<H extends Hyperparameters> {
   name: string;
-  kernel: "sgdStep" | "adamStep";
+  kernel: OptimizerKernelName;
   defaults: Partial<H>;
   checks: { [K in keyof H]-?: OptionCheck };
   /** Checks between hyperparameters (after each passed its own check); `prefix` names the group. */
@@ -66,6 +67,10 @@ export interface Rule<H extends Hyperparameters> {
   writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[], units: Layout | undefined): number;
   /** For rules that track it (SGD): `state.centered` after a step that succeeded (same arguments). */
   centeredAfter?(group: H, state: ParamState, created: readonly string[], units: Layout | undefined): Layout | undefined;
+  /** Scalar state kept per parameter (NAdam's `muProduct`), in checkpoint order; absent until a step sets it. */
+  scalarNames?: readonly string[];
+  /** For rules with scalar state: its values after a step that succeeded (same arguments as writeEntry's). */
+  scalarsAfter?(group: H, state: ParamState): Record<string, number>;
 }
 
 // An optimizer dropped without dispose() still frees its state when it is garbage-collected.
@@ -84,10 +89,13 @@ function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly
   return copy as H;
 }
 
-/** `params[i].value`, `params[i].grad`, … for each slot: the names of the step's operands. */
-function operandNames(slots: readonly Slot[]): string[] {
-  return slots.flatMap((slot) => [`${slot.name}.value`, `${slot.name}.grad`]);
+/** The name of a step's operand i: operands are each slot's value then its grad. */
+function operandName(slots: readonly Slot[], i: number): string {
+  return `${slots[i >> 1].name}.${i % 2 === 0 ? "value" : "grad"}`;
 }
+
+/** A step writes the values (even operands) and reads the gradients. */
+const isValue = (i: number) => i % 2 === 0;
 
 /** A checkpoint's `optimizer` field as a message shows it. */
 function describeName(value: unknown): string {
@@ -125,6 +133,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   readonly #defaults: Record<string, unknown>;
   #groups: readonly ParamGroup<H>[] = Object.freeze([]);
   #runtime: Runtime | undefined;
+  /** The rule's hyperparameter names. */
+  readonly #hyperKeys: readonly string[];
   /** Counts the changes of groups, state and liveness: a method whose reads ran caller code checks it did not change. */
   #changes = 0;
 
@@ -133,8 +143,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const rt = runtime(caller);
     this.#rule = rule;
     const known = Object.keys(rule.checks);
+    this.#hyperKeys = known;
     // Read everything the caller gave (their getters, iterators and Proxy traps run only here) …
-    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`));
+    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`), caller, "options");
     const groups = readGroups(params, known, rule.name, caller);
     const fields = groups.map(({ list, prefix }) =>
       list.map((input, i) => readParamFields(input, `${prefix ? `${prefix}.params` : "params"}[${i}]`, caller)),
@@ -202,7 +213,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       seen.add(value);
       operands.push(...checkParamOperands(rt, slot, inputs[k], caller));
     });
-    checkDisjoint(caller, operands, operandNames(slots), operands.map((_, i) => i % 2 === 0));
+    checkDisjoint(caller, operands, (i) => operandName(slots, i), isValue);
   }
 
   #commit(made: { group: ParamGroup<H>; slots: Slot[] }[]): void {
@@ -254,7 +265,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     // … then check those copies against memory as it is now; from here on no caller code runs.
     hypers.forEach((hyper, g) => this.#checkGroup(hyper, caller, `paramGroups[${g}].`));
     const operands = this.#slots.flatMap((slot, k) => checkParamOperands(rt, slot, inputs[k], caller));
-    checkDisjoint(caller, operands, operandNames(this.#slots), operands.map((_, i) => i % 2 === 0));
+    checkDisjoint(caller, operands, (i) => operandName(this.#slots, i), isValue);
     const created = this.#slots.map((slot) => this.#rule.buffersFor(hypers[slot.group]).filter((name) => !slot.state.buffers.has(name)));
     const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc));
     // The operands carry the addresses recorded when they were checked: the state buffers made
@@ -270,18 +281,17 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#slots.forEach((slot, k) => {
       const { units } = layouts[k];
       slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], units);
+      const scalars = this.#rule.scalarsAfter?.(hypers[slot.group], slot.state) ?? {};
+      for (const [name, value] of Object.entries(scalars)) slot.state.scalars.set(name, value);
       slot.state.step++;
     });
     this.#changes++;
     return loss;
   }
 
-  /** A live group's hyperparameters read once into a plain object (own properties; arrays copied). */
+  /** A live group's hyperparameters read once into an object with no prototype (own enumerable properties; arrays copied). */
   #readGroupNow(group: ParamGroup<H>, caller: string, name: string): H {
-    const record = copyArrays(readRecord(group, caller, name));
-    const hyper = Object.create(null) as Record<string, unknown>;
-    for (const key of Object.keys(this.#rule.checks)) hyper[key] = record[key];
-    return hyper as H;
+    return copyArrays(readKeys(group, this.#hyperKeys, caller, name), caller, name) as unknown as H;
   }
 
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
@@ -358,6 +368,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry[name] = json ? encodeFloat32(values) : values;
       }
       if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
+      for (const [name, value] of slot.state.scalars) entry[name] = value;
       return entry;
     });
     let next = 0;
@@ -382,8 +393,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
-    const paramGroups = copyArray(top.paramGroups);
-    const state = copyArray(top.state);
+    const paramGroups = copyArray(top.paramGroups, caller, "state.paramGroups");
+    const state = copyArray(top.state, caller, "state.state");
     if (paramGroups === undefined || paramGroups.length !== this.#groups.length) {
       throw new RangeError(`${caller}: state.paramGroups must list ${this.#groups.length} group(s)`);
     }
@@ -392,9 +403,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
     }
     const groupRecords = paramGroups.map((group, g) => {
       const record = readRecord(group, caller, `state.paramGroups[${g}]`, false);
-      const indices = copyArray(record.params);
+      const indices = copyArray(record.params, caller, `state.paramGroups[${g}].params`);
       delete record.params;
-      return { record: copyArrays(record), indices };
+      return { record: copyArrays(record, caller, `state.paramGroups[${g}]`), indices };
     });
     const entryRecords = state.map((entry, k) => {
       const name = `state.state[${k}]`;
@@ -437,6 +448,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       const values = new Map<string, Float32Array>();
       let centered: Layout | undefined;
+      const scalars = new Map<string, number>();
       for (const key in entry) {
         const value = entry[key];
         if (key === "step") continue;
@@ -445,10 +457,16 @@ export abstract class Optimizer<H extends Hyperparameters> {
           centered = value as Layout;
           continue;
         }
+        if (rule.scalarNames?.includes(key)) {
+          if (typeof value !== "number") throw new TypeError(`${caller}: ${name}.${key} must be a number, got ${describe(value)}`);
+          if (!Number.isFinite(value)) throw new RangeError(`${caller}: ${name}.${key} must be finite, got ${value}`);
+          scalars.set(key, value);
+          continue;
+        }
         if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
         values.set(key, value as Float32Array);
       }
-      return { step, values, centered };
+      return { step, values, centered, scalars };
     });
     // Staged: nothing above changed anything (checkpoint buffers are copies, so growth cannot
     // detach them). Every missing buffer is allocated first; only then is anything written, by
@@ -474,9 +492,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     });
     this.#changes++;
     this.#slots.forEach((slot, k) => {
-      const { step, values, centered } = buffers[k];
+      const { step, values, centered, scalars } = buffers[k];
       slot.state.step = step;
       slot.state.centered = centered;
+      slot.state.scalars.clear();
+      for (const [name, value] of scalars) slot.state.scalars.set(name, value);
       for (const name of rule.bufferNames) {
         const v = values.get(name);
         if (v) slot.state.write(name, v);

@@ -1,5 +1,6 @@
 // Checks of optimizer hyperparameters (options, parameter groups, checkpoints): each throws a
 // TypeError (wrong kind) or RangeError (wrong value) naming the argument.
+import { isArrayValue } from "../args.js";
 import { isBoolean, kindOf, type OptionCheck } from "../checks.js";
 import { layoutCheck } from "../layout.js";
 
@@ -43,7 +44,7 @@ export const halfOpenUnitInterval = numberCheck((x) => x >= 0 && x < 1, "in [0, 
 
 /** Adam's betas: two numbers in [0, 1). */
 export const betasCheck: OptionCheck = (value, caller, name) => {
-  if (!Array.isArray(value) || value.length !== 2) {
+  if (!isArrayValue(value) || value.length !== 2) {
     throw new TypeError(`${caller}: ${name} must be an array [beta1, beta2], got ${kindOf(value)}`);
   }
   for (let i = 0; i < 2; i++) halfOpenUnitInterval(value[i], caller, `${name}[${i}]`);

@@ -1,7 +1,7 @@
 // Parameters as the optimizers take them: the list or groups given to a constructor (an array or
 // any iterable), each parameter's value, gradient and shape. Everything is read through args.ts:
 // own properties, each once, into locals; then checked; then used.
-import { copyArray, copyList, describe, has, isArrayValue, type Record0, readOptions, readRecord, readShape, typedArrayKind } from "../args.js";
+import { copyArray, copyList, describe, has, isArrayValue, type Record0, readKeys, readOptions, readRecord, readShape, reading, typedArrayKind } from "../args.js";
 import { sizeOf } from "../checks.js";
 import { checkGradient, type GradientInput, type Operand, sameShape } from "../operands.js";
 import { checkExtent } from "../layout.js";
@@ -41,6 +41,8 @@ export interface GroupInput {
 }
 
 const PARAM_FIELDS = ["value", "grad", "shape", "gc"];
+/** What a step reads from a parameter (its shape was read once, at construction). */
+const STEP_FIELDS = ["value", "grad", "gc"];
 
 /**
  * Reads a constructor's `params`: a list (array or iterable) of parameters, or of groups
@@ -48,12 +50,12 @@ const PARAM_FIELDS = ["value", "grad", "shape", "gc"];
  * are copied too. `known` lists the hyperparameter names.
  */
 export function readGroups(params: unknown, known: readonly string[], ruleName: string, caller: string): GroupInput[] {
-  const list = copyList(params, true);
+  const list = copyList(params, true, caller, "params");
   if (list === undefined) {
     throw new TypeError(`${caller}: params must be an array or an iterable of parameters or parameter groups, got ${describe(params)}`);
   }
   const isGroup = (p: unknown) => p !== null && typeof p === "object" && !isTensor(p) && Object.hasOwn(p, "params");
-  const groups = list.filter(isGroup).length;
+  const groups = reading(caller, "params", () => list.filter(isGroup).length);
   if (groups === 0) return [{ record: Object.create(null) as Record0, list, prefix: "" }];
   if (groups !== list.length) {
     throw new TypeError(`${caller}: params must be all parameters or all parameter groups ({ params, ... }), not a mix`);
@@ -65,18 +67,18 @@ export function readGroups(params: unknown, known: readonly string[], ruleName: 
 export function readGroup(group: unknown, known: readonly string[], ruleName: string, caller: string, prefix: string): GroupInput {
   const record = readOptions(group, [...known, "params"], caller, prefix, `an option of ${ruleName}`);
   if (!has(record, "params")) throw new TypeError(`${caller}: ${prefix}.params is required (the group's parameters)`);
-  const list = copyList(record.params, true);
+  const list = copyList(record.params, true, caller, `${prefix}.params`);
   if (list === undefined) {
     throw new TypeError(`${caller}: ${prefix}.params must be an array or an iterable of parameters, got ${describe(record.params)}`);
   }
   delete record.params;
-  return { record: copyArrays(record), list, prefix };
+  return { record: copyArrays(record, caller, prefix), list, prefix };
 }
 
 /** The record with every array value replaced by a copy of its own elements (read once). */
-export function copyArrays(record: Record0): Record0 {
+export function copyArrays(record: Record0, caller: string, name: string): Record0 {
   for (const key in record) {
-    const copy = copyArray(record[key]);
+    const copy = copyArray(record[key], caller, `${name}.${key}`);
     if (copy !== undefined) record[key] = copy;
   }
   return record;
@@ -141,7 +143,7 @@ export interface ParamInputs {
 /** Reads a parameter's current `value`, `grad` and `gc` (own properties, each once) and checks their kinds. */
 export function readParamInputs(slot: Slot, caller: string, fields?: ParamFields): ParamInputs {
   const { name } = slot;
-  const record = fields ?? (readRecord(slot.param, caller, name) as unknown as ParamFields);
+  const record = fields ?? (readKeys(slot.param, STEP_FIELDS, caller, name) as unknown as ParamFields);
   const { gc } = record;
   if (gc !== undefined && typeof gc !== "boolean") throw new TypeError(`${caller}: ${name}.gc must be a boolean, got ${describe(gc)}`);
   const value = operandInput(record.value, slot, caller, "value");

@@ -109,3 +109,32 @@ describe("optimizers", () => {
     opt.dispose();
   });
 });
+
+describe("values that throw when read", () => {
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const boom = new Error("boom");
+  const throwing = () => ({
+    get layout(): never {
+      throw boom;
+    },
+  });
+
+  test.each<[string, (g: Float32Array, t: Tensor) => unknown, RegExp]>([
+    ["centralize options (revoked Proxy)", (g) => centralize(g, [2, 2], revoked() as never), /^centralize: options could not be read: .*revoked/],
+    ["centralize options (throwing getter)", (_, t) => centralize(t, throwing() as never), /^centralize: options could not be read: boom/],
+    ["centralizeAll entry (revoked Proxy)", (g) => centralizeAll([revoked(), { grad: g, shape: [2, 2] }] as never), /^centralizeAll: gradients\[0\] could not be read: .*revoked/],
+    ["Tensor.from values (revoked Proxy)", () => Tensor.from(revoked() as never), /^Tensor\.from: values could not be read: .*revoked/],
+    ["new SGD params (revoked Proxy)", () => new SGD(revoked() as never, { lr: 1 }), /^new SGD: params could not be read: .*revoked/],
+    ["new SGD options (throwing getter)", (_, t) => new SGD([{ value: t, grad: new Float32Array(4) }], throwing() as never), /^new SGD: options could not be read: boom/],
+    ["new Adam betas (revoked Proxy)", (_, t) => new Adam([{ value: t, grad: new Float32Array(4) }], { betas: revoked() as never }), /^new Adam: options\.betas must be an array \[beta1, beta2\]/],
+  ])("%s: a TypeError naming it, the original error as its cause, nothing changed", (_, call, message) => {
+    const g = randomArray(4, 9);
+    const t = tensor(randomArray(4, 10), [2, 2]);
+    const error = expectRefused(() => call(g, t), TypeError, message, [g, t]);
+    if (message.source.includes("boom")) expect(error.cause).toBe(boom);
+  });
+});

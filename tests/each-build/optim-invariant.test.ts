@@ -10,6 +10,7 @@
 import { expect, test } from "vitest";
 import { Adam, AdamW, SGD } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
+import { RULES } from "../optim-rules.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -17,7 +18,7 @@ const STEPS = 100;
 const U = 2 ** -24;
 const SHAPES = [[16, 3, 3, 3], [10, 50], [64, 7], [3, 5, 6]];
 
-type Make = (params: Param[], options: { gc: "gradient" | "update"; layout: Layout }) => Adam | AdamW | SGD;
+type Make = (params: Param[], options: { gc: "gradient" | "update"; layout: Layout }) => { step(): void; dispose(): void };
 
 /** Name, constructor, and D of the drift bound. */
 const OPTIMIZERS: [string, Make, number][] = [
@@ -25,6 +26,9 @@ const OPTIMIZERS: [string, Make, number][] = [
   ["Adam, L2, amsgrad", (p, o) => new Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true, ...o }), 4],
   ["AdamW (decay included in the step)", (p, o) => new AdamW(p, { lr: 0.01, weightDecay: 0.1, ...o }), 4],
   ["SGD, nesterov", (p, o) => new SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true, ...o }), (4 * 2) / (1 - 0.9)],
+  // every newer rule with the options that use all its state, L2 (Lion: decoupled decay) included;
+  // their gc "update" centers the whole step each time (no centered buffer carried): D = 4 as Adam
+  ...RULES.map((rule): [string, Make, number] => [`${rule.name} ${JSON.stringify(rule.full)}`, (p, o) => rule.make(p, { ...rule.full, ...o }), 4]),
 ];
 
 function unitMeans(w: Float32Array, shape: number[], layout: Layout): number[] {
