@@ -52,6 +52,13 @@ export interface OptimizerKind {
    * of the centered and the uncentered step. False for SGD, which centers the direction instead.
    */
   centersStep: boolean;
+  /** Weight decay scales w (AdamW, Lion) instead of adding wd·w to the gradient (L2). */
+  decoupled: boolean;
+  /**
+   * The step is sign(c) (Lion): where c is within rounding of 0 the float32 and float64 signs may
+   * differ, a 2·lr error no rounding bound covers; such excesses are counted apart.
+   */
+  signStep?: boolean;
 }
 
 const sgdHyper = (rng: Rng) => {
@@ -105,6 +112,7 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
     drift: (h) => 4 * sgdMemory(h),
     stable: (h) => h.lr * (h.weightDecay as number) <= 2,
     centersStep: false,
+    decoupled: false,
   },
   Adam: {
     hyper: adamHyper,
@@ -115,6 +123,7 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
     drift: () => 4,
     stable: (h) => h.lr * (h.weightDecay as number) <= (h.eps as number),
     centersStep: true,
+    decoupled: false,
   },
   AdamW: {
     hyper: adamHyper,
@@ -125,6 +134,7 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
     drift: () => 4,
     stable: (h) => h.lr * (h.weightDecay as number) <= 2,
     centersStep: true,
+    decoupled: true,
   },
 };
 
@@ -134,7 +144,7 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
  * `memory`: how many steps its state carries an error (1/(1 − β1) for a first moment, 1/(1 − μ)
  * for a momentum buffer, 1 when none). `decoupled`: its weight decay scales w (AdamW-like).
  */
-function ruleKind(name: string, memory: (h: Hyper) => number, decoupled = false): OptimizerKind {
+function ruleKind(name: string, memory: (h: Hyper) => number, decoupled = false, signStep = false): OptimizerKind {
   const rule = RULES.find((r) => r.name === name)!;
   return {
     hyper: (rng) => {
@@ -151,6 +161,8 @@ function ruleKind(name: string, memory: (h: Hyper) => number, decoupled = false)
       return decoupled ? lrWd <= 2 : lrWd <= ((h.eps as number | undefined) ?? 0);
     },
     centersStep: true,
+    decoupled,
+    signStep,
   };
 }
 
@@ -161,7 +173,7 @@ OPTIMIZER_KINDS.Adamax = ruleKind("Adamax", firstMoment);
 OPTIMIZER_KINDS.Adagrad = ruleKind("Adagrad", () => 1);
 OPTIMIZER_KINDS.Adadelta = ruleKind("Adadelta", (h) => 1 / (1 - (h.rho as number)));
 OPTIMIZER_KINDS.RMSprop = ruleKind("RMSprop", (h) => 2 / (1 - (h.momentum as number))); // momentum buffer and square average
-OPTIMIZER_KINDS.Lion = ruleKind("Lion", firstMoment, true);
+OPTIMIZER_KINDS.Lion = ruleKind("Lion", firstMoment, true, true);
 
 /** One random configuration: everything a run needs, drawn from one seed. */
 export interface OptimizerCase {
@@ -224,6 +236,8 @@ export interface OptimizerResult {
   resumeMismatch: boolean;
   /** The configuration meets the bound's condition (OptimizerKind.stable). */
   stable: boolean;
+  /** The rule's step is a sign (OptimizerKind.signStep). */
+  signStep: boolean;
   /** The smallest K (drift: D) for which the bound would hold with the 2·Σ‖ŵ‖ (drift: Σ‖w‖) term as it is. */
   neededK: number;
   neededDrift: number;
@@ -297,7 +311,11 @@ export function runOptimizerCase(c: OptimizerCase): OptimizerResult {
   const sumStep = c.shapes.map(() => 0);
   for (const grads of c.grads) {
     const before = reference.params.map((p) => p.value);
-    const uncentered = c.hyper.gc === "update" && kind.centersStep ? c.shapes.map((_, i) => uncenteredStep(reference, i, grads, settings)) : undefined;
+    // The kernels round before centering: the L2 direction fl(g + wd·w) (gc "gradient" and SGD's
+    // "update") and the whole step (gc "update"). Their errors scale with the uncentered step.
+    const l2 = !kind.decoupled && ((c.hyper.weightDecay as number | undefined) ?? 0) > 0;
+    const roundsUncentered = c.hyper.gc !== false && (l2 || (c.hyper.gc === "update" && kind.centersStep));
+    const uncentered = roundsUncentered ? c.shapes.map((_, i) => uncenteredStep(reference, i, grads, settings)) : undefined;
     reference.step(grads, settings as never[]);
     reference.params.forEach((p, i) => {
       sumW[i] += Math.max(maxAbs(before[i]), maxAbs(p.value));
@@ -347,5 +365,5 @@ export function runOptimizerCase(c: OptimizerCase): OptimizerResult {
     const bits = (a: Float32Array) => new Uint32Array(a.buffer);
     resumeMismatch = finals.some((w, i) => bits(w).some((b, j) => b !== bits(straight[i])[j]));
   }
-  return { trajectory, drift, resumeMismatch, stable: kind.stable(c.hyper), neededK, neededDrift, previousBound };
+  return { trajectory, drift, resumeMismatch, stable: kind.stable(c.hyper), signStep: kind.signStep ?? false, neededK, neededDrift, previousBound };
 }
