@@ -1,6 +1,8 @@
 export { centralizeRows, centralizeColumns, centralizeMany, columnScratchBytes } from "./centralize";
 export { unitStats } from "./stats";
 export { sgdStep, adamStep } from "./optimizers";
+export { clipGradNorm, clipGradValue } from "./clip";
+export { lookaheadSync } from "./lookahead";
 
 /** First byte of linear memory free for the host's allocator (the module itself never allocates). */
 export function heapBase(): usize {

@@ -45,21 +45,29 @@ export function centralize(
 /** One gradient of a model: a Tensor, or a Float32Array with its shape. */
 export type GradientEntry = Tensor | { grad: Float32Array | Tensor; shape?: readonly number[] };
 
-function entryOperand(entry: unknown, index: number): Operand {
+function entryOperand(caller: string, entry: unknown, index: number): Operand {
   const name = `gradients[${index}]`;
   if (entry instanceof Tensor) {
-    checkLiveTensor(entry, "centralizeAll", name);
+    checkLiveTensor(entry, caller, name);
     return { values: entry, shape: entry.shape };
   }
   if (entry === null || typeof entry !== "object" || !("grad" in entry)) {
-    throw new TypeError(`centralizeAll: ${name} must be a Tensor or { grad, shape }, got ${kindOf(entry)}`);
+    throw new TypeError(`${caller}: ${name} must be a Tensor or { grad, shape }, got ${kindOf(entry)}`);
   }
   const { grad, shape } = entry as { grad: unknown; shape?: unknown };
   if (grad instanceof Tensor) {
-    checkLiveTensor(grad, "centralizeAll", `${name}.grad`);
+    checkLiveTensor(grad, caller, `${name}.grad`);
     return { values: grad, shape: grad.shape };
   }
-  return float32Operand("centralizeAll", grad, shape, `${name}.grad`);
+  return float32Operand(caller, grad, shape, `${name}.grad`);
+}
+
+/** The operands of a list of `GradientEntry` (centralizeAll, clipGradNorm, clipGradValue), checked. */
+export function gradientListOperands(caller: string, gradients: unknown): Operand[] {
+  if (!Array.isArray(gradients)) {
+    throw new TypeError(`${caller}: gradients must be an array, got ${kindOf(gradients)}`);
+  }
+  return gradients.map((entry, index) => entryOperand(caller, entry, index));
 }
 
 /**
@@ -72,10 +80,7 @@ function entryOperand(entry: unknown, index: number): Operand {
  */
 export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, options?: CentralizeOptions): T {
   const rt = runtime("centralizeAll");
-  if (!Array.isArray(gradients)) {
-    throw new TypeError(`centralizeAll: gradients must be an array, got ${kindOf(gradients)}`);
-  }
-  const operands = gradients.map(entryOperand);
+  const operands = gradientListOperands("centralizeAll", gradients);
   const { layout, convOnly } = centralizeOptions(options, "centralizeAll");
   const work = operands.filter((op) => isCentralized(op.shape, convOnly));
   const matrices = work.map((op) => unitMatrix(op.shape, layout));

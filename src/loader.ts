@@ -28,6 +28,9 @@ export interface Kernels {
   unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
   sgdStep(table: number, count: number, scratch: number): void;
   adamStep(table: number, count: number, scratch: number): void;
+  clipGradNorm(table: number, count: number, normType: number, maxNorm: number): number;
+  clipGradValue(table: number, count: number, clipValue: number): void;
+  lookaheadSync(table: number, count: number, alpha: number): void;
 }
 
 /** Instantiated kernels and the build they came from. */

@@ -10,20 +10,41 @@ import { checkOperands, checkOptionKeys, definedEntries, groupInputs, type Param
 import { encodeFloat32, type ParamState, type ParamStateDict, readStateBuffer } from "./state.js";
 import { ENTRY_BYTES, EntryWriter, FLAG, I32, scratchBytes } from "./table.js";
 
+/**
+ * A learning rate: a number, or a schedule `step => lr` called once per step with the number of
+ * steps taken before it (0 first); see `schedules.ts` for optax's schedules.
+ */
+export type LearningRate = number | ((step: number) => number);
+
+/** Hyperparameters whose `lr` may be a schedule. */
+export type Scheduled<H> = Omit<H, "lr"> & { lr: LearningRate };
+
+/** Options of an optimizer's constructor: any hyperparameter, `lr` a number or a schedule. */
+export type OptimizerOptions<H> = Partial<Scheduled<H>>;
+
 /** A parameter group as given to a constructor: its params and hyperparameters overriding the options. */
-export type ParamGroupInput<H> = Partial<H> & { params: readonly Param[] };
+export type ParamGroupInput<H> = Partial<Scheduled<H>> & { params: readonly Param[] };
 
 /** A live parameter group: change its hyperparameters between steps (schedules); they apply to the next step. */
-export type ParamGroup<H> = H & { readonly params: readonly Param[] };
+export type ParamGroup<H> = Scheduled<H> & { readonly params: readonly Param[] };
 
 /** A checkpoint: plain data, JSON-safe with `stateDict({ json: true })`. */
 export interface OptimizerStateDict<H> {
   /** `"SGD"`, `"Adam"` or `"AdamW"`: a checkpoint loads only into the same kind of optimizer. */
   optimizer: string;
+  /**
+   * Steps taken: the step a schedule `lr` is called with next. Optional when loading (older
+   * checkpoints): then the largest `state[i].step`.
+   */
+  step?: number;
   /** One entry per parameter, in group order then parameter order. */
   state: ParamStateDict[];
-  /** Hyperparameters of each group and the indices (into `state`) of its parameters. */
-  paramGroups: (H & { params: number[] })[];
+  /**
+   * Hyperparameters of each group and the indices (into `state`) of its parameters. A schedule
+   * `lr` is stored as `null` (a function is code, not data): such a checkpoint loads into an
+   * optimizer whose group has a schedule too (made with the same one), which it keeps.
+   */
+  paramGroups: (Omit<H, "lr"> & { lr: number | null; params: number[] })[];
 }
 
 /** Options of `stateDict`. */
@@ -79,13 +100,31 @@ interface UnitLayout {
   scratch: number;
 }
 
+/** A parameter's weights as checked for a call, and their count. */
+export interface ParamValue {
+  value: Tensor | Float32Array;
+  size: number;
+}
+
+/**
+ * Package-internal (Lookahead): every parameter's weights, checked as `step` checks them, in
+ * group order then parameter order.
+ */
+export let parameterValues: (optimizer: Optimizer<never>, caller: string) => ParamValue[];
+
 /** The base of SGD, Adam and AdamW. */
 export abstract class Optimizer<H extends Hyperparameters> {
+  static {
+    parameterValues = (optimizer, caller) => optimizer.#slots.map((slot) => ({ value: checkOperands(slot, caller)[0], size: slot.size }));
+  }
+
   /** The parameter groups; their hyperparameters may be changed between steps. */
   readonly paramGroups: ParamGroup<H>[];
   readonly #rule: Rule<H>;
   readonly #slots: Slot[];
   #runtime: Runtime | undefined;
+  /** Steps taken (the step a schedule lr is called with next). */
+  #steps = 0;
 
   protected constructor(rule: Rule<H>, params: unknown, options: unknown) {
     const caller = `new ${rule.name}`;
@@ -116,14 +155,14 @@ export abstract class Optimizer<H extends Hyperparameters> {
     leaked.register(this, this.#slots.map((s) => s.state), this);
   }
 
-  /** Learning rate of a single-group optimizer (with several groups use `paramGroups[i].lr`). */
-  get lr(): number {
+  /** Learning rate (a number or a schedule) of a single-group optimizer (with several groups use `paramGroups[i].lr`). */
+  get lr(): LearningRate {
     return this.#singleGroup("lr").lr;
   }
 
-  set lr(value: number) {
+  set lr(value: LearningRate) {
     const group = this.#singleGroup("lr");
-    this.#rule.checks.lr(value, `${this.#rule.name}.lr`, "lr");
+    if (typeof value !== "function") this.#rule.checks.lr(value, `${this.#rule.name}.lr`, "lr");
     group.lr = value;
   }
 
@@ -134,9 +173,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
   step(): void {
     const rt = this.#live("step");
     const caller = `${this.#rule.name}.step`;
-    this.paramGroups.forEach((group, g) => this.#checkGroup(group, caller, `paramGroups[${g}].`));
+    const groups = this.paramGroups.map((group, g) => this.#stepHyperparameters(group, g, caller));
     const created = this.#slots.map((slot) => {
-      const group = this.paramGroups[slot.group];
+      const group = groups[slot.group];
       return this.#rule.buffersFor(group).filter((name) => !slot.state.buffers.has(name));
     });
     const layouts = this.#slots.map((slot) => this.#unitLayout(slot));
@@ -147,19 +186,41 @@ export abstract class Optimizer<H extends Hyperparameters> {
     try {
       this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
       const operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
-      this.#run(rt, operands, created, layouts);
+      this.#run(rt, operands, created, layouts, groups);
     } catch (error) {
       this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.remove(name)));
       throw error;
     }
     this.#slots.forEach((slot, k) => {
       const { units } = layouts[k];
-      slot.state.centered = this.#rule.centeredAfter?.(this.paramGroups[slot.group], slot.state, created[k], units);
+      slot.state.centered = this.#rule.centeredAfter?.(groups[slot.group], slot.state, created[k], units);
       slot.state.step++;
     });
+    this.#steps++;
   }
 
-  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][], layouts: UnitLayout[]): void {
+  /**
+   * A group's hyperparameters for this step, checked: a schedule lr evaluated at the step count
+   * (its result checked as a number lr, and finite as float32), the others as they are.
+   */
+  #stepHyperparameters(group: ParamGroup<H>, g: number, caller: string): H {
+    const { lr } = group;
+    if (typeof lr !== "function") {
+      this.#checkGroup(group as unknown as H, caller, `paramGroups[${g}].`);
+      return group as unknown as H;
+    }
+    const value: unknown = lr(this.#steps);
+    const name = `paramGroups[${g}].lr(${this.#steps})`;
+    this.#rule.checks.lr(value, caller, name);
+    if (!Number.isFinite(Math.fround(value as number))) {
+      throw new RangeError(`${caller}: ${name} returned ${value as number}, which float32 cannot hold`);
+    }
+    const hyper = { ...group, lr: value } as unknown as H;
+    this.#checkGroup(hyper, caller, `paramGroups[${g}].`);
+    return hyper;
+  }
+
+  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][], layouts: UnitLayout[], groups: H[]): void {
     const { kernels, memory } = rt;
     const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
     const tableBytes = this.#slots.length * ENTRY_BYTES;
@@ -174,7 +235,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry.int(I32.grad, ptrs[2 * k + 1]);
         entry.int(I32.rows, rows);
         entry.int(I32.cols, cols);
-        const ruleFlags = this.#rule.writeEntry(entry, this.paramGroups[slot.group], slot.state, created[k], units);
+        const ruleFlags = this.#rule.writeEntry(entry, groups[slot.group], slot.state, created[k], units);
         entry.int(I32.flags, flags | ruleFlags);
       });
       kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
@@ -236,9 +297,10 @@ export abstract class Optimizer<H extends Hyperparameters> {
     });
     let next = 0;
     const paramGroups = this.paramGroups.map((group) => {
-      return { ...copyHyperparameters(group, Object.keys(this.#rule.checks)), params: group.params.map(() => next++) };
+      const hyper = copyHyperparameters(group as unknown as H, Object.keys(this.#rule.checks));
+      return { ...hyper, lr: typeof group.lr === "function" ? null : hyper.lr, params: group.params.map(() => next++) };
     });
-    return { optimizer: this.#rule.name, state, paramGroups };
+    return { optimizer: this.#rule.name, step: this.#steps, state, paramGroups };
   }
 
   /**
@@ -271,6 +333,13 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       for (const [key, value] of Object.entries(group)) {
         if (key === "params") continue;
+        if (key === "lr" && value === null) {
+          if (typeof this.paramGroups[g].lr !== "function") {
+            throw new TypeError(`${caller}: ${prefix}.lr is null (a schedule), but paramGroups[${g}].lr is not a function: make the optimizer with that schedule`);
+          }
+          hyper.lr = this.paramGroups[g].lr;
+          continue;
+        }
         const check = (rule.checks as Record<string, OptionCheck>)[key];
         if (!check) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);
         check(value, caller, `${prefix}.${key}`);
@@ -305,7 +374,12 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       return { step, values, centered };
     });
+    const steps = dict.step === undefined ? Math.max(0, ...buffers.map((b) => b.step)) : dict.step;
+    if (typeof steps !== "number" || !Number.isSafeInteger(steps) || steps < 0) {
+      throw new RangeError(`${caller}: state.step must be a non-negative integer, got ${String(steps)}`);
+    }
     hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
+    this.#steps = steps;
     this.#slots.forEach((slot, k) => {
       const { step, values, centered } = buffers[k];
       slot.state.step = step;
@@ -336,6 +410,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     for (const key of Object.keys(checks)) {
       const value = (group as Record<string, unknown>)[key];
       if (value === undefined) throw new TypeError(`${caller}: ${prefix}${key} is required`);
+      if (key === "lr" && typeof value === "function") continue; // a schedule: its values are checked at each step
       checks[key](value, caller, `${prefix}${key}`);
     }
     this.#rule.checkGroup(group, caller, prefix);
