@@ -40,7 +40,7 @@ const referenceFor = (kind: "sgd" | "adam", params: ReturnType<typeof referenceP
 describe("20 steps against the float64 reference", () => {
   test.each(CASES)("%s", (_, { k, alpha }, kind, settings) => {
     const model = makeModel(51);
-    const opt = new Lookahead(makeInner(kind, settings, model.params), { k, alpha });
+    const opt = new Lookahead(makeInner(kind, settings, model.params) as Adam, { k, alpha });
     const reference = new LookaheadReference<SgdSettings | AdamSettings>(referenceFor(kind, referenceParams(model)) as never, k, alpha);
     const start = referenceParams(model);
     for (const grads of gradientSequence(20, 51)) {
@@ -65,7 +65,7 @@ describe("20 steps against the float64 reference", () => {
   test("the comparison can fail: α off by 0.01 is outside the tolerance", () => {
     const [, , kind, settings] = CASES[0];
     const model = makeModel(52);
-    const opt = new Lookahead(makeInner(kind, settings, model.params), { k: 5, alpha: 0.51 });
+    const opt = new Lookahead(makeInner(kind, settings, model.params) as SGD, { k: 5, alpha: 0.51 });
     const reference = new LookaheadReference(new SgdReference(referenceParams(model)), 5, 0.5);
     const { error } = compareTrajectory(model, opt, reference, settings as SgdSettings, 20, 52);
     expect(error).toBeGreaterThan(10);
@@ -89,7 +89,7 @@ describe('with the inner gc "update", the interpolation keeps every unit\'s weig
       return { value: randomArray(size, 200 + i, offset, 0.5), grad: new Float32Array(size), shape };
     });
     const before = params.map((p) => unitMeans(p.value, p.shape, layout));
-    const opt = new Lookahead(make(params, gc, layout), { k: 5, alpha: 0.5 });
+    const opt = new Lookahead(make(params, gc, layout) as Adam, { k: 5, alpha: 0.5 });
     for (let t = 0; t < STEPS; t++) {
       params.forEach((p, i) => p.grad.set(randomArray(p.grad.length, t * 13 + i, 0.5, 1)));
       opt.step();
@@ -127,11 +127,11 @@ describe('with the inner gc "update", the interpolation keeps every unit\'s weig
   });
 });
 
-type Make = (params: Param[]) => Lookahead<never>;
+type Make = (params: Param[]) => { step(): void; dispose(): void; stateDict(options?: { json?: boolean }): unknown; loadStateDict(state: never): void };
 
 const KINDS: [string, Make][] = [
-  ["Lookahead(SGD nesterov, update), k 5", (p) => new Lookahead(new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, gc: "update" }), { k: 5 }) as Lookahead<never>],
-  ["Lookahead(Adam amsgrad, out-last), k 3, alpha 0.7", (p) => new Lookahead(new Adam(p, { lr: 0.01, amsgrad: true, layout: "out-last" }), { k: 3, alpha: 0.7 }) as Lookahead<never>],
+  ["Lookahead(SGD nesterov, update), k 5", (p) => new Lookahead(new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, gc: "update" }), { k: 5 })],
+  ["Lookahead(Adam amsgrad, out-last), k 3, alpha 0.7", (p) => new Lookahead(new Adam(p, { lr: 0.01, amsgrad: true, layout: "out-last" }), { k: 3, alpha: 0.7 })],
 ];
 
 test.each(KINDS)("%s: resuming from stateDict() between synchronizations is bit-identical, also through JSON", (_, make) => {
@@ -145,7 +145,7 @@ test.each(KINDS)("%s: resuming from stateDict() between synchronizations is bit-
     opt.step();
   });
   const uninterrupted = bits(model.values());
-  const resume = (state: unknown) => resumeBits(make as never, checkpoint!.weights, state, grads.slice(7));
+  const resume = (state: unknown) => resumeBits(make, checkpoint!.weights, state, grads.slice(7));
   expect(resume(checkpoint!.plain)).toEqual(uninterrupted);
   expect(resume(JSON.parse(checkpoint!.json))).toEqual(uninterrupted);
   expect(resume(undefined)).not.toEqual(uninterrupted); // slow weights and counter matter
