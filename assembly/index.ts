@@ -1,6 +1,8 @@
 export { centralizeRows, centralizeColumns, centralizeMany, columnScratchBytes } from "./centralize";
 export { unitStats } from "./stats";
-export { sgdStep, adamStep } from "./optimizers";
+export {
+  sgdStep, adamStep, radamStep, nadamStep, adamaxStep, adagradStep, adadeltaStep, rmspropStep, lionStep,
+} from "./optim/gc";
 export { clipGradNorm, clipGradValue } from "./clip";
 export { lookaheadSync } from "./lookahead";
 

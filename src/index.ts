@@ -17,6 +17,13 @@ export { gradientStats, type GradientStats, type StatsOptions } from "./stats.js
 export { SGD, type SGDOptions, type SGDHyperparameters } from "./optim/sgd.js";
 export { Adam, type AdamOptions, type AdamHyperparameters } from "./optim/adam.js";
 export { AdamW, type AdamWOptions } from "./optim/adamw.js";
+export { RAdam, type RAdamOptions, type RAdamHyperparameters } from "./optim/rules/radam.js";
+export { NAdam, type NAdamOptions, type NAdamHyperparameters } from "./optim/rules/nadam.js";
+export { Adamax, type AdamaxOptions, type AdamaxHyperparameters } from "./optim/rules/adamax.js";
+export { Adagrad, type AdagradOptions, type AdagradHyperparameters } from "./optim/rules/adagrad.js";
+export { Adadelta, type AdadeltaOptions, type AdadeltaHyperparameters } from "./optim/rules/adadelta.js";
+export { RMSprop, type RMSpropOptions, type RMSpropHyperparameters } from "./optim/rules/rmsprop.js";
+export { Lion, type LionOptions, type LionHyperparameters } from "./optim/rules/lion.js";
 export type { Optimizer, ParamGroup, ParamGroupInput, OptimizerStateDict, StateDictOptions } from "./optim/base.js";
 export type { Param } from "./optim/params.js";
 export type { GcMode } from "./optim/hyperparameters.js";

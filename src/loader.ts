@@ -26,12 +26,25 @@ export interface Kernels {
   centralizeMany(table: number, count: number, scratch: number): void;
   columnScratchBytes(cols: number): number;
   unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
-  sgdStep(table: number, count: number, scratch: number): void;
-  adamStep(table: number, count: number, scratch: number): void;
+  sgdStep: OptimizerKernel;
+  adamStep: OptimizerKernel;
+  radamStep: OptimizerKernel;
+  nadamStep: OptimizerKernel;
+  adamaxStep: OptimizerKernel;
+  adagradStep: OptimizerKernel;
+  adadeltaStep: OptimizerKernel;
+  rmspropStep: OptimizerKernel;
+  lionStep: OptimizerKernel;
   clipGradNorm(table: number, count: number, normType: number, maxNorm: number): number;
   clipGradValue(table: number, count: number, clipValue: number): void;
   lookaheadSync(table: number, count: number, alpha: number): void;
 }
+
+/** A fused optimizer step over `count` descriptor-table entries at `table` (assembly/optim/gc.ts). */
+export type OptimizerKernel = (table: number, count: number, scratch: number) => void;
+
+/** The names of the optimizer kernels, one per rule. */
+export type OptimizerKernelName = "sgdStep" | "adamStep" | "radamStep" | "nadamStep" | "adamaxStep" | "adagradStep" | "adadeltaStep" | "rmspropStep" | "lionStep";
 
 /** Instantiated kernels and the build they came from. */
 export interface LoadedKernels {

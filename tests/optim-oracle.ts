@@ -114,3 +114,217 @@ export class AdamReference {
     });
   }
 }
+
+/**
+ * What the newer rules share: per-parameter step counts and named float64 state, the direction
+ * d = g + wd·w (coupled L2; decoupled rules override `coupled`), GC of d ("gradient") or of the
+ * whole step Δ, decay included ("update"), and w ← w + Δ. A rule supplies Δ from d, w and t.
+ */
+abstract class RuleReference<S extends GcSettings & { weightDecay: number }> {
+  readonly steps: number[];
+  readonly state: Record<string, Float64Array>[];
+
+  constructor(readonly params: ReferenceParam[]) {
+    this.steps = params.map(() => 0);
+    this.state = params.map(() => ({}));
+  }
+
+  /** Whether weightDecay is L2 added to the gradient (else the rule decays w itself). */
+  protected coupled = true;
+
+  /** A state buffer of parameter i, made by `init` (zeros) on first use, as torch makes it lazily. */
+  protected buffer(i: number, name: string, init = 0): Float64Array {
+    this.state[i][name] ??= new Float64Array(this.params[i].value.length).fill(init);
+    return this.state[i][name];
+  }
+
+  /** The step Δ of parameter i at step t (from 1) for direction d; advances the state. */
+  protected abstract delta(i: number, d: Float64Array, w: Float64Array, s: S, t: number): Float64Array;
+
+  step(grads: ArrayLike<number>[], settings: S[]): void {
+    this.params.forEach((p, i) => {
+      const s = settings[i];
+      const t = ++this.steps[i];
+      let d: Float64Array = Float64Array.from(grads[i]);
+      if (this.coupled && s.weightDecay !== 0) d = add(d, p.value, s.weightDecay);
+      if (s.gc === "gradient") d = projected(d, p, s);
+      let delta = this.delta(i, d, p.value, s, t);
+      if (s.gc === "update") delta = projected(delta, p, s);
+      p.value = add(p.value, delta);
+    });
+  }
+}
+
+export interface RAdamSettings extends GcSettings {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
+
+/**
+ * torch.optim.RAdam (its documentation's algorithm): m, v as Adam; m̂ = m/(1 − β1ᵗ);
+ * ρ∞ = 2/(1 − β2) − 1, ρₜ = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ); if ρₜ > 5: l = √(1 − β2ᵗ)/(√v + ε),
+ * r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ)), Δ = −γ·m̂·l·r; else Δ = −γ·m̂.
+ */
+export class RAdamReference extends RuleReference<RAdamSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+    const [beta1, beta2] = s.betas;
+    const m = this.buffer(i, "expAvg");
+    const v = this.buffer(i, "expAvgSq");
+    d.forEach((x, j) => {
+      m[j] = beta1 * m[j] + (1 - beta1) * x;
+      v[j] = beta2 * v[j] + (1 - beta2) * x * x;
+    });
+    const rhoInf = 2 / (1 - beta2) - 1;
+    const rhoT = rhoInf - (2 * t * beta2 ** t) / (1 - beta2 ** t);
+    return m.map((mj, j) => {
+      const mHat = mj / (1 - beta1 ** t);
+      if (!(rhoT > 5)) return -s.lr * mHat;
+      const l = Math.sqrt(1 - beta2 ** t) / (Math.sqrt(v[j]) + s.eps);
+      const r = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+      return -s.lr * mHat * l * r;
+    });
+  }
+}
+
+export interface NAdamSettings extends RAdamSettings {
+  momentumDecay: number;
+}
+
+/**
+ * torch.optim.NAdam: μₜ = β1(1 − ½·0.96^(tψ)), μₜ₊₁ likewise; m, v as Adam;
+ * m̂ = μₜ₊₁·m/(1 − Πᵢ≤ₜ₊₁ μᵢ) + (1 − μₜ)·d/(1 − Πᵢ≤ₜ μᵢ); v̂ = v/(1 − β2ᵗ); Δ = −γ·m̂/(√v̂ + ε).
+ * The μ-product is kept per parameter (torch's state["mu_product"]).
+ */
+export class NAdamReference extends RuleReference<NAdamSettings> {
+  readonly muProduct: number[] = this.params.map(() => 1);
+
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: NAdamSettings, t: number): Float64Array {
+    const [beta1, beta2] = s.betas;
+    const mu = beta1 * (1 - 0.5 * 0.96 ** (t * s.momentumDecay));
+    const muNext = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * s.momentumDecay));
+    const product = (this.muProduct[i] *= mu);
+    const m = this.buffer(i, "expAvg");
+    const v = this.buffer(i, "expAvgSq");
+    d.forEach((x, j) => {
+      m[j] = beta1 * m[j] + (1 - beta1) * x;
+      v[j] = beta2 * v[j] + (1 - beta2) * x * x;
+    });
+    return m.map((mj, j) => {
+      const mHat = (muNext * mj) / (1 - product * muNext) + ((1 - mu) * d[j]) / (1 - product);
+      const vHat = v[j] / (1 - beta2 ** t);
+      return (-s.lr * mHat) / (Math.sqrt(vHat) + s.eps);
+    });
+  }
+}
+
+/** torch.optim.Adamax: m as Adam; u = max(β2·u, |d| + ε); Δ = −γ·m/((1 − β1ᵗ)·u). */
+export class AdamaxReference extends RuleReference<RAdamSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+    const [beta1, beta2] = s.betas;
+    const m = this.buffer(i, "expAvg");
+    const u = this.buffer(i, "expInf");
+    d.forEach((x, j) => {
+      m[j] = beta1 * m[j] + (1 - beta1) * x;
+      u[j] = Math.max(beta2 * u[j], Math.abs(x) + s.eps);
+    });
+    return m.map((mj, j) => (-s.lr * mj) / ((1 - beta1 ** t) * u[j]));
+  }
+}
+
+export interface AdagradSettings extends GcSettings {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+}
+
+/** torch.optim.Adagrad: γ̃ = γ/(1 + (t − 1)η); s = s + d² (s starts at initialAccumulatorValue); Δ = −γ̃·d/(√s + ε). */
+export class AdagradReference extends RuleReference<AdagradSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdagradSettings, t: number): Float64Array {
+    const clr = s.lr / (1 + (t - 1) * s.lrDecay);
+    const sum = this.buffer(i, "sum", s.initialAccumulatorValue);
+    d.forEach((x, j) => (sum[j] += x * x));
+    return d.map((x, j) => (-clr * x) / (Math.sqrt(sum[j]) + s.eps));
+  }
+}
+
+export interface AdadeltaSettings extends GcSettings {
+  lr: number;
+  rho: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/** torch.optim.Adadelta: v = ρv + (1 − ρ)d²; δ = √(u + ε)/√(v + ε)·d; u = ρu + (1 − ρ)δ²; Δ = −γ·δ. */
+export class AdadeltaReference extends RuleReference<AdadeltaSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdadeltaSettings): Float64Array {
+    const v = this.buffer(i, "squareAvg");
+    const u = this.buffer(i, "accDelta");
+    return d.map((x, j) => {
+      v[j] = s.rho * v[j] + (1 - s.rho) * x * x;
+      const delta = (Math.sqrt(u[j] + s.eps) / Math.sqrt(v[j] + s.eps)) * x;
+      u[j] = s.rho * u[j] + (1 - s.rho) * delta * delta;
+      return -s.lr * delta;
+    });
+  }
+}
+
+export interface RMSpropSettings extends GcSettings {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+}
+
+/**
+ * torch.optim.RMSprop: v = αv + (1 − α)d²; ṽ = v, centered: a = αa + (1 − α)d, ṽ = v − a²;
+ * momentum μ > 0: b = μb + d/(√ṽ + ε), Δ = −γ·b; else Δ = −γ·d/(√ṽ + ε).
+ */
+export class RMSpropReference extends RuleReference<RMSpropSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RMSpropSettings): Float64Array {
+    const v = this.buffer(i, "squareAvg");
+    return d.map((x, j) => {
+      v[j] = s.alpha * v[j] + (1 - s.alpha) * x * x;
+      let vTilde = v[j];
+      if (s.centered) {
+        const a = this.buffer(i, "gradAvg");
+        a[j] = s.alpha * a[j] + (1 - s.alpha) * x;
+        vTilde -= a[j] * a[j];
+      }
+      const scaled = x / (Math.sqrt(vTilde) + s.eps);
+      if (s.momentum === 0) return -s.lr * scaled;
+      const b = this.buffer(i, "momentumBuffer");
+      b[j] = s.momentum * b[j] + scaled;
+      return -s.lr * b[j];
+    });
+  }
+}
+
+export interface LionSettings extends GcSettings {
+  lr: number;
+  betas: [number, number];
+  weightDecay: number;
+}
+
+/**
+ * Lion (Chen et al., 2023, Program 1): c = β1·m + (1 − β1)·g; Δ = −γ·(sign(c) + λ·w) (decoupled
+ * decay); m = β2·m + (1 − β2)·g. GC "gradient" centers g.
+ */
+export class LionReference extends RuleReference<LionSettings> {
+  protected coupled = false;
+
+  protected delta(i: number, g: Float64Array, w: Float64Array, s: LionSettings): Float64Array {
+    const [beta1, beta2] = s.betas;
+    const m = this.buffer(i, "expAvg");
+    return g.map((x, j) => {
+      const c = beta1 * m[j] + (1 - beta1) * x;
+      m[j] = beta2 * m[j] + (1 - beta2) * x;
+      return -s.lr * (Math.sign(c) + s.weightDecay * w[j]);
+    });
+  }
+}

@@ -1,6 +1,7 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { kindOf, type OptionCheck } from "../checks.js";
+import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
@@ -56,7 +57,7 @@ export interface StateDictOptions {
 /** An optimizer's update rule: its hyperparameters and how it fills the kernel's table. */
 export interface Rule<H extends Hyperparameters> {
   name: string;
-  kernel: "sgdStep" | "adamStep";
+  kernel: OptimizerKernelName;
   defaults: Partial<H>;
   checks: { [K in keyof H]-?: OptionCheck };
   /** Checks between hyperparameters (after each passed its own check); `prefix` names the group. */
@@ -73,6 +74,10 @@ export interface Rule<H extends Hyperparameters> {
   writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[], units: Layout | undefined): number;
   /** For rules that track it (SGD): `state.centered` after a step that succeeded (same arguments). */
   centeredAfter?(group: H, state: ParamState, created: readonly string[], units: Layout | undefined): Layout | undefined;
+  /** Scalar state kept per parameter (NAdam's `muProduct`), in checkpoint order; absent until a step sets it. */
+  scalarNames?: readonly string[];
+  /** For rules with scalar state: its values after a step that succeeded (same arguments as writeEntry's). */
+  scalarsAfter?(group: H, state: ParamState): Record<string, number>;
 }
 
 // An optimizer dropped without dispose() still frees its state when it is garbage-collected.
@@ -194,6 +199,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#slots.forEach((slot, k) => {
       const { units } = layouts[k];
       slot.state.centered = this.#rule.centeredAfter?.(groups[slot.group], slot.state, created[k], units);
+      const scalars = this.#rule.scalarsAfter?.(groups[slot.group], slot.state) ?? {};
+      for (const [name, value] of Object.entries(scalars)) slot.state.scalars.set(name, value);
       slot.state.step++;
     });
     this.#steps++;
@@ -293,6 +300,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry[name] = options.json ? encodeFloat32(values) : values;
       }
       if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
+      for (const [name, value] of slot.state.scalars) entry[name] = value;
       return entry;
     });
     let next = 0;
@@ -362,6 +370,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       const values = new Map<string, Float32Array>();
       let centered: Layout | undefined;
+      const scalars = new Map<string, number>();
       for (const [key, value] of Object.entries(entry)) {
         if (key === "step") continue;
         if (key === "centered" && rule.centeredAfter) {
@@ -369,10 +378,16 @@ export abstract class Optimizer<H extends Hyperparameters> {
           centered = value as Layout;
           continue;
         }
+        if (rule.scalarNames?.includes(key)) {
+          if (typeof value !== "number") throw new TypeError(`${caller}: ${name}.${key} must be a number, got ${kindOf(value)}`);
+          if (!Number.isFinite(value)) throw new RangeError(`${caller}: ${name}.${key} must be finite, got ${value}`);
+          scalars.set(key, value);
+          continue;
+        }
         if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
         values.set(key, readStateBuffer(value, this.#slots[k].size, caller, `${name}.${key}`));
       }
-      return { step, values, centered };
+      return { step, values, centered, scalars };
     });
     const steps = dict.step === undefined ? Math.max(0, ...buffers.map((b) => b.step)) : dict.step;
     if (typeof steps !== "number" || !Number.isSafeInteger(steps) || steps < 0) {
@@ -381,9 +396,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
     this.#steps = steps;
     this.#slots.forEach((slot, k) => {
-      const { step, values, centered } = buffers[k];
+      const { step, values, centered, scalars } = buffers[k];
       slot.state.step = step;
       slot.state.centered = centered;
+      slot.state.scalars.clear();
+      for (const [name, value] of scalars) slot.state.scalars.set(name, value);
       for (const name of rule.bufferNames) {
         const v = values.get(name);
         if (v) slot.state.write(name, v);

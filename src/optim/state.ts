@@ -20,7 +20,10 @@ export interface ParamStateDict {
    * centers a buffer that is not known to be centered once, before its step.
    */
   centered?: Layout;
-  /** Named buffers (`momentumBuffer`; `expAvg`, `expAvgSq`, `maxExpAvgSq`); absent until created. */
+  /**
+   * Named buffers (`momentumBuffer`; `expAvg`, `expAvgSq`, `maxExpAvgSq`; ... each rule's, as
+   * torch.optim names them in camelCase) and scalars (NAdam's `muProduct`); absent until created.
+   */
   [buffer: string]: number | StateBuffer | undefined;
 }
 
@@ -69,6 +72,8 @@ export class ParamState {
   step = 0;
   /** See `ParamStateDict.centered` (kept by SGD; undefined when not known). */
   centered: Layout | undefined = undefined;
+  /** Scalar state of rules that keep one (NAdam: `muProduct`), by name. */
+  readonly scalars = new Map<string, number>();
   /** Buffer name → address in linear memory. */
   readonly buffers = new Map<string, number>();
 

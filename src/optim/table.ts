@@ -1,5 +1,6 @@
-// The descriptor table the fused optimizer kernels read (assembly/optimizers.ts): one entry per
-// tensor. The offsets here and there must agree; the optimizer tests exercise every field.
+// The descriptor table the fused optimizer kernels read (assembly/optim/table.ts): one entry per
+// tensor. The offsets here and there must agree; the optimizer tests exercise every field. Fields
+// of the newer rules are named in their own files (src/optim/rules/*.ts, assembly/optim/*.ts).
 
 /** Bytes of one entry. */
 export const ENTRY_BYTES = 80;

@@ -118,7 +118,7 @@ test.each(["gradient", "update"] as GcMode[])(
 );
 
 test.each(["out-first", "out-last"] as Layout[])(
-  "with L2, one step on 1000 + N(0,1) gradients is P(g + wd·w) to the centralize accuracy (%s)",
+  "with L2, one step on 1000 + N(0,1) gradients is P(fl(g + wd·w)) to the centralize accuracy (%s)",
   (layout) => {
     for (const shape of [[9, 37], [4, 3, 5, 7], [33, 3]]) {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -127,9 +127,11 @@ test.each(["out-first", "out-last"] as Layout[])(
       const w = Float32Array.from(w0);
       const opt = new SGD([{ value: w, grad: g, shape }], { lr: 1, weightDecay: 0.01, layout });
       opt.step();
-      // the mean of g + wd·w is taken in float64 as Σg + wd·Σw, and g is centered before wd·w is
-      // added, so the offset of 1000 is never rounded into the direction; then one rounding of w
-      const d = centralizeReference(Array.from(g, (x, i) => x + 0.01 * w0[i]), shape, layout);
+      // GC centers the float32 direction the rule uses, d = fl(g + fl(wd·w)) (issue 10 item 11: a
+      // unit whose centered d is zero must get a zero step), its mean taken in float64; then one
+      // rounding of w
+      const wd = Math.fround(0.01);
+      const d = centralizeReference(Array.from(g, (x, i) => Math.fround(x + Math.fround(wd * w0[i]))), shape, layout);
       const expected = w0.map((x, i) => x - d[i]);
       const maxW = Math.max(...expected.map(Math.abs));
       expect(maxAbsDiff(w, expected)).toBeLessThanOrEqual(5e-7 + 2 ** -24 * maxW);

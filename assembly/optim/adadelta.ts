@@ -1,0 +1,79 @@
+// Adadelta (torch.optim.Adadelta; Zeiler, 2012): the element update of the fused kernel.
+import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+
+// f32 fields
+const NEG_LR = 36;
+const RHO = 40;
+const ONE_MINUS_RHO = 44;
+const EPS = 48;
+
+/**
+ * Adadelta over one row of n values (v: square average, u: accumulated squared update):
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = ρ·v + (1 − ρ)·d²;
+ *   δ = √(u + eps)/√(v + eps) · d;  u = ρ·u + (1 − ρ)·δ²;  Δ = −lr·δ.
+ * δ needs the old u, so PHASE_ADVANCE_COLUMNS advances only v and PHASE_APPLY advances u.
+ */
+export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const v = <usize>load<u32>(e, STATE_A) + off;
+  const u = <usize>load<u32>(e, STATE_B) + off;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const negLr = load<f32>(e, NEG_LR);
+  const rho = load<f32>(e, RHO);
+  const keep = load<f32>(e, ONE_MINUS_RHO);
+  const eps = load<f32>(e, EPS);
+  const l2 = wd != 0;
+  const center = phase == PHASE_STEP;
+  const advanceV = phase != PHASE_APPLY;
+  const advanceU = phase != PHASE_ADVANCE_COLUMNS;
+  const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    const vnegLr = f32x4.splat(negLr);
+    const vrho = f32x4.splat(rho);
+    const vkeep = f32x4.splat(keep);
+    const veps = f32x4.splat(eps);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const c = o & mask;
+      const wv = v128.load(w + o);
+      let d = v128.load(g + o);
+      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+      if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      let vv: v128;
+      if (advanceV) {
+        vv = f32x4.add(f32x4.mul(vrho, v128.load(v + o)), f32x4.mul(vkeep, f32x4.mul(d, d)));
+        v128.store(v + o, vv);
+      } else vv = v128.load(v + o);
+      const uv = v128.load(u + o);
+      const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(uv, veps)), f32x4.sqrt(f32x4.add(vv, veps))), d);
+      if (advanceU) v128.store(u + o, f32x4.add(f32x4.mul(vrho, uv), f32x4.mul(vkeep, f32x4.mul(delta, delta))));
+      const step = f32x4.mul(vnegLr, delta);
+      if (center) v128.store(w + o, f32x4.add(wv, step));
+      else if (toTmp) v128.store(tmp + o, step);
+      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const c = o & mask;
+    const wv = load<f32>(w + o);
+    let d = load<f32>(g + o);
+    if (l2) d = d + wd * wv;
+    if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    let vv: f32;
+    if (advanceV) {
+      vv = rho * load<f32>(v + o) + keep * (d * d);
+      store<f32>(v + o, vv);
+    } else vv = load<f32>(v + o);
+    const uv = load<f32>(u + o);
+    const delta = (sqrt<f32>(uv + eps) / sqrt<f32>(vv + eps)) * d;
+    if (advanceU) store<f32>(u + o, rho * uv + keep * (delta * delta));
+    const step = negLr * delta;
+    if (center) store<f32>(w + o, wv + step);
+    else if (toTmp) store<f32>(tmp + o, step);
+    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+  }
+}

@@ -1,0 +1,70 @@
+// Adagrad (torch.optim.Adagrad; Duchi et al., 2011): the element update of the fused kernel.
+import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
+
+// f32 fields
+const NEG_CLR = 36; // −lr/(1 + (t − 1)·lrDecay)
+const EPS = 40;
+const INITIAL = 44; // initialAccumulatorValue: the sum before the first step
+// flags
+const FIRST_STEP = 8; // the sum buffer was just made: read INITIAL instead of it
+
+/**
+ * Adagrad over one row of n values:
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;  Δ = −clr · d/(√s + eps).
+ * PHASE_APPLY recomputes d from g and w (w is not written before that) and Δ from the advanced s.
+ */
+export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const s = <usize>load<u32>(e, STATE_A) + off;
+  const first = (load<i32>(e, FLAGS) & FIRST_STEP) != 0;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const negClr = load<f32>(e, NEG_CLR);
+  const eps = load<f32>(e, EPS);
+  const initial = load<f32>(e, INITIAL);
+  const l2 = wd != 0;
+  const center = phase == PHASE_STEP;
+  const advance = phase != PHASE_APPLY;
+  const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    const vclr = f32x4.splat(negClr);
+    const veps = f32x4.splat(eps);
+    const vinitial = f32x4.splat(initial);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const c = o & mask;
+      const wv = v128.load(w + o);
+      let d = v128.load(g + o);
+      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+      if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      let sv: v128;
+      if (advance) {
+        sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
+        v128.store(s + o, sv);
+      } else sv = v128.load(s + o);
+      const step = f32x4.mul(vclr, f32x4.div(d, f32x4.add(f32x4.sqrt(sv), veps)));
+      if (center) v128.store(w + o, f32x4.add(wv, step));
+      else if (toTmp) v128.store(tmp + o, step);
+      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const c = o & mask;
+    const wv = load<f32>(w + o);
+    let d = load<f32>(g + o);
+    if (l2) d = d + wd * wv;
+    if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    let sv: f32;
+    if (advance) {
+      sv = (first ? initial : load<f32>(s + o)) + d * d;
+      store<f32>(s + o, sv);
+    } else sv = load<f32>(s + o);
+    const step = negClr * (d / (sqrt<f32>(sv) + eps));
+    if (center) store<f32>(w + o, wv + step);
+    else if (toTmp) store<f32>(tmp + o, step);
+    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+  }
+}

@@ -1,0 +1,85 @@
+// Adamax (torch.optim.Adamax; Kingma & Ba, 2015): the element update of the fused kernel.
+import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+
+// f32 fields
+const NEG_STEP_SIZE = 36; // −lr/(1 − β1ᵗ)
+const BETA1 = 40;
+const ONE_MINUS_BETA1 = 44;
+const BETA2 = 48;
+const EPS = 52;
+
+/**
+ * Adamax over one row of n values:
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  m = β1·m + (1 − β1)·d;  u = max(β2·u, |d| + eps);
+ *   Δ = −lr/(1 − β1ᵗ) · m/u.
+ * Δ depends only on the advanced state, so PHASE_ADVANCE_COLUMNS is PHASE_ADVANCE.
+ */
+export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const m = <usize>load<u32>(e, STATE_A) + off;
+  const u = <usize>load<u32>(e, STATE_B) + off;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const negStepSize = load<f32>(e, NEG_STEP_SIZE);
+  const beta1 = load<f32>(e, BETA1);
+  const keep1 = load<f32>(e, ONE_MINUS_BETA1);
+  const beta2 = load<f32>(e, BETA2);
+  const eps = load<f32>(e, EPS);
+  const l2 = wd != 0;
+  const center = phase == PHASE_STEP;
+  const advance = phase != PHASE_APPLY;
+  const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    const vstep = f32x4.splat(negStepSize);
+    const vb1 = f32x4.splat(beta1);
+    const vk1 = f32x4.splat(keep1);
+    const vb2 = f32x4.splat(beta2);
+    const veps = f32x4.splat(eps);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const c = o & mask;
+      const wv = v128.load(w + o);
+      let mv: v128, uv: v128;
+      if (advance) {
+        let d = v128.load(g + o);
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+        if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+        uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), veps));
+        v128.store(m + o, mv);
+        v128.store(u + o, uv);
+      } else {
+        mv = v128.load(m + o);
+        uv = v128.load(u + o);
+      }
+      const step = f32x4.mul(vstep, f32x4.div(mv, uv));
+      if (center) v128.store(w + o, f32x4.add(wv, step));
+      else if (toTmp) v128.store(tmp + o, step);
+      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const c = o & mask;
+    const wv = load<f32>(w + o);
+    let mv: f32, uv: f32;
+    if (advance) {
+      let d = load<f32>(g + o);
+      if (l2) d = d + wd * wv;
+      if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+      mv = beta1 * load<f32>(m + o) + keep1 * d;
+      uv = max<f32>(beta2 * load<f32>(u + o), abs<f32>(d) + eps);
+      store<f32>(m + o, mv);
+      store<f32>(u + o, uv);
+    } else {
+      mv = load<f32>(m + o);
+      uv = load<f32>(u + o);
+    }
+    const step = negStepSize * (mv / uv);
+    if (center) store<f32>(w + o, wv + step);
+    else if (toTmp) store<f32>(tmp + o, step);
+    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+  }
+}

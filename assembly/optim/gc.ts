@@ -1,0 +1,237 @@
+// Fused optimizer steps with Gradient Centralization (Yong et al., 2020): the shared GC passes
+// and the one loop every rule runs. A rule is its element update over a row (one file per rule
+// in this folder) plus its fields in the descriptor table (table.ts). Per tensor:
+//   gc "gradient": pass 1 sums the direction d = fl(g + wd·w) per unit in float64 (d is the
+//                  float32 value the rule will use, so a unit whose centered d is zero gets a zero
+//                  step); pass 2 centers d with that mean split into hi + lo, (d − hi) − lo, then
+//                  advances the state and the weight. Decoupled rules (AdamW, Lion) have wd = 0
+//                  here: they center g.
+//   gc "update":   pass 1 advances the state and writes the whole step Δ (decay included); its
+//                  unit sums give the means, pass 2 adds the centered Δ to the weight, so every
+//                  unit's weight mean stays where it was (eᵀ(w − w⁰) = 0). Row units keep Δ in a
+//                  row buffer between the passes; column units recompute it in pass 2 from the
+//                  state (same float32 operations; see PHASE_ADVANCE_COLUMNS / PHASE_APPLY).
+//                  SGD runs "update" as "gradient": the same step, more accurately, once its
+//                  momentum buffer is centered (see stepTensor).
+//   gc off:        one pass.
+// A tensor is a row-major [rows, cols] matrix whose units are its rows (out-first) or its
+// columns (out-last); rows are processed one at a time so a unit's two passes over a row
+// stay in cache.
+
+import { accumulateRow, centralizeColumns, centralizeRows, lowPart, sumRow } from "../centralize";
+import { adadeltaRow } from "./adadelta";
+import { adagradRow } from "./adagrad";
+import { adamRow } from "./adam";
+import { adamaxRow } from "./adamax";
+import { lionRow } from "./lion";
+import { nadamRow } from "./nadam";
+import { radamRow } from "./radam";
+import { rmspropRow } from "./rmsprop";
+import { CENTER_BUFFER, sgdRow } from "./sgd";
+import {
+  COLS, FLAGS, GC_GRADIENT, GC_MODE, GC_UPDATE, GRAD, OPTIMIZER_ENTRY_BYTES, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS,
+  PHASE_APPLY, PHASE_STEP, ROWS, STATE_A, UNITS_ARE_COLUMNS, VALUE, WEIGHT_DECAY,
+} from "./table";
+
+const RULE_SGD = 0;
+const RULE_ADAM = 1;
+const RULE_RADAM = 2;
+const RULE_NADAM = 3;
+const RULE_ADAMAX = 4;
+const RULE_ADAGRAD = 5;
+const RULE_ADADELTA = 6;
+const RULE_RMSPROP = 7;
+const RULE_LION = 8;
+
+/**
+ * One pass of a rule over row `off` (bytes) of n values. hi/lo (the unit means to remove, split
+ * into a high and a low float32 part) are read at (lane offset & mask): mask 0 reads one splat of
+ * 4 lanes, mask ~0 one value per column. tmp receives Δ in the PHASE_ADVANCE* phases.
+ */
+// @ts-ignore: decorator
+@inline function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+  switch (rule) {
+    case RULE_SGD: sgdRow(e, off, n, hi, lo, mask); break;
+    case RULE_ADAM: adamRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    case RULE_RADAM: radamRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    case RULE_NADAM: nadamRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    case RULE_ADAMAX: adamaxRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    case RULE_ADAGRAD: adagradRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    case RULE_ADADELTA: adadeltaRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    case RULE_RMSPROP: rmspropRow(e, off, n, phase, hi, lo, mask, tmp); break;
+    default: lionRow(e, off, n, phase, hi, lo, mask, tmp);
+  }
+}
+
+/**
+ * Row r's direction d = fl(g + wd·w) as the rules compute it: the gradient row itself when
+ * wd = 0, else written to `out` (one float32 rounding per value, as in the rules) and `out` returned.
+ */
+function directionRow(e: usize, off: usize, n: i32, out: usize): usize {
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  if (wd == 0) return g;
+  const w = <usize>load<u32>(e, VALUE) + off;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.add(v128.load(g + o), f32x4.mul(vwd, v128.load(w + o))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(g + o) + wd * load<f32>(w + o));
+  }
+  return out;
+}
+
+/** w[i] ← w[i] + ((Δ[i] − hi) − lo) for i < n: the last pass of gc "update" over a row whose Δ is in tmp. */
+function addCenteredRow(w: usize, delta: usize, n: i32, hi: f32, lo: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vh = f32x4.splat(hi);
+    const vl = f32x4.splat(lo);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(w + o, f32x4.add(v128.load(w + o), f32x4.sub(f32x4.sub(v128.load(delta + o), vh), vl)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(w + o, load<f32>(w + o) + ((load<f32>(delta + o) - hi) - lo));
+  }
+}
+
+/** Stores a unit mean's hi and lo parts, each repeated in 4 lanes. */
+function storeSplat(at: usize, hi: f32, lo: f32): void {
+  for (let k = 0; k < 4; k++) {
+    store<f32>(at + (<usize>k << 2), hi);
+    store<f32>(at + 16 + (<usize>k << 2), lo);
+  }
+}
+
+/**
+ * One tensor: its gc mode's passes over its rows or columns. Scratch layout (src/optim/table.ts
+ * sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), and for column units
+ * float64 sums, float32 hi and float32 lo per column (24 bytes per column).
+ */
+function stepTensor(rule: i32, e: usize, scratch: usize): void {
+  const rows = load<i32>(e, ROWS);
+  const cols = load<i32>(e, COLS);
+  if (rows == 0 || cols == 0) return;
+  const flags = load<i32>(e, FLAGS);
+  // SGD's step s is a linear combination of the momentum buffer and directions d, so P s = s when
+  // the buffer and every d are centered: gc "update" runs as "gradient" (centering −lr·buf after
+  // rounding it to float32 would be ~500× less accurate on gradients of 1000 + N(0, 1)). The buffer
+  // is centered when every step since it was made centered its d over these units; when not (gc
+  // was off, the layout or convOnly changed, a checkpoint without that fact was loaded),
+  // src/optim sets CENTER_BUFFER for one step and the buffer is centered first:
+  // μ·P buf + (1 − dampening)·P d = P(μ·buf + (1 − dampening)·d), the reference's "update".
+  const mode = rule == RULE_SGD && (flags & GC_MODE) == GC_UPDATE ? GC_GRADIENT : flags & GC_MODE;
+  const rowBytes = <usize>cols << 2;
+  const splat = scratch; // 32 bytes: hi ×4, lo ×4
+  const tmp = scratch + 32;
+  const sums = tmp + ((rowBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column
+  if (mode != GC_GRADIENT && mode != GC_UPDATE) {
+    memory.fill(splat, 0, 32);
+    for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+    return;
+  }
+  if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {
+    const buf = <usize>load<u32>(e, STATE_A);
+    if ((flags & UNITS_ARE_COLUMNS) == 0) centralizeRows(buf, rows, cols);
+    else centralizeColumns(buf, rows, cols, sums); // columnScratchBytes(cols) ≤ the 24·cols there
+  }
+  if ((flags & UNITS_ARE_COLUMNS) == 0) {
+    // A row is a unit: its mean is known after pass 1, and for gc "update" its Δ is still in tmp.
+    const w = <usize>load<u32>(e, VALUE);
+    for (let r = 0; r < rows; r++) {
+      const off = <usize>r * rowBytes;
+      let total: f64;
+      if (mode == GC_UPDATE) {
+        ruleRow(rule, e, off, cols, PHASE_ADVANCE, 0, 0, 0, tmp);
+        total = sumRow(tmp, cols);
+      } else total = sumRow(directionRow(e, off, cols, tmp), cols);
+      const mean = total / <f64>cols;
+      const hi = <f32>mean;
+      const lo = lowPart(mean, hi);
+      if (mode == GC_UPDATE) addCenteredRow(w + off, tmp, cols, hi, lo);
+      else {
+        storeSplat(splat, hi, lo);
+        ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+      }
+    }
+    return;
+  }
+  // Units are columns: every row contributes to every mean, so pass 2 recomputes Δ (gc "update").
+  const hi = sums + (<usize>cols << 3);
+  const lo = hi + rowBytes;
+  memory.fill(sums, 0, <usize>cols << 3);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    if (mode == GC_UPDATE) {
+      ruleRow(rule, e, off, cols, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
+      accumulateRow(tmp, cols, sums);
+    } else accumulateRow(directionRow(e, off, cols, tmp), cols, sums);
+  }
+  for (let c = 0; c < cols; c++) {
+    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
+    const h = <f32>mean;
+    store<f32>(hi + (<usize>c << 2), h);
+    store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
+  }
+  const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
+  for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, finalPhase, hi, lo, ~0, tmp);
+}
+
+// @ts-ignore: decorator
+@inline function stepAll(rule: i32, table: usize, count: i32, scratch: usize): void {
+  for (let k = 0; k < count; k++) stepTensor(rule, table + <usize>k * OPTIMIZER_ENTRY_BYTES, scratch);
+}
+
+/** One SGD step (GC fused) over `count` tensors described at `table`; `scratch` fits the widest. */
+export function sgdStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_SGD, table, count, scratch);
+}
+
+/** One Adam or AdamW step (GC fused) over `count` tensors described at `table`; `scratch` fits the widest. */
+export function adamStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_ADAM, table, count, scratch);
+}
+
+/** One RAdam step (GC fused) over `count` tensors described at `table`. */
+export function radamStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_RADAM, table, count, scratch);
+}
+
+/** One NAdam step (GC fused) over `count` tensors described at `table`. */
+export function nadamStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_NADAM, table, count, scratch);
+}
+
+/** One Adamax step (GC fused) over `count` tensors described at `table`. */
+export function adamaxStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_ADAMAX, table, count, scratch);
+}
+
+/** One Adagrad step (GC fused) over `count` tensors described at `table`. */
+export function adagradStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_ADAGRAD, table, count, scratch);
+}
+
+/** One Adadelta step (GC fused) over `count` tensors described at `table`. */
+export function adadeltaStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_ADADELTA, table, count, scratch);
+}
+
+/** One RMSprop step (GC fused) over `count` tensors described at `table`. */
+export function rmspropStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_RMSPROP, table, count, scratch);
+}
+
+/** One Lion step (GC fused) over `count` tensors described at `table`. */
+export function lionStep(table: usize, count: i32, scratch: usize): void {
+  stepAll(RULE_LION, table, count, scratch);
+}

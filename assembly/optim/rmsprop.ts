@@ -1,0 +1,119 @@
+// RMSprop (torch.optim.RMSprop; Hinton, 2012): the element update of the fused kernel.
+import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
+
+// f32 fields
+const NEG_LR = 36;
+const ALPHA = 40;
+const ONE_MINUS_ALPHA = 44;
+const EPS = 48;
+const MOMENTUM = 52;
+// flags
+const CENTERED = 8; //      subtract the square of the gradient average (STATE_B) from v
+const HAS_MOMENTUM = 16; // momentum buffer in STATE_C
+
+/**
+ * RMSprop over one row of n values (v: square average, a: gradient average, b: momentum buffer):
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = α·v + (1 − α)·d²;
+ *   centered: a = α·a + (1 − α)·d, denom = √(v − a²) + eps;  else denom = √v + eps;
+ *   momentum: b = μ·b + d/denom, Δ = −lr·b;  else Δ = −lr·d/denom.
+ * PHASE_APPLY recomputes Δ from the advanced state (and d from g and w, which is not written before).
+ */
+export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const v = <usize>load<u32>(e, STATE_A) + off;
+  const a = <usize>load<u32>(e, STATE_B) + off;
+  const b = <usize>load<u32>(e, STATE_C) + off;
+  const flags = load<i32>(e, FLAGS);
+  const centered = (flags & CENTERED) != 0;
+  const momentum = (flags & HAS_MOMENTUM) != 0;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const negLr = load<f32>(e, NEG_LR);
+  const alpha = load<f32>(e, ALPHA);
+  const keep = load<f32>(e, ONE_MINUS_ALPHA);
+  const eps = load<f32>(e, EPS);
+  const mu = load<f32>(e, MOMENTUM);
+  const l2 = wd != 0;
+  const center = phase == PHASE_STEP;
+  const advance = phase != PHASE_APPLY;
+  const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    const vnegLr = f32x4.splat(negLr);
+    const valpha = f32x4.splat(alpha);
+    const vkeep = f32x4.splat(keep);
+    const veps = f32x4.splat(eps);
+    const vmu = f32x4.splat(mu);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const c = o & mask;
+      const wv = v128.load(w + o);
+      let step: v128;
+      if (momentum && !advance) step = f32x4.mul(vnegLr, v128.load(b + o));
+      else {
+        let d = v128.load(g + o);
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+        if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        let vv: v128;
+        let av = f32x4.splat(0);
+        if (advance) {
+          vv = f32x4.add(f32x4.mul(valpha, v128.load(v + o)), f32x4.mul(vkeep, f32x4.mul(d, d)));
+          v128.store(v + o, vv);
+          if (centered) {
+            av = f32x4.add(f32x4.mul(valpha, v128.load(a + o)), f32x4.mul(vkeep, d));
+            v128.store(a + o, av);
+          }
+        } else {
+          vv = v128.load(v + o);
+          if (centered) av = v128.load(a + o);
+        }
+        if (centered) vv = f32x4.sub(vv, f32x4.mul(av, av));
+        const denom = f32x4.add(f32x4.sqrt(vv), veps);
+        if (momentum) {
+          const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), f32x4.div(d, denom));
+          v128.store(b + o, bv);
+          step = f32x4.mul(vnegLr, bv);
+        } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
+      }
+      if (center) v128.store(w + o, f32x4.add(wv, step));
+      else if (toTmp) v128.store(tmp + o, step);
+      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const c = o & mask;
+    const wv = load<f32>(w + o);
+    let step: f32;
+    if (momentum && !advance) step = negLr * load<f32>(b + o);
+    else {
+      let d = load<f32>(g + o);
+      if (l2) d = d + wd * wv;
+      if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+      let vv: f32;
+      let av: f32 = 0;
+      if (advance) {
+        vv = alpha * load<f32>(v + o) + keep * (d * d);
+        store<f32>(v + o, vv);
+        if (centered) {
+          av = alpha * load<f32>(a + o) + keep * d;
+          store<f32>(a + o, av);
+        }
+      } else {
+        vv = load<f32>(v + o);
+        if (centered) av = load<f32>(a + o);
+      }
+      if (centered) vv = vv - av * av;
+      const denom = sqrt<f32>(vv) + eps;
+      if (momentum) {
+        const bv = mu * load<f32>(b + o) + d / denom;
+        store<f32>(b + o, bv);
+        step = negLr * bv;
+      } else step = negLr * (d / denom);
+    }
+    if (center) store<f32>(w + o, wv + step);
+    else if (toTmp) store<f32>(tmp + o, step);
+    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+  }
+}

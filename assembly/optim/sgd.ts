@@ -1,0 +1,72 @@
+// SGD with momentum (torch.optim.SGD): the element update of the fused kernel (see gc.ts).
+import { FLAGS, GRAD, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
+
+// f32 fields
+const NEG_LR = 36; //   −lr
+const MOMENTUM = 40; // μ
+const KEEP = 44; //     1 − dampening
+// flags
+const HAS_MOMENTUM = 8;
+const NESTEROV = 16;
+const FIRST_STEP = 32; // the momentum buffer starts as d
+/** gc "update": center the momentum buffer over the units before the step (see gc.ts). */
+export const CENTER_BUFFER = 128;
+
+/**
+ * SGD over one row of n values (torch.optim.SGD), the direction centered by (hi, lo):
+ *   d = (fl(g + wd·w) − hi) − lo;  buf = d on the first step, else μ·buf + (1 − dampening)·d;
+ *   s = nesterov ? d + μ·buf : buf (s = d without momentum);  w ← w − lr·s.
+ * hi/lo are read at (lane offset & mask): mask 0 reads one splat, mask ~0 one value per column.
+ * SGD runs every gc mode as PHASE_STEP (gc "update" too: see gc.ts).
+ */
+export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize): void {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const buf = <usize>load<u32>(e, STATE_A) + off;
+  const flags = load<i32>(e, FLAGS);
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const negLr = load<f32>(e, NEG_LR);
+  const mu = load<f32>(e, MOMENTUM);
+  const keep = load<f32>(e, KEEP);
+  const l2 = wd != 0;
+  const momentum = (flags & HAS_MOMENTUM) != 0;
+  const nesterov = (flags & NESTEROV) != 0;
+  const first = (flags & FIRST_STEP) != 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    const vmu = f32x4.splat(mu);
+    const vkeep = f32x4.splat(keep);
+    const vnegLr = f32x4.splat(negLr);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const c = o & mask;
+      const wv = v128.load(w + o);
+      let d = v128.load(g + o);
+      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+      d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      let s = d;
+      if (momentum) {
+        const b = first ? d : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
+        v128.store(buf + o, b);
+        s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+      }
+      v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const c = o & mask;
+    const wv = load<f32>(w + o);
+    let d = load<f32>(g + o);
+    if (l2) d = d + wd * wv;
+    d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    let s = d;
+    if (momentum) {
+      const b = first ? d : mu * load<f32>(buf + o) + keep * d;
+      store<f32>(buf + o, b);
+      s = nesterov ? d + mu * b : b;
+    }
+    store<f32>(w + o, wv + negLr * s);
+  }
+}

@@ -1,0 +1,119 @@
+// The seven newer rules as the tests drive them: each optimizer class, its float64 reference
+// (tests/optim-oracle.ts), torch's defaults, and the option variants the trajectory tests cover.
+import { Adadelta, Adagrad, Adamax, Lion, NAdam, RAdam, RMSprop } from "../src/index.js";
+import type { Param } from "../src/index.js";
+import {
+  AdadeltaReference, AdagradReference, AdamaxReference, type GcSettings, LionReference, NAdamReference, RAdamReference,
+  type ReferenceParam, RMSpropReference,
+} from "./optim-oracle.js";
+
+/** What a test needs of an optimizer: step, checkpoints, dispose. */
+export interface TestedOptimizer {
+  step(): void;
+  dispose(): void;
+  stateDict(options?: { json?: boolean }): unknown;
+  loadStateDict(state: never): void;
+  readonly paramGroups: readonly Record<string, unknown>[];
+}
+
+/** A float64 reference the tests step side by side with the optimizer. */
+export interface RuleReferenceLike {
+  params: ReferenceParam[];
+  step(grads: ArrayLike<number>[], settings: never[]): void;
+}
+
+export type Options = Record<string, unknown>;
+
+export interface RuleCase {
+  name: string;
+  make(params: Param[], options?: Options): TestedOptimizer;
+  reference(params: ReferenceParam[]): RuleReferenceLike;
+  /** torch's defaults of the rule (the paper's for Lion), without GC's. */
+  defaults: Options;
+  /** Hyperparameter variants for the trajectory tests: [label, options]; each runs every gc mode and layout. */
+  variants: [string, Options][];
+}
+
+const GC_DEFAULTS: GcSettings = { gc: "gradient", convOnly: false, layout: "out-first" };
+
+/** The settings a reference sees for `options` over the rule's defaults. */
+export function settingsOf(rule: RuleCase, options: Options): never {
+  return { ...rule.defaults, ...GC_DEFAULTS, ...options } as never;
+}
+
+export const RULES: RuleCase[] = [
+  {
+    name: "RAdam",
+    make: (p, o) => new RAdam(p, o),
+    reference: (p) => new RAdamReference(p),
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
+    variants: [
+      ["lr 0.01 (rectified from t = 6)", { lr: 0.01 }],
+      ["L2, betas [0.8, 0.99], eps 1e-3", { lr: 0.01, weightDecay: 0.05, betas: [0.8, 0.99], eps: 1e-3 }],
+      ["betas [0.5, 0.8] (rectified from t = 7)", { lr: 0.01, betas: [0.5, 0.8] }],
+      ["β2 0.6 (ρ∞ = 4: never rectified)", { lr: 0.01, betas: [0.9, 0.6] }],
+    ],
+  },
+  {
+    name: "NAdam",
+    make: (p, o) => new NAdam(p, o),
+    reference: (p) => new NAdamReference(p),
+    defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3 },
+    variants: [
+      ["lr 0.01", { lr: 0.01 }],
+      ["L2, momentumDecay 0.1, betas [0.8, 0.99]", { lr: 0.01, weightDecay: 0.05, momentumDecay: 0.1, betas: [0.8, 0.99] }],
+    ],
+  },
+  {
+    name: "Adamax",
+    make: (p, o) => new Adamax(p, o),
+    reference: (p) => new AdamaxReference(p),
+    defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
+    variants: [
+      ["lr 0.01", { lr: 0.01 }],
+      ["L2, betas [0.5, 0.9], eps 1e-2", { lr: 0.01, weightDecay: 0.05, betas: [0.5, 0.9], eps: 1e-2 }],
+    ],
+  },
+  {
+    name: "Adagrad",
+    make: (p, o) => new Adagrad(p, o),
+    reference: (p) => new AdagradReference(p),
+    defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 },
+    variants: [
+      ["lr 0.05", { lr: 0.05 }],
+      ["L2, lrDecay 0.1, initialAccumulatorValue 0.5", { lr: 0.05, weightDecay: 0.05, lrDecay: 0.1, initialAccumulatorValue: 0.5 }],
+    ],
+  },
+  {
+    name: "Adadelta",
+    make: (p, o) => new Adadelta(p, o),
+    reference: (p) => new AdadeltaReference(p),
+    defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0 },
+    variants: [
+      ["defaults", {}],
+      ["L2, rho 0.5, eps 1e-3, lr 0.5", { lr: 0.5, weightDecay: 0.05, rho: 0.5, eps: 1e-3 }],
+    ],
+  },
+  {
+    name: "RMSprop",
+    make: (p, o) => new RMSprop(p, o),
+    reference: (p) => new RMSpropReference(p),
+    defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false },
+    variants: [
+      ["defaults", {}],
+      ["centered", { centered: true, alpha: 0.9 }],
+      ["momentum 0.9, L2", { momentum: 0.9, weightDecay: 0.05, lr: 1e-3 }],
+      ["centered, momentum 0.5, L2, eps 1e-3", { centered: true, momentum: 0.5, weightDecay: 0.05, eps: 1e-3 }],
+    ],
+  },
+  {
+    name: "Lion",
+    make: (p, o) => new Lion(p, o),
+    reference: (p) => new LionReference(p),
+    defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0 },
+    variants: [
+      ["lr 1e-3", { lr: 1e-3 }],
+      ["decoupled decay 0.5, betas [0.95, 0.98]", { lr: 1e-3, weightDecay: 0.5, betas: [0.95, 0.98] }],
+    ],
+  },
+];
