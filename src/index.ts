@@ -50,3 +50,4 @@ export {
   type LinearOnecycleScheduleOptions,
   type CosineOnecycleScheduleOptions,
 } from "./optim/schedules.js";
+export { Ranger, type RangerOptions } from "./optim/ranger.js";
