@@ -40,6 +40,18 @@ export interface ReferenceParam {
 const add = (a: Float64Array, b: Float64Array, scale = 1) => a.map((x, i) => x + scale * b[i]);
 const scale = (a: Float64Array, s: number) => a.map((x) => x * s);
 
+/**
+ * The L2 direction d = g + wd·w as torch computes it on float32 tensors (grad.add(param,
+ * alpha=wd)): fl(g + fl(wd·w)), wd and w as float32. GC "gradient" centers this float32 value
+ * (issue 10 item 11: a unit whose centered direction is zero must get a zero step), and an
+ * adaptive rule's normalisation amplifies the difference to the exact sum near d = 0
+ * (Adam at t = 1: ∂Δ/∂d = lr/eps), so the references use it too.
+ */
+export function l2Direction(g: ArrayLike<number>, w: Float64Array, weightDecay: number): Float64Array {
+  const wd = Math.fround(weightDecay);
+  return Float64Array.from(g, (x, i) => Math.fround(x + Math.fround(wd * Math.fround(w[i]))));
+}
+
 /** P x when GC applies to this parameter (rank > 1, rank > 3 with convOnly, not opted out); else x. */
 function projected(x: Float64Array, p: ReferenceParam, s: GcSettings): Float64Array {
   if (s.gc === false || p.gc === false) return x;
@@ -58,7 +70,7 @@ export class SgdReference {
     this.params.forEach((p, i) => {
       const s = settings[i];
       let d: Float64Array = Float64Array.from(grads[i]);
-      if (s.weightDecay !== 0) d = add(d, p.value, s.weightDecay);
+      if (s.weightDecay !== 0) d = l2Direction(grads[i], p.value, s.weightDecay);
       if (s.gc === "gradient") d = projected(d, p, s);
       let direction = d;
       if (s.momentum !== 0) {
@@ -94,7 +106,7 @@ export class AdamReference {
       const [beta1, beta2] = s.betas;
       const t = ++this.steps[i];
       let d: Float64Array = Float64Array.from(grads[i]);
-      if (!s.decoupled && s.weightDecay !== 0) d = add(d, p.value, s.weightDecay);
+      if (!s.decoupled && s.weightDecay !== 0) d = l2Direction(grads[i], p.value, s.weightDecay);
       if (s.gc === "gradient") d = projected(d, p, s);
       const m = this.expAvg[i].map((x, j) => beta1 * x + (1 - beta1) * d[j]);
       const v = this.expAvgSq[i].map((x, j) => beta2 * x + (1 - beta2) * d[j] * d[j]);
@@ -117,7 +129,7 @@ export class AdamReference {
 
 /**
  * What the newer rules share: per-parameter step counts and named float64 state, the direction
- * d = g + wd·w (coupled L2; decoupled rules override `coupled`), GC of d ("gradient") or of the
+ * d = g + wd·w (coupled L2, as l2Direction; decoupled rules override `coupled`), GC of d ("gradient") or of the
  * whole step Δ, decay included ("update"), and w ← w + Δ. A rule supplies Δ from d, w and t.
  */
 abstract class RuleReference<S extends GcSettings & { weightDecay: number }> {
@@ -146,7 +158,7 @@ abstract class RuleReference<S extends GcSettings & { weightDecay: number }> {
       const s = settings[i];
       const t = ++this.steps[i];
       let d: Float64Array = Float64Array.from(grads[i]);
-      if (this.coupled && s.weightDecay !== 0) d = add(d, p.value, s.weightDecay);
+      if (this.coupled && s.weightDecay !== 0) d = l2Direction(grads[i], p.value, s.weightDecay);
       if (s.gc === "gradient") d = projected(d, p, s);
       let delta = this.delta(i, d, p.value, s, t);
       if (s.gc === "update") delta = projected(delta, p, s);

@@ -9,6 +9,7 @@
 import { expect, test } from "vitest";
 import { Adam, AdamW, SGD } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
+import { RULES } from "../optim-rules.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -16,13 +17,15 @@ const STEPS = 100;
 const U = 2 ** -24;
 const SHAPES = [[16, 3, 3, 3], [10, 50], [64, 7], [3, 5, 6]];
 
-type Make = (params: Param[], options: { gc: "gradient" | "update"; layout: Layout }) => Adam | AdamW | SGD;
+type Make = (params: Param[], options: { gc: "gradient" | "update"; layout: Layout }) => { step(): void; dispose(): void };
 
 const OPTIMIZERS: [string, Make][] = [
   ["Adam", (p, o) => new Adam(p, { lr: 0.01, ...o })],
   ["Adam, L2, amsgrad", (p, o) => new Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true, ...o })],
   ["AdamW (decay included in the step)", (p, o) => new AdamW(p, { lr: 0.01, weightDecay: 0.1, ...o })],
   ["SGD, nesterov", (p, o) => new SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true, ...o })],
+  // every newer rule with the options that use all its state, L2 (Lion: decoupled decay) included
+  ...RULES.map((rule): [string, Make] => [`${rule.name} ${JSON.stringify(rule.full)}`, (p, o) => rule.make(p, { ...rule.full, ...o })]),
 ];
 
 function unitMeans(w: Float32Array, shape: number[], layout: Layout): number[] {
