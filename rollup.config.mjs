@@ -9,14 +9,28 @@
 //   dist/**/*.d.ts, dist/cjs/**/*.d.ts                              (types, ESM and CJS flavours)
 // Every entry shares one source: the workerd and edge-light entries are src/index.ts with
 // src/entries/{workerd,edge}.ts linked in place of src/binaries.ts (the one module that says where
-// the default kernels come from). Runtime and peer dependencies stay external.
+// the default kernels come from). The ESM entries carry @assemblyscript/loader inside them, so
+// `<script type="module" src=".../dist/index.js">` works from any static server without an import
+// map; the CJS entries `require` it (the package still depends on it). The TF.js peer stays external.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const emitted = join(root, "build/tsc");
-const external = ["@assemblyscript/loader", "@tensorflow/tfjs-core"];
+const LOADER = "@assemblyscript/loader";
+const external = [LOADER, "@tensorflow/tfjs-core"];
+const esmExternal = external.filter((name) => name !== LOADER);
+const loaderVersion = JSON.parse(readFileSync(join(root, "node_modules", LOADER, "package.json"), "utf8")).version;
+
+/** Resolves the loader to its ESM file (its "import" export) so rollup inlines it. */
+const inlineLoader = {
+  name: "inline-loader",
+  resolveId(source) {
+    return source === LOADER ? fileURLToPath(import.meta.resolve(LOADER)) : null;
+  },
+};
+const loaderNotice = `// Includes ${LOADER} ${loaderVersion} (Apache-2.0, https://github.com/AssemblyScript/assemblyscript/tree/main/lib/loader).`;
 const wasmBuilds = ["gc.simd.wasm", "gc.scalar.wasm"];
 
 /** Links `replacement` wherever the emitted code imports build/tsc/binaries.js. */
@@ -68,24 +82,24 @@ const wasmFiles = {
   },
 };
 
-const esm = (file) => ({ dir: "dist", entryFileNames: file, format: "es" });
+const esm = (file) => ({ dir: "dist", entryFileNames: file, format: "es", banner: loaderNotice });
 const cjs = (file) => ({ dir: "dist", entryFileNames: `cjs/${file}`, format: "cjs", exports: "named" });
 
 export default [
-  { input: join(emitted, "index.js"), external, output: esm("index.js"), plugins: [wasmFiles, declarations("")] },
+  { input: join(emitted, "index.js"), external: esmExternal, output: esm("index.js"), plugins: [inlineLoader, wasmFiles, declarations("")] },
   { input: join(emitted, "index.js"), external, output: cjs("index.js"), plugins: [declarations("cjs/")] },
   {
     input: join(emitted, "index.js"),
-    external,
+    external: esmExternal,
     output: esm("workerd.js"),
-    plugins: [bundledKernelsFrom("entries/workerd.js"), wasmImportsExternal],
+    plugins: [inlineLoader, bundledKernelsFrom("entries/workerd.js"), wasmImportsExternal],
   },
   {
     input: join(emitted, "index.js"),
-    external,
+    external: esmExternal,
     output: esm("edge-light.js"),
-    plugins: [bundledKernelsFrom("entries/edge.js"), wasmImportsExternal],
+    plugins: [inlineLoader, bundledKernelsFrom("entries/edge.js"), wasmImportsExternal],
   },
-  { input: join(emitted, "tfjs.js"), external, output: esm("tfjs.js") },
+  { input: join(emitted, "tfjs.js"), external, output: { ...esm("tfjs.js"), banner: undefined } },
   { input: join(emitted, "tfjs.js"), external, output: cjs("tfjs.js") },
 ];

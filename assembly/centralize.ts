@@ -5,6 +5,8 @@
 // Means are accumulated in float64. The float32 subtraction uses the mean split into
 // hi = f32(mean) and lo = f32(mean - hi): (x - hi) - lo keeps the float64 accuracy while
 // the SIMD lanes stay 4-wide.
+// Loop bounds never overflow i32: vector loops run to a precomputed multiple (n & ~7, n & ~3)
+// and blocked loops advance by the block actually done, so a counter never passes its limit.
 
 export const LAYOUT_ROWS = 0;
 export const LAYOUT_COLUMNS = 1;
@@ -18,7 +20,8 @@ export function sumRow(ptr: usize, n: i32): f64 {
     let a1 = f64x2.splat(0);
     let a2 = f64x2.splat(0);
     let a3 = f64x2.splat(0);
-    for (; i + 8 <= n; i += 8) {
+    const n8 = n & ~7;
+    for (; i < n8; i += 8) {
       const p = ptr + (<usize>i << 2);
       const v0 = v128.load(p);
       const v1 = v128.load(p, 16);
@@ -40,12 +43,14 @@ function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
   if (ASC_FEATURE_SIMD) {
     const vh = f32x4.splat(hi);
     const vl = f32x4.splat(lo);
-    for (; i + 8 <= n; i += 8) {
+    const n8 = n & ~7;
+    for (; i < n8; i += 8) {
       const p = ptr + (<usize>i << 2);
       v128.store(p, f32x4.sub(f32x4.sub(v128.load(p), vh), vl));
       v128.store(p, f32x4.sub(f32x4.sub(v128.load(p, 16), vh), vl), 16);
     }
-    for (; i + 4 <= n; i += 4) {
+    const n4 = n & ~3;
+    for (; i < n4; i += 4) {
       const p = ptr + (<usize>i << 2);
       v128.store(p, f32x4.sub(f32x4.sub(v128.load(p), vh), vl));
     }
@@ -77,7 +82,8 @@ function subtractRowSumNext(cur: usize, next: usize, n: i32, hi: f32, lo: f32): 
     let a1 = f64x2.splat(0);
     let a2 = f64x2.splat(0);
     let a3 = f64x2.splat(0);
-    for (; i + 8 <= n; i += 8) {
+    const n8 = n & ~7;
+    for (; i < n8; i += 8) {
       const o = <usize>i << 2;
       const v0 = v128.load(next + o);
       const v1 = v128.load(next + o, 16);
@@ -101,10 +107,10 @@ function subtractRowSumNext(cur: usize, next: usize, n: i32, hi: f32, lo: f32): 
 
 /** Out-first GC: x[r, c] ← x[r, c] − mean_c' x[r, c'] over a row-major [rows, cols] matrix. */
 export function centralizeRows(ptr: usize, rows: i32, cols: i32): void {
-  if (rows == 0 || cols == 0) return;
+  if (rows <= 0 || cols <= 0) return;
   const rowBytes = <usize>cols << 2;
   let mean = sumRow(ptr, cols) / <f64>cols;
-  for (let r = 0; r + 1 < rows; r++) {
+  for (let r = 0; r < rows - 1; r++) {
     const p = ptr + <usize>r * rowBytes;
     const hi = <f32>mean;
     mean = subtractRowSumNext(p, p + rowBytes, cols, hi, lowPart(mean, hi)) / <f64>cols;
@@ -117,7 +123,8 @@ export function centralizeRows(ptr: usize, rows: i32, cols: i32): void {
 export function accumulateRow(ptr: usize, n: i32, sums: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
+    const n4 = n & ~3;
+    for (; i < n4; i += 4) {
       const v = v128.load(ptr + (<usize>i << 2));
       const s = sums + (<usize>i << 3);
       v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(v)));
@@ -134,7 +141,8 @@ export function accumulateRow(ptr: usize, n: i32, sums: usize): void {
 function subtractColumns(ptr: usize, n: i32, hi: usize, lo: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 8 <= n; i += 8) {
+    const n8 = n & ~7;
+    for (; i < n8; i += 8) {
       const o = <usize>i << 2;
       const x0 = v128.load(ptr + o);
       const x1 = v128.load(ptr + o, 16);
@@ -145,7 +153,8 @@ function subtractColumns(ptr: usize, n: i32, hi: usize, lo: usize): void {
       v128.store(ptr + o, f32x4.sub(f32x4.sub(x0, h0), l0));
       v128.store(ptr + o, f32x4.sub(f32x4.sub(x1, h1), l1), 16);
     }
-    for (; i + 4 <= n; i += 4) {
+    const n4 = n & ~3;
+    for (; i < n4; i += 4) {
       const o = <usize>i << 2;
       v128.store(ptr + o, f32x4.sub(f32x4.sub(v128.load(ptr + o), v128.load(hi + o)), v128.load(lo + o)));
     }
@@ -156,23 +165,32 @@ function subtractColumns(ptr: usize, n: i32, hi: usize, lo: usize): void {
   }
 }
 
-/** Bytes of scratch `centralizeColumns` needs for `cols` columns: float64 sums, then float32 hi and lo. */
+/**
+ * Columns centralized together by `centralizeColumns`: their float64 sums and float32 hi/lo
+ * (16 bytes a column, 64 KiB) are its whole scratch, however wide the matrix.
+ */
+const COLUMN_CHUNK = 4096;
+
+/**
+ * Bytes of scratch `centralizeColumns` needs for `cols` columns: float64 sums, then float32 hi
+ * and lo, for at most COLUMN_CHUNK columns at a time (0 for an empty matrix: nothing is done).
+ */
 export function columnScratchBytes(cols: i32): usize {
-  return <usize>cols << 4;
+  return cols <= 0 ? 0 : <usize>min(cols, COLUMN_CHUNK) << 4;
 }
 
 /** Rows per block of `accumulateColumns`: a block of a typical layer stays in L1 while it is read. */
 const BLOCK_ROWS = 16;
 
 /**
- * sums[c] += Σ_r x[r, c] over a row-major [rows, cols] block, 8 (then 4) columns at a time,
- * their float64 sums kept in registers down the block.
+ * sums[c] += Σ_r x[r, c] over a block of `rows` rows, `cols` columns, rows `rowBytes` apart,
+ * 8 columns at a time, their float64 sums kept in registers down the block.
  */
-function accumulateColumns(ptr: usize, rows: i32, cols: i32, sums: usize): void {
-  const rowBytes = <usize>cols << 2;
+function accumulateColumns(ptr: usize, rows: i32, cols: i32, rowBytes: usize, sums: usize): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; j + 8 <= cols; j += 8) {
+    const cols8 = cols & ~7;
+    for (; j < cols8; j += 8) {
       let a0 = f64x2.splat(0);
       let a1 = f64x2.splat(0);
       let a2 = f64x2.splat(0);
@@ -203,32 +221,43 @@ function accumulateColumns(ptr: usize, rows: i32, cols: i32, sums: usize): void 
 }
 
 /**
- * Out-last GC: x[r, c] ← x[r, c] − mean_r' x[r', c] over a row-major [rows, cols] matrix.
- * `scratch` holds columnScratchBytes(cols) bytes.
+ * Out-last GC: x[r, c] ← x[r, c] − mean_r' x[r', c] over a row-major [rows, cols] matrix,
+ * COLUMN_CHUNK columns at a time. `scratch` holds columnScratchBytes(cols) bytes.
  */
 export function centralizeColumns(ptr: usize, rows: i32, cols: i32, scratch: usize): void {
-  if (rows == 0) return;
+  if (rows <= 0 || cols <= 0) return;
   const rowBytes = <usize>cols << 2;
-  const sums = scratch;
-  const hi = scratch + (<usize>cols << 3);
-  const lo = hi + rowBytes;
-  memory.fill(sums, 0, <usize>cols << 3);
-  for (let r = 0; r < rows; r += BLOCK_ROWS) {
-    accumulateColumns(ptr + <usize>r * rowBytes, min(BLOCK_ROWS, rows - r), cols, sums);
+  for (let c0 = 0; c0 < cols; ) {
+    const width = min(COLUMN_CHUNK, cols - c0);
+    centralizeColumnChunk(ptr + (<usize>c0 << 2), rows, width, rowBytes, scratch);
+    c0 += width;
   }
-  for (let c = 0; c < cols; c++) {
+}
+
+/** centralizeColumns over `width` columns of rows `rowBytes` apart; scratch: width·16 bytes. */
+function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usize, scratch: usize): void {
+  const sums = scratch;
+  const hi = scratch + (<usize>width << 3);
+  const lo = hi + (<usize>width << 2);
+  memory.fill(sums, 0, <usize>width << 3);
+  for (let r = 0; r < rows; ) {
+    const block = min(BLOCK_ROWS, rows - r);
+    accumulateColumns(ptr + <usize>r * rowBytes, block, width, rowBytes, sums);
+    r += block;
+  }
+  for (let c = 0; c < width; c++) {
     const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
     const h = <f32>mean;
     store<f32>(hi + (<usize>c << 2), h);
     store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
   }
-  for (let r = 0; r < rows; r++) subtractColumns(ptr + <usize>r * rowBytes, cols, hi, lo);
+  for (let r = 0; r < rows; r++) subtractColumns(ptr + <usize>r * rowBytes, width, hi, lo);
 }
 
 /**
  * Runs GC over `count` tensors described by a table of i32 quadruples
- * (ptr, rows, cols, layout), layout 0 = rows, 1 = columns. `scratch` must fit the widest
- * column tensor.
+ * (ptr, rows, cols, layout), layout 0 = rows, 1 = columns. `scratch` holds
+ * columnScratchBytes of the widest column tensor.
  */
 export function centralizeMany(table: usize, count: i32, scratch: usize): void {
   for (let k = 0; k < count; k++) {

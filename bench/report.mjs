@@ -39,7 +39,7 @@ function optimizerTable(optimizers) {
 }
 
 /** The issue's targets: [description, measured ratio, bound, "≤" | "≥"]. */
-function targets(gc, optimizers, accuracy) {
+function targets(gc, optimizers, accuracy, allocation) {
   const ms = (workload, name) => gc.rows.find((r) => r.workload.startsWith(workload) && r.name === name)?.ms;
   const first = "ResNet-18, 21 weights, out-first";
   const last = "ResNet-18, 21 weights, out-last";
@@ -57,6 +57,8 @@ function targets(gc, optimizers, accuracy) {
     ["Adam + GC step ÷ w,g,m,v memory pass", get("simd Adam + GC (gradient)") / get("limit: SIMD pass over w, g, m, v"), 1.4, "≤"],
     ["Adam + GC step: speed-up vs TF.js wasm Adam (no GC)", get("TF.js wasm adam") / get("simd Adam + GC (gradient)"), 6, "≥"],
   );
+  const perPair = allocation.find((r) => r.name.includes("10⁵ live"))?.us;
+  list.push(["new Tensor + dispose() with 10⁵ live tensors, µs", perPair, 5, "≤"]);
   list.push(["large-offset accuracy: max |GC − float64| on 1000 + N(0,1)", accuracy, 5e-7, "≤"]);
   return list;
 }
@@ -69,8 +71,15 @@ function adapterTable(adapter) {
   return out;
 }
 
+function allocationTable(allocation) {
+  const out = ["| allocate + free | µs per pair |", "|---|---:|"];
+  for (const { name, us } of allocation) out.push(`| ${name} | ${us.toFixed(2)} |`);
+  out.push("");
+  return out;
+}
+
 /** The whole report as markdown. */
-export function formatResults({ gc, optimizers, adapter, machine, accuracy }) {
+export function formatResults({ gc, optimizers, adapter, allocation, machine, accuracy }) {
   const out = ["# Benchmark results", ""];
   out.push(
     `Machine: ${machine.cpu}, ${machine.cores} cores; Node ${machine.node} (V8 ${machine.v8}); TF.js ${machine.tfjs}; ${machine.date}${machine.quick ? "; --quick" : ""}.`,
@@ -81,11 +90,11 @@ export function formatResults({ gc, optimizers, adapter, machine, accuracy }) {
     "| target | measured | bound | met |",
     "|---|---:|---:|:---:|",
   );
-  for (const [what, value, bound, op] of targets(gc, optimizers, accuracy)) {
+  for (const [what, value, bound, op] of targets(gc, optimizers, accuracy, allocation)) {
     const met = op === "≤" ? value <= bound : value >= bound;
     const shown = value < 1e-3 ? value.toExponential(2) : value.toFixed(2);
     out.push(`| ${what} | ${shown} | ${op} ${bound} | ${met ? "yes" : "**no**"} |`);
   }
-  out.push("", "## Gradient Centralization", "", ...gcTables(gc.rows, gc.memory), "## Optimizer step", "", ...optimizerTable(optimizers), "## TF.js adapter", "", ...adapterTable(adapter));
+  out.push("", "## Gradient Centralization", "", ...gcTables(gc.rows, gc.memory), "## Optimizer step", "", ...optimizerTable(optimizers), "## TF.js adapter", "", ...adapterTable(adapter), "## Allocation", "", ...allocationTable(allocation));
   return out.join("\n");
 }

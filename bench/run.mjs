@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { runAdapterBench } from "./adapter-workloads.mjs";
+import { runAllocationBench } from "./allocation-workloads.mjs";
 import { runGcBench } from "./gc-workloads.mjs";
 import { runOptimizerBench } from "./optimizer-workloads.mjs";
 import { loadLimits, loadTf } from "./peers.mjs";
@@ -34,6 +35,7 @@ const gc = await runGcBench(context, options);
 
 const optimizers = await runOptimizerBench(context, options);
 const adapter = await runAdapterBench(context, options);
+const allocation = await runAllocationBench(context, options);
 
 // Accuracy, as in the tests: rows of 1000 + N(0, 1) against float64.
 function largeOffsetError() {
@@ -71,6 +73,6 @@ const machine = {
   date: new Date().toISOString().slice(0, 10),
   quick,
 };
-const markdown = formatResults({ gc, optimizers, adapter, machine, accuracy });
+const markdown = formatResults({ gc, optimizers, adapter, allocation, machine, accuracy });
 console.log(markdown);
 if (!quick) writeFileSync(new URL("./results.md", import.meta.url), markdown);

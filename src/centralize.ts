@@ -1,10 +1,10 @@
 // Gradient Centralization (Yong et al., 2020, "Gradient Centralization: A New Optimization
 // Technique for Deep Neural Networks", arXiv:2004.01461).
-import { kindOf } from "./checks.js";
-import { type CentralizeOptions, centralizeOptions, isCentralized, unitMatrix } from "./layout.js";
-import { float32Operand, type Gradient, type Operand, parseGradientArgs, withOperands } from "./operands.js";
+import { copyArray, describe, has, isArrayValue, readRecord } from "./args.js";
+import { type CentralizeOptions, centralizeOptions, checkExtent, isCentralized, isEmptyShape, unitMatrix } from "./layout.js";
+import { checkDisjoint, checkGradient, type Gradient, type GradientInput, readGradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
-import { checkLiveTensor, Tensor } from "./tensor.js";
+import { isTensor, type Tensor } from "./tensor.js";
 
 const TABLE_ENTRY_BYTES = 16;
 
@@ -28,68 +28,76 @@ export function centralize(
   shapeOrOptions?: readonly number[] | CentralizeOptions,
   maybeOptions?: CentralizeOptions,
 ): Gradient {
-  const rt = runtime("centralize");
-  const { operand, options } = parseGradientArgs("centralize", grad, shapeOrOptions, maybeOptions);
-  const { layout, convOnly } = centralizeOptions(options, "centralize");
-  if (!isCentralized(operand.shape, convOnly)) return grad;
+  const caller = "centralize";
+  const rt = runtime(caller);
+  // Read every argument (caller code may run only here), then check, then write.
+  const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
+  const { layout, convOnly } = centralizeOptions(options, caller);
+  const operand = checkGradient(rt, caller, input);
+  checkExtent(operand.shape, caller);
+  // An empty gradient has nothing to centralize: no scratch, no kernel call, whatever its other dims.
+  if (!isCentralized(operand.shape, convOnly) || isEmptyShape(operand.shape)) return grad;
   const { rows, cols, unitsAreRows } = unitMatrix(operand.shape, layout);
   const { kernels } = rt;
   const scratchBytes = unitsAreRows ? 0 : kernels.columnScratchBytes(cols);
-  withOperands(rt, [operand.values], scratchBytes, true, ([ptr], scratch) => {
+  withOperands(rt, [operand], scratchBytes, true, ([ptr], scratch) => {
     if (unitsAreRows) kernels.centralizeRows(ptr, rows, cols);
     else kernels.centralizeColumns(ptr, rows, cols, scratch);
-  });
+  }, { caller: "centralize" });
   return grad;
 }
 
 /** One gradient of a model: a Tensor, or a Float32Array with its shape. */
 export type GradientEntry = Tensor | { grad: Float32Array | Tensor; shape?: readonly number[] };
 
-function entryOperand(caller: string, entry: unknown, index: number): Operand {
+/** Reads one entry of a gradient list: a Tensor, or `{ grad, shape }` (own properties, read once). */
+function readEntry(caller: string, entry: unknown, index: number): GradientInput {
   const name = `gradients[${index}]`;
-  if (entry instanceof Tensor) {
-    checkLiveTensor(entry, caller, name);
-    return { values: entry, shape: entry.shape };
+  if (isTensor(entry)) return { kind: "tensor", tensor: entry, name };
+  if (entry === null || typeof entry !== "object" || isArrayValue(entry)) {
+    throw new TypeError(`${caller}: ${name} must be a Tensor or { grad, shape }, got ${describe(entry)}`);
   }
-  if (entry === null || typeof entry !== "object" || !("grad" in entry)) {
-    throw new TypeError(`${caller}: ${name} must be a Tensor or { grad, shape }, got ${kindOf(entry)}`);
+  const fields = readRecord(entry, caller, name);
+  if (!has(fields, "grad")) {
+    throw new TypeError(`${caller}: ${name} must be a Tensor or { grad, shape } (own properties), got ${describe(entry)}`);
   }
-  const { grad, shape } = entry as { grad: unknown; shape?: unknown };
-  if (grad instanceof Tensor) {
-    checkLiveTensor(grad, caller, `${name}.grad`);
-    return { values: grad, shape: grad.shape };
-  }
-  return float32Operand(caller, grad, shape, `${name}.grad`);
+  return readGradient(caller, fields.grad, fields.shape, `${name}.grad`, `${name}.grad.shape`);
 }
 
-/** The operands of a list of `GradientEntry` (centralizeAll, clipGradNorm, clipGradValue), checked. */
-export function gradientListOperands(caller: string, gradients: unknown): Operand[] {
-  if (!Array.isArray(gradients)) {
-    throw new TypeError(`${caller}: gradients must be an array, got ${kindOf(gradients)}`);
-  }
-  return gradients.map((entry, index) => entryOperand(caller, entry, index));
+/** Reads a list of `GradientEntry` (centralizeAll, clipGradNorm, clipGradValue): the array copied, each entry read once. */
+export function readGradientList(caller: string, gradients: unknown): GradientInput[] {
+  const list = copyArray(gradients, caller, "gradients");
+  if (list === undefined) throw new TypeError(`${caller}: gradients must be an array, got ${describe(gradients)}`);
+  return list.map((entry, index) => readEntry(caller, entry, index));
 }
 
 /**
  * `centralize` applied to every gradient of a model, with one call into wasm: each entry of
- * rank > 1 (rank > 3 with `convOnly`) is centralized in place.
+ * rank > 1 (rank > 3 with `convOnly`) is centralized in place. Entries must not share memory.
  *
  * @example
  * centralizeAll([{ grad: dW1, shape: [128, 784] }, { grad: db1, shape: [128] }, convTensor]);
  * @returns `gradients`.
  */
 export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, options?: CentralizeOptions): T {
-  const rt = runtime("centralizeAll");
-  const operands = gradientListOperands("centralizeAll", gradients);
-  const { layout, convOnly } = centralizeOptions(options, "centralizeAll");
-  const work = operands.filter((op) => isCentralized(op.shape, convOnly));
+  const caller = "centralizeAll";
+  const rt = runtime(caller);
+  const inputs = readGradientList(caller, gradients);
+  const { layout, convOnly } = centralizeOptions(options, caller);
+  // Every caller value is read: check against memory as it is now.
+  const operands = inputs.map((input) => checkGradient(rt, caller, input));
+  operands.forEach((op, i) => checkExtent(op.shape, caller, `${inputs[i].name} shape`));
+  // Empty gradients have nothing to centralize: no staging, no scratch, no table entry.
+  const written = operands.map((op) => isCentralized(op.shape, convOnly) && !isEmptyShape(op.shape));
+  const work = operands.filter((_, i) => written[i]);
+  checkDisjoint(caller, operands, (i) => inputs[i].name, (i) => written[i]);
   const matrices = work.map((op) => unitMatrix(op.shape, layout));
   const { kernels } = rt;
   let columnScratch = 0;
   for (const m of matrices) if (!m.unitsAreRows) columnScratch = Math.max(columnScratch, kernels.columnScratchBytes(m.cols));
   const tableBytes = work.length * TABLE_ENTRY_BYTES;
   const scratchBytes = tableBytes + columnScratch;
-  withOperands(rt, work.map((op) => op.values), scratchBytes, true, (ptrs, scratch) => {
+  withOperands(rt, work, scratchBytes, true, (ptrs, scratch) => {
     const table = rt.memory.i32;
     matrices.forEach((m, k) => {
       const at = (scratch >>> 2) + k * 4;
@@ -99,6 +107,6 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
       table[at + 3] = m.unitsAreRows ? 0 : 1;
     });
     kernels.centralizeMany(scratch, work.length, scratch + tableBytes);
-  });
+  }, { caller: "centralizeAll" });
   return gradients;
 }

@@ -1,17 +1,11 @@
 // Argument checks shared by the public API. Each throws a TypeError (wrong kind of value) or a
-// RangeError (right kind, wrong value) that names the caller and the argument.
+// RangeError (right kind, wrong value) that names the caller and the argument. They work on values
+// read through args.ts (the trust boundary), never on the caller's objects directly.
+import { describe, type Float32Extent, float32Extent, readOptions, readShape } from "./args.js";
 
-/** Validates a shape (an array of non-negative integers) and returns a frozen copy. */
+/** Validates a shape (an array of non-negative integers, read once) and returns a frozen copy. */
 export function checkShape(shape: unknown, caller: string, name = "shape"): readonly number[] {
-  if (!Array.isArray(shape)) throw new TypeError(`${caller}: ${name} must be an array of integers, got ${kindOf(shape)}`);
-  for (let i = 0; i < shape.length; i++) {
-    const dim: unknown = shape[i];
-    if (typeof dim !== "number") throw new TypeError(`${caller}: ${name}[${i}] must be a number, got ${kindOf(dim)}`);
-    if (!Number.isSafeInteger(dim) || dim < 0) {
-      throw new RangeError(`${caller}: ${name}[${i}] must be a non-negative integer, got ${dim}`);
-    }
-  }
-  return Object.freeze([...shape] as number[]);
+  return readShape(shape, caller, name);
 }
 
 /** Number of elements of a shape: the product of its dims (1 for a scalar `[]`). */
@@ -21,12 +15,11 @@ export function sizeOf(shape: readonly number[]): number {
   return size;
 }
 
-/** Validates that `value` is a Float32Array. */
-export function checkFloat32Array(value: unknown, caller: string, name: string): Float32Array {
-  if (!(value instanceof Float32Array)) {
-    throw new TypeError(`${caller}: ${name} must be a Float32Array, got ${kindOf(value)}`);
-  }
-  return value;
+/** Validates that `value` is a Float32Array (a genuine one: not a Proxy) and reads its extent once. */
+export function checkFloat32Array(value: unknown, caller: string, name: string): Float32Extent {
+  const extent = float32Extent(value);
+  if (extent === undefined) throw new TypeError(`${caller}: ${name} must be a Float32Array, got ${describe(value)}`);
+  return extent;
 }
 
 /** Validates that `shape` describes exactly `length` elements. */
@@ -42,26 +35,24 @@ export function checkShapeMatches(shape: readonly number[], length: number, call
 /** A check of one option's value; throws when it is not allowed. */
 export type OptionCheck = (value: unknown, caller: string, name: string) => void;
 
-/** Validates an options object: only known keys, each passing its check. Returns it (or `{}`). */
+/**
+ * Reads and validates an options object: its own enumerable properties, each read once (see
+ * args.ts; inherited and non-enumerable keys are ignored), only known keys, each defined value
+ * passing its check. Returns the copy (no prototype); `{}` for `undefined`.
+ */
 export function checkOptions<T extends object>(
   options: unknown,
   checks: Record<string, OptionCheck>,
   caller: string,
 ): Partial<T> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
+  const known = Object.keys(checks);
+  const record = readOptions(options, known, caller);
+  for (const key in record) {
+    const value = record[key];
+    if (value === undefined) delete record[key];
+    else checks[key](value, caller, `options.${key}`);
   }
-  for (const key in options) {
-    if (!Object.hasOwn(options, key)) continue;
-    const check = Object.hasOwn(checks, key) ? checks[key] : undefined;
-    if (!check) {
-      throw new TypeError(`${caller}: options.${key} is not an option (known: ${Object.keys(checks).join(", ")})`);
-    }
-    const value = (options as Record<string, unknown>)[key];
-    if (value !== undefined) check(value, caller, `options.${key}`);
-  }
-  return options as Partial<T>;
+  return record as Partial<T>;
 }
 
 /** Option check: a boolean. */
@@ -79,10 +70,5 @@ export function oneOf(...allowed: string[]): OptionCheck {
   };
 }
 
-/** A short description of a value's kind for error messages. */
-export function kindOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
-  return typeof value;
-}
+/** A short description of a value's kind for error messages (see `describe` in args.ts). */
+export const kindOf = describe;

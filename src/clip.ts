@@ -1,9 +1,8 @@
 // Gradient clipping with torch.nn.utils' semantics, in place, one call into wasm for the whole list.
-import { kindOf } from "./checks.js";
-import { type GradientEntry, gradientListOperands } from "./centralize.js";
-import { type Operand, withOperands } from "./operands.js";
+import { describe, readOptions } from "./args.js";
+import { type GradientEntry, readGradientList } from "./centralize.js";
+import { checkDisjoint, checkGradient, type Operand, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
-import { Tensor } from "./tensor.js";
 
 /** Bytes of one entry of the kernels' table (assembly/clip.ts): address and length, i32 each. */
 const ENTRY_BYTES = 8;
@@ -22,51 +21,44 @@ export interface ClipGradNormOptions {
 }
 
 function checkNonNegative(value: unknown, caller: string, name: string): number {
-  if (typeof value !== "number") throw new TypeError(`${caller}: ${name} must be a number, got ${kindOf(value)}`);
+  if (typeof value !== "number") throw new TypeError(`${caller}: ${name} must be a number, got ${describe(value)}`);
   if (!(value >= 0)) throw new RangeError(`${caller}: ${name} must be a number ≥ 0 (Infinity allowed), got ${value}`);
   return value;
 }
 
 function normCode(options: unknown, caller: string): number {
-  if (options === undefined) return 2;
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== "normType") throw new TypeError(`${caller}: options.${key} is not an option (known: normType)`);
-  }
-  const { normType = 2 } = options as ClipGradNormOptions;
-  if (typeof normType !== "number") throw new TypeError(`${caller}: options.normType must be a number, got ${kindOf(normType)}`);
+  const { normType = 2 } = readOptions(options, ["normType"], caller);
+  if (typeof normType !== "number") throw new TypeError(`${caller}: options.normType must be a number, got ${describe(normType)}`);
   const code = NORM_CODES.get(normType);
   if (code === undefined) throw new RangeError(`${caller}: options.normType must be 2, 1 or Infinity, got ${normType}`);
   return code;
 }
 
-/** The gradients' operands; a TypeError when one array or Tensor is listed twice (it would be scaled twice). */
-function distinctOperands(caller: string, gradients: unknown): Operand[] {
-  const operands = gradientListOperands(caller, gradients);
-  const seen = new Map<unknown, number>();
-  operands.forEach(({ values }, i) => {
-    const first = seen.get(values);
-    if (first !== undefined) throw new TypeError(`${caller}: gradients[${i}] is the same array as gradients[${first}]`);
-    seen.set(values, i);
-  });
+/**
+ * Reads and checks the gradients (every caller value is read before anything is checked); a
+ * TypeError when two share memory (one would be scaled twice, or read after it was written).
+ */
+function checkedGradients(caller: string, gradients: unknown, readRest: () => void): Operand[] {
+  const rt = runtime(caller);
+  const inputs = readGradientList(caller, gradients);
+  readRest();
+  const operands = inputs.map((input) => checkGradient(rt, caller, input));
+  checkDisjoint(caller, operands, (i) => inputs[i].name, () => true);
   return operands;
 }
 
 /** Runs a clip kernel over the operands with their (ptr, length) table; returns its result. */
 function runOverTable(caller: string, operands: Operand[], kernel: (table: number, count: number) => number): number {
   const rt = runtime(caller);
-  const values = operands.map((op) => op.values);
   let result = 0;
-  withOperands(rt, values, operands.length * ENTRY_BYTES, true, (ptrs, table) => {
+  withOperands(rt, operands, operands.length * ENTRY_BYTES, true, (ptrs, table) => {
     const i32 = rt.memory.i32;
-    values.forEach((v, k) => {
+    operands.forEach((op, k) => {
       i32[(table >>> 2) + 2 * k] = ptrs[k];
-      i32[(table >>> 2) + 2 * k + 1] = v instanceof Tensor ? v.size : v.length;
+      i32[(table >>> 2) + 2 * k + 1] = op.length;
     });
     result = kernel(table, operands.length);
-  });
+  }, { caller });
   return result;
 }
 
@@ -76,7 +68,8 @@ function runOverTable(caller: string, operands: Operand[], kernel: (table: numbe
  * `max |g|`), accumulated in float64; when `c = maxNorm / (total + 1e-6)` is < 1, every value
  * becomes `g·c` (c rounded to float32). A NaN total gives NaN gradients, as torch's does; an
  * infinite one zeros the finite values. One call into wasm for the whole list; Float32Arrays
- * are copied in and out. Nothing is written when an argument is refused.
+ * are copied in and out; gradients must not share memory. Nothing is written when an argument
+ * is refused.
  *
  * @example
  * const total = clipGradNorm([w1, b1, { grad: dW2, shape: [10, 64] }], 1.0); // Tensors or { grad, shape }
@@ -86,9 +79,12 @@ function runOverTable(caller: string, operands: Operand[], kernel: (table: numbe
 export function clipGradNorm(gradients: readonly GradientEntry[], maxNorm: number, options?: ClipGradNormOptions): number {
   const caller = "clipGradNorm";
   const { kernels } = runtime(caller);
-  const operands = distinctOperands(caller, gradients);
-  const limit = checkNonNegative(maxNorm, caller, "maxNorm");
-  const code = normCode(options, caller);
+  let limit = 0;
+  let code = 2;
+  const operands = checkedGradients(caller, gradients, () => {
+    limit = checkNonNegative(maxNorm, caller, "maxNorm");
+    code = normCode(options, caller);
+  });
   return runOverTable(caller, operands, (table, count) => kernels.clipGradNorm(table, count, code, limit));
 }
 
@@ -104,8 +100,10 @@ export function clipGradNorm(gradients: readonly GradientEntry[], maxNorm: numbe
 export function clipGradValue<T extends readonly GradientEntry[]>(gradients: T, clipValue: number): T {
   const caller = "clipGradValue";
   const { kernels } = runtime(caller);
-  const operands = distinctOperands(caller, gradients);
-  const c = checkNonNegative(clipValue, caller, "clipValue");
+  let c = 0;
+  const operands = checkedGradients(caller, gradients, () => {
+    c = checkNonNegative(clipValue, caller, "clipValue");
+  });
   runOverTable(caller, operands, (table, count) => {
     kernels.clipGradValue(table, count, c);
     return 0;

@@ -11,6 +11,8 @@
 export { init, initSync, backend } from "./runtime.js";
 export type { Backend, InitOptions, WasmSource } from "./loader.js";
 export { Tensor } from "./tensor.js";
+export { tidy, keep } from "./tidy.js";
+export { memory, type MemoryInfo } from "./memory-use.js";
 export { centralize, centralizeAll, type GradientEntry } from "./centralize.js";
 export type { CentralizeOptions, Layout } from "./layout.js";
 export { gradientStats, type GradientStats, type StatsOptions } from "./stats.js";

@@ -54,3 +54,33 @@ export function unitMatrix(shape: readonly number[], layout: Layout): UnitMatrix
 export function isCentralized(shape: readonly number[], convOnly: boolean): boolean {
   return shape.length > (convOnly ? 3 : 1);
 }
+
+/** True when a dim is 0: the tensor holds no values (whatever its other dims). */
+export function isEmptyShape(shape: readonly number[]): boolean {
+  return shape.includes(0);
+}
+
+/**
+ * The most float32 values one tensor can have: 32-bit linear memory is at most 65536 pages of
+ * 64 KiB (2³² bytes), the first of which hold the module's own data.
+ */
+export const MAX_TENSOR_VALUES = (2 ** 32 - 65536) / 4;
+
+/**
+ * Throws a RangeError naming `caller` and the shape when a tensor of `shape` could never fit in
+ * 32-bit linear memory (more than MAX_TENSOR_VALUES values). Empty shapes always fit, whatever
+ * their other dims: they hold nothing, and every call returns at once on them.
+ *
+ * @example
+ * checkExtent([65536, 65536], "new Tensor"); // RangeError: new Tensor: shape [65536, 65536] has 4294967296 values, ...
+ */
+export function checkExtent(shape: readonly number[], caller: string, name = "shape"): void {
+  let size = 1;
+  for (const dim of shape) size *= dim;
+  if (isEmptyShape(shape)) return; // a product with dims past 2¹⁰²⁴ and a 0 would be NaN
+  if (size > MAX_TENSOR_VALUES) {
+    throw new RangeError(
+      `${caller}: ${name} [${shape.join(", ")}] has ${size} values, more than 32-bit linear memory can hold (at most ${MAX_TENSOR_VALUES} float32 values)`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 // The one file that instantiates the wasm module (through @assemblyscript/loader).
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
+import { readOptions } from "./args.js";
 import { bundledKernels } from "./binaries.js";
 
 /** Which build of the kernels runs: v128 SIMD or the scalar build of the same source. */
@@ -54,18 +55,34 @@ export interface LoadedKernels {
 
 const OPTION_NAMES = ["source", "simd"];
 
-function checkInitOptions(options: InitOptions, caller: string): void {
+/** Reads the options once (own properties only: see args.ts) and checks `simd`. */
+function checkInitOptions(options: InitOptions, caller: string): InitOptions {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`${caller}: options must be an object, got ${options === null ? "null" : typeof options}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) {
-      throw new TypeError(`${caller}: options.${key} is not an option (known: ${OPTION_NAMES.join(", ")})`);
-    }
+  const record = readOptions(options, OPTION_NAMES, caller) as InitOptions;
+  if (record.simd !== undefined && typeof record.simd !== "boolean") {
+    throw new TypeError(`${caller}: options.simd must be a boolean, got ${typeof record.simd}`);
   }
-  if (options.simd !== undefined && typeof options.simd !== "boolean") {
-    throw new TypeError(`${caller}: options.simd must be a boolean, got ${typeof options.simd}`);
+  return record;
+}
+
+/** True when bytes start (after blanks) with "<": an HTML or XML page where a .wasm was expected. */
+function looksLikeMarkup(source: unknown): boolean {
+  if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) return false;
+  const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  for (const byte of bytes.subarray(0, 512)) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0xef || byte === 0xbb || byte === 0xbf) continue;
+    return byte === 0x3c;
   }
+  return false;
+}
+
+/** A compile or link failure of `options.source` as a TypeError naming it (the engine's error as its cause). */
+function sourceError(error: unknown, source: unknown, caller: string): unknown {
+  if (!(error instanceof WebAssembly.CompileError) && !(error instanceof WebAssembly.LinkError)) return error;
+  const hint = looksLikeMarkup(source) ? "; the bytes look like an HTML page (a wrong URL, or a server's error page?)" : "";
+  return new TypeError(`${caller}: options.source is not a valid gradient-centralization .wasm (${(error as Error).message})${hint}`, { cause: error });
 }
 
 /**
@@ -99,20 +116,51 @@ async function fetchBinary(url: URL | string): Promise<Response> {
     const hint = String(url).startsWith("file:") ? "; where fetch cannot read files (Node), pass the bytes: await readFile(url)" : "";
     throw new TypeError(`init: options.source ${String(url)} could not be fetched (${(error as Error).message})${hint}`, { cause: error });
   }
-  if (!response.ok) throw new Error(`init: options.source ${String(url)} answered HTTP ${response.status}`);
+  if (!response.ok) throw new TypeError(`init: options.source ${String(url)} answered HTTP ${response.status}`);
   return response;
 }
 
 /** A Response whose Content-Type is not application/wasm cannot be streamed: fall back to its bytes. */
 async function responseSource(response: Response): Promise<Response | ArrayBuffer> {
+  if (!response.ok) {
+    const where = response.url ? ` from ${response.url}` : "";
+    throw new TypeError(`init: options.source is a Response with HTTP status ${response.status}${where}, not a .wasm`);
+  }
   const type = response.headers.get("content-type") ?? "";
   return type.startsWith("application/wasm") ? response : response.arrayBuffer();
 }
 
+/** Every function of `Kernels` (the type checker insists on all): a module lacking one is refused before anything uses it. */
+const KERNEL_FUNCTIONS = Object.keys({
+  heapBase: true,
+  isSimdBuild: true,
+  centralizeRows: true,
+  centralizeColumns: true,
+  centralizeMany: true,
+  columnScratchBytes: true,
+  unitStats: true,
+  sgdStep: true,
+  adamStep: true,
+  radamStep: true,
+  nadamStep: true,
+  adamaxStep: true,
+  adagradStep: true,
+  adadeltaStep: true,
+  rmspropStep: true,
+  lionStep: true,
+  clipGradNorm: true,
+  clipGradValue: true,
+  lookaheadSync: true,
+} satisfies Record<Exclude<keyof Kernels, "memory">, true>) as Exclude<keyof Kernels, "memory">[];
+
 function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {
   const kernels = exports as unknown as Kernels;
-  if (typeof kernels.centralizeRows !== "function" || typeof kernels.isSimdBuild !== "function") {
-    throw new TypeError(`${caller}: options.source is not a gradient-centralization kernel module`);
+  const missing: string[] = KERNEL_FUNCTIONS.filter((name) => typeof kernels[name] !== "function");
+  if (!(kernels.memory instanceof WebAssembly.Memory)) missing.unshift("memory");
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${caller}: options.source is not a gradient-centralization kernel module of this version (it lacks the export${missing.length > 1 ? "s" : ""} ${missing.join(", ")})`,
+    );
   }
   const backend: Backend = kernels.isSimdBuild() ? "simd" : "scalar";
   if (simd === false && backend === "simd") {
@@ -122,8 +170,8 @@ function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller:
 }
 
 /** Compiles and instantiates the kernels, from `options.source` or the embedded binaries. */
-export async function loadKernels(options: InitOptions): Promise<LoadedKernels> {
-  checkInitOptions(options, "init");
+export async function loadKernels(given: InitOptions): Promise<LoadedKernels> {
+  const options = checkInitOptions(given, "init");
   let source: WasmSource = options.source ?? embeddedFor(options.simd);
   if (typeof source === "string" || source instanceof URL) source = await fetchBinary(source);
   if (typeof Response !== "undefined" && source instanceof Response) source = await responseSource(source);
@@ -133,19 +181,29 @@ export async function loadKernels(options: InitOptions): Promise<LoadedKernels> 
     );
   }
   // The module has no imports; the loader only adds its optional env helpers.
-  const { instance } = await instantiate(source as WebAssembly.Module | BufferSource | Response, {});
+  let instance: WebAssembly.Instance;
+  try {
+    ({ instance } = await instantiate(source as WebAssembly.Module | BufferSource | Response, {}));
+  } catch (error) {
+    throw sourceError(error, source, "init");
+  }
   return finish(instance.exports, options.simd, "init");
 }
 
 /** The synchronous form of `loadKernels`: `options.source` must be a Module or bytes. */
-export function loadKernelsSync(options: InitOptions): LoadedKernels {
-  checkInitOptions(options, "initSync");
+export function loadKernelsSync(given: InitOptions): LoadedKernels {
+  const options = checkInitOptions(given, "initSync");
   const source = options.source ?? embeddedFor(options.simd);
   if (!(source instanceof WebAssembly.Module) && !isBytes(source)) {
     throw new TypeError(
       `initSync: options.source must be a WebAssembly.Module or bytes (use init() for a Response or URL), got ${describe(source)}`,
     );
   }
-  const { instance } = instantiateSync(source, {});
+  let instance: WebAssembly.Instance;
+  try {
+    ({ instance } = instantiateSync(source, {}));
+  } catch (error) {
+    throw sourceError(error, source, "initSync");
+  }
   return finish(instance.exports, options.simd, "initSync");
 }

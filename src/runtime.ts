@@ -31,10 +31,14 @@ function start({ kernels, backend }: LoadedKernels): Backend {
  */
 export function init(options: InitOptions = {}): Promise<Backend> {
   if (current) return Promise.resolve(current.backend);
-  pending ??= loadKernels(options).then(start, (error: unknown) => {
-    pending = undefined;
-    throw error;
-  });
+  // Any failure, in loading or in starting (a module without an export the runtime needs),
+  // forgets the pending call, so the next init() tries again.
+  pending ??= loadKernels(options)
+    .then(start)
+    .catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
   return pending;
 }
 

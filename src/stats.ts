@@ -1,12 +1,13 @@
 // Per-output-unit statistics of a gradient: what GC changes, made visible.
 import { checkOptions, sizeOf } from "./checks.js";
-import { type Layout, layoutCheck, unitMatrix } from "./layout.js";
-import type { Gradient } from "./operands.js";
-import { parseGradientArgs, withOperands } from "./operands.js";
+import { checkExtent, type Layout, layoutCheck, MAX_TENSOR_VALUES, unitMatrix } from "./layout.js";
+import { checkGradient, type Gradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import type { Tensor } from "./tensor.js";
 
 const SLOTS = 8;
+/** Units whose statistics one kernel call writes (64 KiB of output). */
+const UNIT_BATCH = 1024;
 
 /** Options of `gradientStats`. */
 export interface StatsOptions {
@@ -49,20 +50,20 @@ export interface GradientStats {
 export function gradientStats(grad: Float32Array, shape: readonly number[], options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Tensor, options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[] | StatsOptions, maybeOptions?: StatsOptions): GradientStats {
-  const rt = runtime("gradientStats");
-  const { operand, options } = parseGradientArgs("gradientStats", grad, shapeOrOptions, maybeOptions);
-  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, "gradientStats");
+  const caller = "gradientStats";
+  const rt = runtime(caller);
+  // Read every argument (caller code may run only here), then check, then compute.
+  const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
+  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, caller);
+  const operand = checkGradient(rt, caller, input);
+  checkExtent(operand.shape, caller);
   const size = sizeOf(operand.shape);
   const { rows, cols, unitsAreRows } =
     operand.shape.length > 1 ? unitMatrix(operand.shape, layout) : { rows: 1, cols: size, unitsAreRows: true };
   const units = unitsAreRows ? rows : cols;
-  const outBytes = units * SLOTS * 8;
-  const raw = new Float64Array(units * SLOTS);
-  withOperands(rt, [operand.values], outBytes, false, ([ptr], out) => {
-    if (unitsAreRows) rt.kernels.unitStats(ptr, rows, cols, cols, 1, out);
-    else rt.kernels.unitStats(ptr, cols, rows, 1, cols, out);
-    raw.set(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + units * SLOTS));
-  });
+  if (units > MAX_TENSOR_VALUES) {
+    throw new RangeError(`${caller}: shape [${operand.shape.join(", ")}] has ${units} units, more than the ${MAX_TENSOR_VALUES} a tensor can have`);
+  }
   const stats: GradientStats = {
     units,
     count: new Float64Array(units),
@@ -74,8 +75,30 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
     posInf: 0,
     negInf: 0,
   };
-  for (let u = 0; u < units; u++) {
-    const [n, mean, m2, min, max, nan, posInf, negInf] = raw.subarray(u * SLOTS, (u + 1) * SLOTS);
+  if (size === 0) {
+    // Every unit is empty (count 0, the rest NaN): nothing for the kernel, no memory used.
+    for (const field of [stats.mean, stats.std, stats.min, stats.max]) field.fill(NaN);
+    return stats;
+  }
+  // The kernel writes 8 float64 per unit, UNIT_BATCH units at a time: its output area is 64 KiB
+  // however many units there are.
+  const batch = Math.min(units, UNIT_BATCH);
+  withOperands(rt, [operand], batch * SLOTS * 8, false, ([ptr], out) => {
+    for (let u0 = 0; u0 < units; u0 += batch) {
+      const n = Math.min(batch, units - u0);
+      if (unitsAreRows) rt.kernels.unitStats(ptr + u0 * cols * 4, n, cols, cols, 1, out);
+      else rt.kernels.unitStats(ptr + u0 * 4, n, rows, 1, cols, out);
+      readUnits(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + n * SLOTS), u0, stats);
+    }
+  }, { caller: "gradientStats" });
+  return stats;
+}
+
+/** Adds the kernel's results for units u0, u0 + 1, … (8 float64 each) to `stats`. */
+function readUnits(raw: Float64Array, u0: number, stats: GradientStats): void {
+  for (let k = 0; k * SLOTS < raw.length; k++) {
+    const [n, mean, m2, min, max, nan, posInf, negInf] = raw.subarray(k * SLOTS, (k + 1) * SLOTS);
+    const u = u0 + k;
     stats.count[u] = n;
     stats.mean[u] = mean;
     stats.std[u] = n > 0 ? Math.sqrt(m2 / n) : NaN;
@@ -85,5 +108,4 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
     stats.posInf += posInf;
     stats.negInf += negInf;
   }
-  return stats;
 }

@@ -1,15 +1,42 @@
 // A float32 tensor stored in the kernels' linear memory: GC and optimizers run on it in place.
-import { checkShape, checkShapeMatches, kindOf, sizeOf } from "./checks.js";
+// Its shape, size and address are private: nothing a caller can set reaches a kernel. The package
+// recognises its tensors by a private brand (`isTensor`), never by `instanceof` or public fields.
+import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, reading, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
+import { checkShapeMatches, sizeOf } from "./checks.js";
+import { AddressIndex } from "./addresses.js";
+import { disposeSymbol } from "./dispose-symbol.js";
+import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
+import { track } from "./tidy.js";
 
 interface Allocation {
   memory: LinearMemory;
   ptr: number;
 }
 
-// A tensor dropped without dispose() still returns its block when it is garbage-collected.
-const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => memory.release(ptr));
+/** Live tensors' blocks by address (a view of linear memory must lie inside one of these). */
+const liveBlocks = new AddressIndex();
+
+// A tensor dropped without dispose() still returns its block when it is garbage-collected (which
+// never happens inside a synchronous loop: there, dispose() or tidy() is required).
+const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => {
+  liveBlocks.delete(ptr);
+  memory.release(ptr);
+  memory.liveTensors--;
+});
+
+/** Where a live tensor's values are: set by the constructor, never changed (undefined once disposed). */
+export interface TensorBlock {
+  readonly ptr: number;
+  readonly size: number;
+  readonly shape: readonly number[];
+}
+
+let brand: (value: unknown) => value is Tensor;
+/** Which public function is making a tensor (for its messages): `Tensor.from` or `new Tensor`. */
+let making: string | undefined;
+let blockOf: (tensor: Tensor) => TensorBlock | undefined;
 
 /**
  * A row-major float32 tensor in linear memory. Its `data` view is re-created whenever memory
@@ -19,87 +46,204 @@ const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => memory.
  * const w = Tensor.from(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * centralize(w);          // zero-copy, in place
  * w.data;                 // Float32Array [-1, 0, 1, -1, 0, 1]
- * w.dispose();
+ * w.dispose();             // or: using w = ... (Symbol.dispose), or make it inside tidy()
  */
 export class Tensor {
-  /** Dimensions, outermost first (a frozen copy of the shape it was made with). */
-  readonly shape: readonly number[];
-  /** Number of elements: the product of `shape`. */
-  readonly size: number;
+  readonly #shape: readonly number[];
+  readonly #size: number;
   #allocation: Allocation | undefined;
   #view: Float32Array | undefined;
 
-  /** A zero-filled tensor of the given shape. */
-  constructor(shape: readonly number[]) {
-    const { memory } = runtime("new Tensor");
-    this.shape = checkShape(shape, "new Tensor");
-    this.size = sizeOf(this.shape);
-    const ptr = allocate(memory, this.size * 4, this.shape);
-    this.#allocation = { memory, ptr };
-    leaked.register(this, this.#allocation, this);
-    this.data.fill(0);
+  static {
+    brand = (value): value is Tensor => value !== null && typeof value === "object" && #allocation in value;
+    blockOf = (tensor) => {
+      const allocation = tensor.#allocation;
+      return allocation && { ptr: allocation.ptr, size: tensor.#size, shape: tensor.#shape };
+    };
+    registerTensorBrand(brand, Tensor.prototype);
   }
 
-  /** A tensor holding a copy of `values`; `shape` defaults to `[values.length]`. */
-  static from(values: Float32Array | ArrayLike<number>, shape?: readonly number[]): Tensor {
-    const { memory } = runtime("Tensor.from");
-    if (values === null || typeof values !== "object" || typeof values.length !== "number") {
-      throw new TypeError(`Tensor.from: values must be a Float32Array or an array of numbers, got ${kindOf(values)}`);
+  /** A zero-filled tensor of the given shape. */
+  constructor(shape: readonly number[]) {
+    const caller = making ?? "new Tensor";
+    const { memory } = runtime(caller);
+    this.#shape = readShape(shape, caller);
+    checkExtent(this.#shape, caller);
+    this.#size = sizeOf(this.#shape);
+    const bytes = this.#size * 4;
+    const ptr = memory.alloc(bytes, `${caller}: shape [${this.#shape.join(", ")}] needs ${bytes} bytes`);
+    this.#allocation = { memory, ptr };
+    liveBlocks.set(ptr, bytes);
+    memory.liveTensors++;
+    leaked.register(this, this.#allocation, this);
+    track(this);
+    fillRange(memory.f32, 0, ptr >>> 2, (ptr >>> 2) + this.#size);
+  }
+
+  /**
+   * A tensor holding a copy of `values`: a Float32Array, an array of numbers, or a Tensor (whose
+   * shape is the default). `shape` defaults to `[values.length]`. Nested arrays are not flattened.
+   */
+  static from(values: Float32Array | ArrayLike<number> | Tensor, shape?: readonly number[]): Tensor {
+    const caller = "Tensor.from";
+    const { memory } = runtime(caller);
+    // Read everything the caller gave (their code may run here), then check the copies.
+    const source = readValues(values, caller);
+    const dims = shape === undefined ? (source.shape ?? [source.values.length]) : readShape(shape, caller);
+    checkNumbers(source.values, caller);
+    checkShapeMatches(dims, source.values.length, caller, "values");
+    // Copied before allocating: a view of linear memory is detached if the allocation grows memory.
+    const copy = source.values instanceof Float32Array ? source.values : Float32Array.from(source.values as number[]);
+    making = caller;
+    let tensor: Tensor;
+    try {
+      tensor = new Tensor(dims);
+    } finally {
+      making = undefined;
     }
-    const dims = shape === undefined ? [values.length] : checkShape(shape, "Tensor.from");
-    checkShapeMatches(dims, values.length, "Tensor.from", "values");
-    // A view of linear memory (another tensor's data) would be detached if the allocation grows memory.
-    const source = ArrayBuffer.isView(values) && values.buffer === memory.buffer ? Float32Array.from(values) : values;
-    const tensor = new Tensor(dims);
-    tensor.data.set(source);
+    copyInto(memory.f32, copy, tensor.#allocation!.ptr >>> 2);
     return tensor;
+  }
+
+  /** Dimensions, outermost first (a frozen copy of the shape it was made with). */
+  get shape(): readonly number[] {
+    return Tensor.#own(this, "shape").#shape;
+  }
+
+  /** Number of elements: the product of `shape`. */
+  get size(): number {
+    return Tensor.#own(this, "size").#size;
   }
 
   /** The live Float32Array view of the values (re-created after memory growth). */
   get data(): Float32Array {
-    const { memory, ptr } = this.#live("data");
+    const { memory, ptr } = Tensor.#live(this, "data");
     const buffer = memory.buffer;
-    if (this.#view?.buffer !== buffer) this.#view = new Float32Array(buffer, ptr, this.size);
+    if (this.#view === undefined || float32Extent(this.#view)!.buffer !== buffer) this.#view = new Float32Array(buffer, ptr, this.#size);
     return this.#view;
   }
 
   /** Address of the first value in linear memory (16-byte aligned). */
   get byteOffset(): number {
-    return this.#live("byteOffset").ptr;
+    return Tensor.#live(this, "byteOffset").ptr;
   }
 
   /** True after `dispose()`. */
   get disposed(): boolean {
-    return this.#allocation === undefined;
+    return Tensor.#own(this, "disposed").#allocation === undefined;
   }
 
   /** Returns the memory to the allocator; the tensor can no longer be used. Idempotent. */
   dispose(): void {
-    const allocation = this.#allocation;
+    const allocation = Tensor.#own(this, "dispose").#allocation;
     if (!allocation) return;
     leaked.unregister(this);
+    liveBlocks.delete(allocation.ptr);
     allocation.memory.release(allocation.ptr);
+    allocation.memory.liveTensors--;
     this.#allocation = undefined;
     this.#view = undefined;
   }
 
-  #live(what: string): Allocation {
-    if (!this.#allocation) throw new TypeError(`Tensor.${what}: the tensor has been disposed`);
-    return this.#allocation;
+  /** `dispose()`, for `using t = new Tensor(...)`: freed at the end of the enclosing block. */
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
+  static #own(receiver: unknown, what: string): Tensor {
+    if (!brand(receiver)) throw new TypeError(`Tensor.${what}: called on ${describe(receiver)}, not on a Tensor`);
+    return receiver;
+  }
+
+  static #live(receiver: unknown, what: string): Allocation {
+    const allocation = Tensor.#own(receiver, what).#allocation;
+    if (!allocation) throw new TypeError(`Tensor.${what}: the tensor has been disposed`);
+    return allocation;
   }
 }
 
-/** `memory.alloc`, with a RangeError naming the shape when linear memory cannot grow that far. */
-function allocate(memory: LinearMemory, bytes: number, shape: readonly number[]): number {
-  try {
-    return memory.alloc(bytes);
-  } catch (error) {
-    throw new RangeError(`new Tensor: shape [${shape.join(", ")}] needs ${bytes} bytes, more than linear memory can grow to`, { cause: error });
+/** True for a tensor made by `new Tensor`/`Tensor.from` of this copy of the package (a private brand). */
+export function isTensor(value: unknown): value is Tensor {
+  return brand(value);
+}
+
+/**
+ * True when bytes [start, end) of linear memory lie inside one live tensor's values: a Float32Array
+ * view elsewhere (a disposed tensor's data, optimizer state, scratch) is not an operand.
+ */
+export function insideLiveTensor(start: number, end: number): boolean {
+  return liveBlocks.contains(start, end - start);
+}
+
+/** A tensor's block: address, size and shape as the allocator and constructor set them; undefined once disposed. */
+export function tensorBlock(tensor: Tensor): TensorBlock | undefined {
+  return blockOf(tensor);
+}
+
+/** What `Tensor.from` read from its `values`: a copy, and the shape when it was a Tensor. */
+interface SourceValues {
+  values: Float32Array | unknown[];
+  shape?: readonly number[];
+}
+
+/** Most float32 values 32-bit linear memory can hold. */
+const MAX_VALUES = 2 ** 30;
+
+/** Copies `Tensor.from`'s values once: typed arrays by their built-in getters, arrays by own elements. */
+function readValues(values: unknown, caller: string): SourceValues {
+  if (brand(values)) {
+    const block = blockOf(values);
+    if (!block) throw new TypeError(`${caller}: values is a disposed Tensor`);
+    const at = block.ptr >>> 2;
+    return { values: runtime(caller).memory.f32.slice(at, at + block.size), shape: block.shape };
+  }
+  const kind = typedArrayKind(values);
+  if (kind === "Float32Array") {
+    const extent = float32Extent(values)!;
+    const copy = new Float32Array(extent.length);
+    copyInto(copy, extent.array);
+    return { values: copy };
+  }
+  if (kind !== undefined) {
+    // Another typed array: its elements (bigints are refused by checkNumbers).
+    const typed = values as ArrayLike<unknown>;
+    const length = typedArrayLengthOf(values as ArrayBufferView);
+    const copy: unknown[] = [];
+    for (let i = 0; i < length; i++) copy.push(typed[i]);
+    return { values: copy };
+  }
+  if (values !== null && typeof values === "object") {
+    // An array, or an array-like { length, 0: …, 1: … }: its own length and elements, read once.
+    const length = reading(caller, "values", () => readOwn(values, "length").value);
+    if (typeof length === "number") {
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new RangeError(`${caller}: values.length must be a non-negative integer, got ${length}`);
+      }
+      if (length > MAX_VALUES) throw new RangeError(`${caller}: values has ${length} elements, more than linear memory can hold`);
+      const copy: unknown[] = [];
+      reading(caller, "values", () => {
+        for (let i = 0; i < length; i++) copy.push(readOwn(values, String(i)).value);
+      });
+      return { values: copy };
+    }
+  }
+  throw new TypeError(`${caller}: values must be a Float32Array, an array of numbers or a Tensor, got ${describe(values)}`);
+}
+
+/** Every element must be a number: nested arrays, strings, bigints are refused (naming the first). */
+function checkNumbers(values: Float32Array | unknown[], caller: string): void {
+  if (values instanceof Float32Array) return;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value === "number") continue;
+    const hint = isArrayValue(value) ? " (nested arrays are not flattened: pass the flat values and the shape, e.g. Tensor.from(rows.flat(), [rows.length, rows[0].length]))" : "";
+    throw new TypeError(`${caller}: values[${i}] must be a number, got ${describe(value)}${hint}`);
   }
 }
 
-/** The tensor's allocation, or a TypeError naming `name` when it was disposed. */
-export function checkLiveTensor(tensor: Tensor, caller: string, name: string): number {
-  if (tensor.disposed) throw new TypeError(`${caller}: ${name} is a disposed Tensor`);
-  return tensor.byteOffset;
+/** The tensor's block, or a TypeError naming `name` when it was disposed. */
+export function checkLiveTensor(tensor: Tensor, caller: string, name: string): TensorBlock {
+  const block = blockOf(tensor);
+  if (!block) throw new TypeError(`${caller}: ${name} is a disposed Tensor`);
+  return block;
 }

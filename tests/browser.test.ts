@@ -1,5 +1,6 @@
 // The browser demo (examples/browser/) in headless Chromium: it trains the digits MLP with the
-// built package (dist/), the loss falls, the charts have content; GC can be toggled.
+// built package (dist/), the loss falls, the charts have content; GC can be toggled. And a plain
+// page that loads dist/index.js with no import map. The browser: see tests/browser-executable.ts.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,8 +8,10 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 // @ts-expect-error: a plain JS example module without type declarations
 import { serveDemo } from "../examples/browser/serve.js";
+import { CHROMIUM_ARGS, chromiumExecutable, describeChromium } from "./browser-executable.js";
+import { centralizeReference, maxAbsDiff } from "./oracle.js";
+import { randomArray } from "./random.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const SCREENSHOTS = new URL("examples/browser/screenshots/", ROOT);
 const EPOCHS = 6;
@@ -26,19 +29,20 @@ beforeAll(async () => {
   if (!existsSync(new URL("dist/index.js", ROOT))) {
     throw new Error("dist/index.js is missing: the demo runs the built package; run `npm run build` (npm test does) first");
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  const browser = await chromiumExecutable();
+  console.log(describeChromium(browser));
   server = await serveDemo(0);
   profile = mkdtempSync(join(tmpdir(), "gc-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.path,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1000, height: 760 },
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   page.on("requestfailed", (request) => pageErrors.push(`request failed: ${request.url()}`));
-});
+}, 120_000); // the first chromiumExecutable() on a fresh machine unpacks the packaged browser
 
 afterAll(async () => {
   await context?.close();
@@ -121,4 +125,49 @@ test("a malformed request path answers 400, and the server keeps serving the pag
   const response = await fetch(server.url);
   expect(response.status).toBe(200);
   expect(await response.text()).toContain("<title>Gradient Centralization: digits in the browser</title>");
+});
+
+/** The page below keeps the imported module on window. */
+interface NoImportMapWindow { gcModule: typeof import("../src/index.js") }
+
+test("a page loads dist/index.js with <script type=module> and no import map: the loader is inside it", async () => {
+  // A plain static page next to the demo: the module script and an inline import of the same file.
+  const origin = new URL(server.url).origin;
+  const pageUrl = `${origin}/examples/no-import-map.html`;
+  const tab = await context.newPage();
+  const problems: string[] = [];
+  const requested: string[] = [];
+  tab.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  tab.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
+  tab.on("request", (request) => requested.push(new URL(request.url()).pathname));
+  await tab.route(pageUrl, (route) => route.fulfill({
+    contentType: "text/html",
+    body: `<!doctype html><meta charset="utf-8"><title>no import map</title>
+<script type="module" src="/dist/index.js"></script>
+<script type="module">
+  import * as gc from "/dist/index.js";
+  await gc.init();
+  window.gcModule = gc;
+</script>\n`,
+  }));
+  try {
+    const failed = new Promise<never>((_, reject) => tab.once("pageerror", (error) => reject(new Error(`the module did not load: ${error.message}`))));
+    await tab.goto(pageUrl);
+    await Promise.race([tab.waitForFunction(() => "gcModule" in window, undefined, { timeout: 30_000 }), failed]);
+    const shape = [6, 9];
+    const grad = randomArray(54, 17, 3, 2);
+    for (const layout of ["out-first", "out-last"] as const) {
+      const result = await tab.evaluate(
+        ({ data, shape, layout }) => Array.from((window as unknown as NoImportMapWindow).gcModule.centralize(new Float32Array(data), shape, { layout })),
+        { data: Array.from(grad), shape, layout },
+      );
+      expect(maxAbsDiff(result, centralizeReference(grad, shape, layout)), layout).toBeLessThanOrEqual(1e-6);
+    }
+    expect(["simd", "scalar"]).toContain(await tab.evaluate(() => (window as unknown as NoImportMapWindow).gcModule.backend()));
+    expect(problems).toEqual([]);
+    // Only the page and dist/index.js were fetched: nothing from node_modules/.
+    expect(requested.filter((path) => !path.endsWith("/favicon.ico"))).toEqual(["/examples/no-import-map.html", "/dist/index.js"]);
+  } finally {
+    await tab.close();
+  }
 });

@@ -1,13 +1,27 @@
 // What SGD, Adam and AdamW share: parameters and groups, argument checks, state in linear memory,
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
-import { kindOf, type OptionCheck } from "../checks.js";
+import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
+import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
+import { disposeSymbol } from "../dispose-symbol.js";
 import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
-import { withOperands } from "../operands.js";
+import { checkDisjoint, type Operand, withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
-import { Tensor } from "../tensor.js";
 import type { GcHyperparameters } from "./hyperparameters.js";
-import { checkOperands, checkOptionKeys, definedEntries, groupInputs, type Param, parseParam, type Slot } from "./params.js";
+import {
+  checkParamOperands,
+  copyArrays,
+  type GroupInput,
+  makeSlot,
+  type Param,
+  type ParamFields,
+  type ParamInputs,
+  readGroup,
+  readGroups,
+  readParamFields,
+  readParamInputs,
+  type Slot,
+} from "./params.js";
 import { encodeFloat32, type ParamState, type ParamStateDict, readStateBuffer } from "./state.js";
 import { ENTRY_BYTES, EntryWriter, FLAG, I32, scratchBytes } from "./table.js";
 
@@ -96,6 +110,31 @@ function copyHyperparameters<H extends Hyperparameters>(group: H, keys: readonly
   return copy as H;
 }
 
+/** The name of a step's operand i: operands are each slot's value then its grad. */
+function operandName(slots: readonly Slot[], i: number): string {
+  return `${slots[i >> 1].name}.${i % 2 === 0 ? "value" : "grad"}`;
+}
+
+/** A step writes the values (even operands) and reads the gradients. */
+const isValue = (i: number) => i % 2 === 0;
+
+/** A checkpoint's `optimizer` field as a message shows it. */
+function describeName(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : describe(value);
+}
+
+/** The message of PyTorch's snake_case names: this package's name for the same thing. */
+function camelCaseOnly(optimizer: string, snake: string, camel: string): TypeError {
+  return new TypeError(`${optimizer}.${snake}: this package uses camelCase names; use ${camel} (PyTorch's ${snake})`);
+}
+
+/** The entries of `record` whose value is defined. */
+function definedEntries(record: Record0): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key in record) if (record[key] !== undefined) out[key] = record[key];
+  return out;
+}
+
 /** How one parameter is stepped: as a [rows, cols] matrix, with GC over the units of `units` (or none). */
 interface UnitLayout {
   rows: number;
@@ -105,29 +144,34 @@ interface UnitLayout {
   scratch: number;
 }
 
-/** A parameter's weights as checked for a call, and their count. */
-export interface ParamValue {
-  value: Tensor | Float32Array;
-  size: number;
-}
-
 /**
- * Package-internal (Lookahead): every parameter's weights, checked as `step` checks them, in
- * group order then parameter order.
+ * Package-internal (Lookahead): every parameter's weights as a checked operand (read and checked
+ * as `step` does), in group order then parameter order.
  */
-export let parameterValues: (optimizer: Optimizer<never>, caller: string) => ParamValue[];
+export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
-    parameterValues = (optimizer, caller) => optimizer.#slots.map((slot) => ({ value: checkOperands(slot, caller)[0], size: slot.size }));
+    parameterValues = (optimizer, caller) => {
+      const rt = runtime(caller);
+      const inputs = optimizer.#slots.map((slot) => readParamInputs(slot, caller));
+      return optimizer.#slots.map((slot, k) => checkParamOperands(rt, slot, inputs[k], caller)[0]);
+    };
   }
 
-  /** The parameter groups; their hyperparameters may be changed between steps. */
-  readonly paramGroups: ParamGroup<H>[];
   readonly #rule: Rule<H>;
-  readonly #slots: Slot[];
+  readonly #slots: Slot[] = [];
+  /** Every slot's state, for the finalizer (it must not reach the optimizer). */
+  readonly #states: ParamState[] = [];
+  /** The constructor's options over the rule's defaults: what `addParamGroup` starts from. */
+  readonly #defaults: Record<string, unknown>;
+  #groups: readonly ParamGroup<H>[] = Object.freeze([]);
   #runtime: Runtime | undefined;
+  /** The rule's hyperparameter names. */
+  readonly #hyperKeys: readonly string[];
+  /** Counts the changes of groups, state and liveness: a method whose reads ran caller code checks it did not change. */
+  #changes = 0;
   /** Steps taken (the step a schedule lr is called with next). */
   #steps = 0;
 
@@ -135,29 +179,87 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const caller = `new ${rule.name}`;
     const rt = runtime(caller);
     this.#rule = rule;
-    const base = { ...rule.defaults, ...definedEntries(checkOptionKeys(options, rule, caller, "options")) };
-    const inputs = groupInputs(params, caller);
-    const seen = new Set<unknown>();
-    this.#slots = [];
-    this.paramGroups = inputs.map(({ group, prefix }, g) => {
-      const overrides = definedEntries(checkOptionKeys(group, rule, caller, prefix, "params"));
-      const hyper = { ...base, ...overrides } as unknown as H;
-      this.#checkGroup(hyper, caller, prefix ? `${prefix}.` : "options.");
-      const list = (group as { params: unknown }).params;
-      const listName = prefix ? `${prefix}.params` : "params";
-      if (!Array.isArray(list)) throw new TypeError(`${caller}: ${listName} must be an array, got ${kindOf(list)}`);
-      for (let i = 0; i < list.length; i++) {
-        const name = `${listName}[${i}]`;
-        const slot = parseParam(list[i], name, caller, rt, g);
-        if (seen.has(slot.param.value)) throw new TypeError(`${caller}: ${name}.value appears in more than one parameter`);
-        seen.add(slot.param.value);
-        this.#slots.push(slot);
-      }
-      return { ...copyHyperparameters(hyper, Object.keys(rule.checks)), params: Object.freeze([...list]) } as unknown as ParamGroup<H>;
-    });
-    if (this.#slots.length === 0) throw new RangeError(`${caller}: params is empty`);
+    const known = Object.keys(rule.checks);
+    this.#hyperKeys = known;
+    // Read everything the caller gave (their getters, iterators and Proxy traps run only here) …
+    const optionRecord = copyArrays(readOptions(options, known, caller, "options", `an option of ${rule.name}`), caller, "options");
+    const groups = readGroups(params, known, rule.name, caller);
+    const fields = groups.map(({ list, prefix }) =>
+      list.map((input, i) => readParamFields(input, `${prefix ? `${prefix}.params` : "params"}[${i}]`, caller)),
+    );
+    // … then check the copies and build from them.
+    // Hyperparameter records have no prototype: a key not set is undefined, whatever Object.prototype holds.
+    this.#defaults = Object.assign(Object.create(null) as Record<string, unknown>, rule.defaults, definedEntries(optionRecord));
+    const made = groups.map((group, g) => this.#makeGroup(rt, group, fields[g], g, caller));
+    if (made.every(({ slots }) => slots.length === 0)) throw new RangeError(`${caller}: params is empty`);
+    this.#checkNewSlots(rt, made.flatMap(({ slots }) => slots), made.flatMap(({ inputs }) => inputs), caller);
+    this.#commit(made);
     this.#runtime = rt;
-    leaked.register(this, this.#slots.map((s) => s.state), this);
+    leaked.register(this, this.#states, this);
+  }
+
+  /** The parameter groups; their hyperparameters may be changed between steps (schedules). */
+  get paramGroups(): readonly ParamGroup<H>[] {
+    return this.#groups;
+  }
+
+  /**
+   * Adds a parameter group, as torch's `add_param_group`: `{ params, ...hyperparameters }`, the
+   * hyperparameters not given taken from the constructor's options. Its parameters must not be in
+   * another group. Everything is checked before the optimizer changes.
+   *
+   * @example
+   * opt.addParamGroup({ params: [{ value: head, grad: dHead }], lr: 1e-2 });
+   */
+  addParamGroup(group: ParamGroupInput<H>): void {
+    this.#live("addParamGroup");
+    const caller = `${this.#rule.name}.addParamGroup`;
+    const seen = this.#changes;
+    const g = this.#groups.length;
+    const input = readGroup(group, Object.keys(this.#rule.checks), this.#rule.name, caller, "group");
+    const fields = input.list.map((p, i) => readParamFields(p, `group.params[${i}]`, caller));
+    const made = this.#makeGroup(runtime(caller), { ...input, prefix: "group" }, fields, g, caller);
+    if (made.slots.length === 0) throw new RangeError(`${caller}: group.params is empty`);
+    const existing = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "addParamGroup");
+    this.#checkNewSlots(rt, [...this.#slots, ...made.slots], [...existing, ...made.inputs], caller);
+    this.#commit([made]);
+  }
+
+  /** Checks one group read from the caller and makes its slots (nothing is kept yet). */
+  #makeGroup(rt: Runtime, { record, list, prefix }: GroupInput, fields: ParamFields[], g: number, caller: string) {
+    const rule = this.#rule;
+    const hyper = Object.assign(Object.create(null) as Record<string, unknown>, this.#defaults, definedEntries(record)) as unknown as H;
+    this.#checkGroup(hyper, caller, prefix ? `${prefix}.` : "options.");
+    const listName = prefix ? `${prefix}.params` : "params";
+    const slots = fields.map((f, i) => makeSlot(list[i] as object, f, `${listName}[${i}]`, caller, rt, g));
+    const inputs = slots.map((slot, i) => readParamInputs(slot, caller, fields[i]));
+    const params = Object.freeze([...list]) as readonly Param[];
+    const live = copyHyperparameters(hyper, Object.keys(rule.checks)) as Record<string, unknown>;
+    live.params = params; // for the caller to read: steps use the slots made here, whatever it holds later
+    return { group: live as unknown as ParamGroup<H>, slots, inputs };
+  }
+
+  /** Checks the operands of `slots` (the same value twice, shared memory); throws before anything is kept. */
+  #checkNewSlots(rt: Runtime, slots: readonly Slot[], inputs: readonly ParamInputs[], caller: string): void {
+    const seen = new Set<unknown>();
+    const operands: Operand[] = [];
+    slots.forEach((slot, k) => {
+      const value = inputs[k].value.kind === "tensor" ? inputs[k].value.tensor : inputs[k].value.array;
+      if (seen.has(value)) throw new TypeError(`${caller}: ${slot.name}.value appears in more than one parameter`);
+      seen.add(value);
+      operands.push(...checkParamOperands(rt, slot, inputs[k], caller));
+    });
+    checkDisjoint(caller, operands, (i) => operandName(slots, i), isValue);
+  }
+
+  #commit(made: { group: ParamGroup<H>; slots: Slot[] }[]): void {
+    this.#changes++;
+    for (const { slots } of made) {
+      this.#slots.push(...slots);
+      this.#states.push(...slots.map((slot) => slot.state));
+    }
+    this.#groups = Object.freeze([...this.#groups, ...made.map(({ group }) => group)]);
   }
 
   /** Learning rate (a number or a schedule) of a single-group optimizer (with several groups use `paramGroups[i].lr`). */
@@ -173,66 +275,85 @@ export abstract class Optimizer<H extends Hyperparameters> {
 
   /**
    * Updates every parameter in place by its rule, with one call into wasm for all of them.
-   * Everything is checked first: a bad hyperparameter or operand throws and changes nothing.
+   * With a `closure` (as torch): calls it first (it recomputes the gradients), then steps, and
+   * returns what it returned (the loss). Everything is read once, then checked: a bad
+   * hyperparameter or operand throws and changes nothing.
    */
-  step(): void {
-    const rt = this.#live("step");
+  step(): void;
+  step<L>(closure: () => L): L;
+  step<L>(closure?: () => L): L | undefined {
+    this.#live("step");
     const caller = `${this.#rule.name}.step`;
-    const groups = this.paramGroups.map((group, g) => this.#stepHyperparameters(group, g, caller));
-    const created = this.#slots.map((slot) => {
-      const group = groups[slot.group];
-      return this.#rule.buffersFor(group).filter((name) => !slot.state.buffers.has(name));
-    });
-    const layouts = this.#slots.map((slot) => this.#unitLayout(slot));
-    // Buffers are made before operands are checked: memory growth detaches Float32Array views of
-    // linear memory, and a detached view then fails its length check instead of being read as empty.
-    // A step that fails anywhere after that (a bad operand, memory that cannot grow) frees them
-    // again, so the next step is still their first (SGD: buf = d).
+    let loss: L | undefined;
+    if (closure !== undefined) {
+      if (typeof closure !== "function") throw new TypeError(`${caller}: closure must be a function, got ${describe(closure)}`);
+      loss = closure();
+      if (loss !== null && (typeof loss === "object" || typeof loss === "function") && typeof (loss as { then?: unknown }).then === "function") {
+        throw new TypeError(`${caller}: closure returned a Promise; step() is synchronous: await the closure yourself, then call step()`);
+      }
+    }
+    this.#live("step"); // the closure may have disposed the optimizer
+    const seen = this.#changes;
+    // Read every group's hyperparameters and every parameter's value, grad and gc once (the
+    // caller's getters run only here) …
+    // (A schedule lr is caller code too: evaluated here, into the hyperparameters of this step.)
+    const hypers = this.#groups.map((group, g) => this.#scheduled(this.#readGroupNow(group, caller, `paramGroups[${g}]`), g, caller));
+    const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "step");
+    // … then check those copies against memory as it is now; from here on no caller code runs.
+    hypers.forEach((hyper, g) => this.#checkGroup(hyper, caller, `paramGroups[${g}].`));
+    const operands = this.#slots.flatMap((slot, k) => checkParamOperands(rt, slot, inputs[k], caller));
+    checkDisjoint(caller, operands, (i) => operandName(this.#slots, i), isValue);
+    const created = this.#slots.map((slot) => this.#rule.buffersFor(hypers[slot.group]).filter((name) => !slot.state.buffers.has(name)));
+    const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc));
+    // The operands carry the addresses recorded when they were checked: the state buffers made
+    // next (a first step) may grow memory, which detaches a Float32Array view of linear memory
+    // given as a value or gradient. A step that fails after making them (memory that cannot grow)
+    // frees them again, so nothing has changed and the next step is still their first (SGD: buf = d).
     try {
-      this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name)));
-      const operands = this.#slots.flatMap((slot) => checkOperands(slot, caller));
-      this.#run(rt, operands, created, layouts, groups);
+      this.#run(rt, operands, hypers, created, layouts, caller);
     } catch (error) {
       this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.remove(name)));
       throw error;
     }
     this.#slots.forEach((slot, k) => {
       const { units } = layouts[k];
-      slot.state.centered = this.#rule.centeredAfter?.(groups[slot.group], slot.state, created[k], units);
-      const scalars = this.#rule.scalarsAfter?.(groups[slot.group], slot.state) ?? {};
+      slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], units);
+      const scalars = this.#rule.scalarsAfter?.(hypers[slot.group], slot.state) ?? {};
       for (const [name, value] of Object.entries(scalars)) slot.state.scalars.set(name, value);
       slot.state.step++;
     });
+    this.#changes++;
     this.#steps++;
+    return loss;
   }
 
   /**
-   * A group's hyperparameters for this step, checked: a schedule lr evaluated at the step count
-   * (its result checked as a number lr, and finite as float32), the others as they are.
+   * A group's hyperparameters for this step: a schedule lr evaluated at the step count, its
+   * result checked as a number lr is (in float32 too); the rest as read.
    */
-  #stepHyperparameters(group: ParamGroup<H>, g: number, caller: string): H {
-    const { lr } = group;
-    if (typeof lr !== "function") {
-      this.#checkGroup(group as unknown as H, caller, `paramGroups[${g}].`);
-      return group as unknown as H;
-    }
+  #scheduled(hyper: H, g: number, caller: string): H {
+    const lr = (hyper as unknown as { lr: unknown }).lr;
+    if (typeof lr !== "function") return hyper;
     const value: unknown = lr(this.#steps);
     const name = `paramGroups[${g}].lr(${this.#steps})`;
-    this.#rule.checks.lr(value, caller, name);
-    if (!Number.isFinite(Math.fround(value as number))) {
-      throw new RangeError(`${caller}: ${name} returned ${value as number}, which float32 cannot hold`);
-    }
-    const hyper = { ...group, lr: value } as unknown as H;
-    this.#checkGroup(hyper, caller, `paramGroups[${g}].`);
-    return hyper;
+    this.#rule.checks.lr(value, caller, name); // as a number lr: finite and ≥ 0, in float32 too
+    return Object.assign(Object.create(null) as Record<string, unknown>, hyper, { lr: value }) as unknown as H;
   }
 
-  #run(rt: Runtime, operands: (Tensor | Float32Array)[], created: string[][], layouts: UnitLayout[], groups: H[]): void {
+  /** A live group's hyperparameters read once into an object with no prototype (own enumerable properties; arrays copied). */
+  #readGroupNow(group: ParamGroup<H>, caller: string, name: string): H {
+    return copyArrays(readKeys(group, this.#hyperKeys, caller, name), caller, name) as unknown as H;
+  }
+
+  #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
     const { kernels, memory } = rt;
     const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
     const tableBytes = this.#slots.length * ENTRY_BYTES;
-    const staged = operands.map((v) => !(v instanceof Tensor) && v.buffer !== memory.buffer);
-    withOperands(rt, operands, tableBytes + kernelScratch, false, (ptrs, table) => {
+    const allocate = () => this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name, caller)));
+    // Values are written back (when staged); gradients are only read.
+    const writeBack = operands.map((_, i) => i % 2 === 0);
+    withOperands(rt, operands, tableBytes + kernelScratch, writeBack, (ptrs, table) => {
       const i32 = memory.i32;
       const f32 = memory.f32;
       this.#slots.forEach((slot, k) => {
@@ -242,26 +363,21 @@ export abstract class Optimizer<H extends Hyperparameters> {
         entry.int(I32.grad, ptrs[2 * k + 1]);
         entry.int(I32.rows, rows);
         entry.int(I32.cols, cols);
-        const ruleFlags = this.#rule.writeEntry(entry, groups[slot.group], slot.state, created[k], units);
+        const ruleFlags = this.#rule.writeEntry(entry, hypers[slot.group], slot.state, created[k], units);
         entry.int(I32.flags, flags | ruleFlags);
       });
       kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
-      const heap = memory.f32;
-      for (let k = 0; k < this.#slots.length; k++) {
-        if (!staged[2 * k]) continue;
-        const at = ptrs[2 * k] >>> 2;
-        (operands[2 * k] as Float32Array).set(heap.subarray(at, at + this.#slots[k].size));
-      }
-    });
+    }, { caller, allocate });
   }
 
   /** The matrix a parameter is stepped as, its GC flags and units, and the scratch it needs. */
-  #unitLayout(slot: Slot): UnitLayout {
-    const group = this.paramGroups[slot.group];
-    const gc = group.gc !== false && slot.param.gc !== false && isCentralized(slot.shape, group.convOnly);
+  #unitLayout(slot: Slot, group: H, paramGc: boolean | undefined): UnitLayout {
+    const gc = group.gc !== false && paramGc !== false && isCentralized(slot.shape, group.convOnly);
     if (!gc) return { rows: 1, cols: slot.size, flags: 0, units: undefined, scratch: 0 };
     const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
     const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
+    // An empty parameter is skipped by the kernel (rows or cols 0): no scratch for its width.
+    if (slot.size === 0) return { rows: 0, cols: 0, flags, units: group.layout, scratch: 0 };
     return { rows, cols, flags, units: group.layout, scratch: scratchBytes(cols, !unitsAreRows) };
   }
 
@@ -269,8 +385,15 @@ export abstract class Optimizer<H extends Hyperparameters> {
   zeroGrad(): void {
     this.#live("zeroGrad");
     const caller = `${this.#rule.name}.zeroGrad`;
-    const grads = this.#slots.map((slot) => checkOperands(slot, caller)[1]);
-    for (const grad of grads) (grad instanceof Tensor ? grad.data : grad).fill(0);
+    const seen = this.#changes;
+    const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
+    const rt = this.#unchanged(seen, "zeroGrad");
+    const grads = this.#slots.map((slot, k) => checkParamOperands(rt, slot, inputs[k], caller)[1]);
+    const heap = rt.memory.f32;
+    for (const grad of grads) {
+      if (grad.ptr >= 0) fillRange(heap, 0, grad.ptr >>> 2, (grad.ptr >>> 2) + grad.length);
+      else fillRange(grad.array!, 0, 0, grad.length);
+    }
   }
 
   /**
@@ -285,28 +408,25 @@ export abstract class Optimizer<H extends Hyperparameters> {
   stateDict(options: StateDictOptions = {}): OptimizerStateDict<H> {
     this.#live("stateDict");
     const caller = `${this.#rule.name}.stateDict`;
-    if (options === null || typeof options !== "object") throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
-    for (const key of Object.keys(options)) {
-      if (key !== "json") throw new TypeError(`${caller}: options.${key} is not an option (known: json)`);
-    }
-    if (options.json !== undefined && typeof options.json !== "boolean") {
-      throw new TypeError(`${caller}: options.json must be a boolean, got ${kindOf(options.json)}`);
-    }
+    const seen = this.#changes;
+    const { json = false } = checkOptions<StateDictOptions>(options, { json: isBoolean }, caller);
+    const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
+    this.#unchanged(seen, "stateDict");
     const state = this.#slots.map((slot) => {
       const entry: ParamStateDict = { step: slot.state.step };
       for (const name of this.#rule.bufferNames) {
         if (!slot.state.buffers.has(name)) continue;
         const values = slot.state.read(name);
-        entry[name] = options.json ? encodeFloat32(values) : values;
+        entry[name] = json ? encodeFloat32(values) : values;
       }
       if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
       for (const [name, value] of slot.state.scalars) entry[name] = value;
       return entry;
     });
     let next = 0;
-    const paramGroups = this.paramGroups.map((group) => {
-      const hyper = copyHyperparameters(group as unknown as H, Object.keys(this.#rule.checks));
-      return { ...hyper, lr: typeof group.lr === "function" ? null : hyper.lr, params: group.params.map(() => next++) };
+    const paramGroups = hypers.map((hyper, g) => {
+      const lr = typeof hyper.lr === "function" ? null : hyper.lr;
+      return { ...hyper, lr, params: this.#groups[g].params.map(() => next++) };
     });
     return { optimizer: this.#rule.name, step: this.#steps, state, paramGroups };
   }
@@ -320,58 +440,79 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#live("loadStateDict");
     const caller = `${this.#rule.name}.loadStateDict`;
     const rule = this.#rule;
-    if (dict === null || typeof dict !== "object") throw new TypeError(`${caller}: state must be an object, got ${kindOf(dict)}`);
-    if (dict.optimizer !== rule.name) {
-      throw new TypeError(`${caller}: state.optimizer is ${JSON.stringify(dict.optimizer)}, expected "${rule.name}"`);
+    const seen = this.#changes;
+    // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
+    const top = readRecord(dict, caller, "state", false);
+    if (top.optimizer !== rule.name) {
+      throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
-    const { state, paramGroups } = dict;
-    if (!Array.isArray(paramGroups) || paramGroups.length !== this.paramGroups.length) {
-      throw new RangeError(`${caller}: state.paramGroups must list ${this.paramGroups.length} group(s)`);
+    const paramGroups = copyArray(top.paramGroups, caller, "state.paramGroups");
+    const state = copyArray(top.state, caller, "state.state");
+    if (paramGroups === undefined || paramGroups.length !== this.#groups.length) {
+      throw new RangeError(`${caller}: state.paramGroups must list ${this.#groups.length} group(s)`);
     }
-    if (!Array.isArray(state) || state.length !== this.#slots.length) {
+    if (state === undefined || state.length !== this.#slots.length) {
       throw new RangeError(`${caller}: state.state must list ${this.#slots.length} parameter(s)`);
     }
-    let next = 0;
-    const hypers = paramGroups.map((group, g) => {
-      const prefix = `state.paramGroups[${g}]`;
-      if (group === null || typeof group !== "object") throw new TypeError(`${caller}: ${prefix} must be an object`);
-      const hyper: Record<string, unknown> = {};
-      for (const key of Object.keys(rule.checks)) {
-        if (!(key in group)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+    const groupRecords = paramGroups.map((group, g) => {
+      const record = readRecord(group, caller, `state.paramGroups[${g}]`, false);
+      const indices = copyArray(record.params, caller, `state.paramGroups[${g}].params`);
+      delete record.params;
+      return { record: copyArrays(record, caller, `state.paramGroups[${g}]`), indices };
+    });
+    const entryRecords = state.map((entry, k) => {
+      const name = `state.state[${k}]`;
+      const record = readRecord(entry, caller, name, false);
+      for (const key of rule.bufferNames) {
+        if (has(record, key)) record[key] = readStateBuffer(record[key], this.#slots[k].size, caller, `${name}.${key}`);
       }
-      for (const [key, value] of Object.entries(group)) {
-        if (key === "params") continue;
+      return record;
+    });
+    this.#unchanged(seen, "loadStateDict");
+    let next = 0;
+    const hypers = groupRecords.map(({ record, indices }, g) => {
+      const prefix = `state.paramGroups[${g}]`;
+      const hyper = Object.create(null) as Record<string, unknown>;
+      for (const key of Object.keys(rule.checks)) {
+        if (!has(record, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+      }
+      for (const key in record) {
+        if (!Object.hasOwn(rule.checks, key)) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);
+        const value = record[key];
         if (key === "lr" && value === null) {
-          if (typeof this.paramGroups[g].lr !== "function") {
+          // A schedule's checkpoint: the group keeps its own schedule, which it must have.
+          const current = Object.getOwnPropertyDescriptor(this.#groups[g], "lr")?.value;
+          if (typeof current !== "function") {
             throw new TypeError(`${caller}: ${prefix}.lr is null (a schedule), but paramGroups[${g}].lr is not a function: make the optimizer with that schedule`);
           }
-          hyper.lr = this.paramGroups[g].lr;
+          hyper.lr = current;
           continue;
         }
-        const check = (rule.checks as Record<string, OptionCheck>)[key];
-        if (!check) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);
-        check(value, caller, `${prefix}.${key}`);
-        hyper[key] = Array.isArray(value) ? [...value] : value;
+        (rule.checks as Record<string, OptionCheck>)[key](value, caller, `${prefix}.${key}`);
+        hyper[key] = value;
       }
       this.#checkGroup(hyper as H, caller, `${prefix}.`);
-      const indices = group.params;
-      const expected = this.paramGroups[g].params.map(() => next++);
-      if (!Array.isArray(indices) || indices.length !== expected.length || indices.some((v, i) => v !== expected[i])) {
+      const expected = this.#groups[g].params.map(() => next++);
+      if (indices === undefined || indices.length !== expected.length || indices.some((v, i) => v !== expected[i])) {
         throw new RangeError(`${caller}: ${prefix}.params must be [${expected.join(", ")}]`);
+      }
+      for (const key in hyper) {
+        const own = Object.getOwnPropertyDescriptor(this.#groups[g], key);
+        if (own !== undefined && !own.configurable) throw new TypeError(`${caller}: paramGroups[${g}].${key} was made non-configurable; it cannot be restored`);
       }
       return hyper as H;
     });
-    const buffers = state.map((entry, k) => {
+    const buffers = entryRecords.map((entry, k) => {
       const name = `state.state[${k}]`;
-      if (entry === null || typeof entry !== "object") throw new TypeError(`${caller}: ${name} must be an object`);
       const { step } = entry;
       if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) {
-        throw new RangeError(`${caller}: ${name}.step must be a non-negative integer, got ${String(step)}`);
+        throw new RangeError(`${caller}: ${name}.step must be a non-negative integer, got ${describe(step)}`);
       }
       const values = new Map<string, Float32Array>();
       let centered: Layout | undefined;
       const scalars = new Map<string, number>();
-      for (const [key, value] of Object.entries(entry)) {
+      for (const key in entry) {
+        const value = entry[key];
         if (key === "step") continue;
         if (key === "centered" && rule.centeredAfter) {
           layoutCheck(value, caller, `${name}.centered`);
@@ -379,21 +520,43 @@ export abstract class Optimizer<H extends Hyperparameters> {
           continue;
         }
         if (rule.scalarNames?.includes(key)) {
-          if (typeof value !== "number") throw new TypeError(`${caller}: ${name}.${key} must be a number, got ${kindOf(value)}`);
+          if (typeof value !== "number") throw new TypeError(`${caller}: ${name}.${key} must be a number, got ${describe(value)}`);
           if (!Number.isFinite(value)) throw new RangeError(`${caller}: ${name}.${key} must be finite, got ${value}`);
           scalars.set(key, value);
           continue;
         }
         if (!rule.bufferNames.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not a state buffer of ${rule.name}`);
-        values.set(key, readStateBuffer(value, this.#slots[k].size, caller, `${name}.${key}`));
+        values.set(key, value as Float32Array);
       }
       return { step, values, centered, scalars };
     });
-    const steps = dict.step === undefined ? Math.max(0, ...buffers.map((b) => b.step)) : dict.step;
+    const steps = top.step === undefined ? Math.max(0, ...buffers.map((b) => b.step)) : top.step;
     if (typeof steps !== "number" || !Number.isSafeInteger(steps) || steps < 0) {
-      throw new RangeError(`${caller}: state.step must be a non-negative integer, got ${String(steps)}`);
+      throw new RangeError(`${caller}: state.step must be a non-negative integer, got ${describe(steps)}`);
     }
-    hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
+    // Staged: nothing above changed anything (checkpoint buffers are copies, so growth cannot
+    // detach them). Every missing buffer is allocated first; only then is anything written, by
+    // steps that cannot fail. A failed allocation leaves lr, steps and buffers as they were.
+    const made: [ParamState, string][] = [];
+    try {
+      this.#slots.forEach((slot, k) => {
+        for (const name of buffers[k].values.keys()) {
+          if (slot.state.buffers.has(name)) continue;
+          slot.state.create(name, caller);
+          made.push([slot.state, name]);
+        }
+      });
+    } catch (error) {
+      for (const [state, name] of made) state.remove(name);
+      throw error;
+    }
+    hypers.forEach((hyper, g) => {
+      const group = this.#groups[g];
+      for (const key in hyper) {
+        Object.defineProperty(group, key, { value: (hyper as Record<string, unknown>)[key], writable: true, enumerable: true, configurable: true });
+      }
+    });
+    this.#changes++;
     this.#steps = steps;
     this.#slots.forEach((slot, k) => {
       const { step, values, centered, scalars } = buffers[k];
@@ -413,6 +576,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   dispose(): void {
     if (!this.#runtime) return;
     leaked.unregister(this);
+    this.#changes++;
     for (const slot of this.#slots) slot.state.clear();
     this.#runtime = undefined;
   }
@@ -420,6 +584,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
   /** True after `dispose()`. */
   get disposed(): boolean {
     return this.#runtime === undefined;
+  }
+
+  /** `dispose()`, for `using opt = new Adam(...)`: the state is freed at the end of the block. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #checkGroup(group: H, caller: string, prefix: string): void {
@@ -433,14 +602,53 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#rule.checkGroup(group, caller, prefix);
   }
 
-  #singleGroup(what: string): ParamGroup<H> {
-    this.#live(what);
-    if (this.paramGroups.length !== 1) {
+  /** After a method read the caller's values: the runtime, or a TypeError when the reads disposed or changed the optimizer. */
+  #unchanged(seen: number, what: string): Runtime {
+    const rt = this.#live(what);
+    if (this.#changes !== seen) {
       throw new TypeError(
-        `${this.#rule.name}.${what}: the optimizer has ${this.paramGroups.length} parameter groups; use paramGroups[i].${what}`,
+        `${this.#rule.name}.${what}: the optimizer was changed while its arguments were read (a getter or iterator called one of its methods); nothing was done`,
       );
     }
-    return this.paramGroups[0];
+    return rt;
+  }
+
+  #singleGroup(what: string): ParamGroup<H> {
+    this.#live(what);
+    if (this.#groups.length !== 1) {
+      throw new TypeError(
+        `${this.#rule.name}.${what}: the optimizer has ${this.#groups.length} parameter groups; use paramGroups[i].${what}`,
+      );
+    }
+    return this.#groups[0];
+  }
+
+  // PyTorch's snake_case names: each throws a TypeError naming this package's method (not aliases,
+  // so that code ported from PyTorch fails loudly where a torch-only assumption might follow).
+
+  /** @deprecated PyTorch's name; throws a TypeError: use `zeroGrad()`. */
+  zero_grad(): never {
+    throw camelCaseOnly(this.#rule.name, "zero_grad", "zeroGrad()");
+  }
+
+  /** @deprecated PyTorch's name; throws a TypeError: use `stateDict()`. */
+  state_dict(): never {
+    throw camelCaseOnly(this.#rule.name, "state_dict", "stateDict()");
+  }
+
+  /** @deprecated PyTorch's name; throws a TypeError: use `loadStateDict(state)`. */
+  load_state_dict(_state?: unknown): never {
+    throw camelCaseOnly(this.#rule.name, "load_state_dict", "loadStateDict(state)");
+  }
+
+  /** @deprecated PyTorch's name; throws a TypeError: use `addParamGroup(group)`. */
+  add_param_group(_group?: unknown): never {
+    throw camelCaseOnly(this.#rule.name, "add_param_group", "addParamGroup(group)");
+  }
+
+  /** @deprecated PyTorch's name; reading it throws a TypeError: use `paramGroups`. */
+  get param_groups(): never {
+    throw camelCaseOnly(this.#rule.name, "param_groups", "paramGroups");
   }
 
   #live(what: string): Runtime {

@@ -1,11 +1,20 @@
 // Lookahead (Zhang, Lucas, Hinton, Ba, 2019, "Lookahead Optimizer: k steps forward, 1 step back",
 // arXiv:1907.08610) around any optimizer of this package: slow weights in linear memory, pulled
 // towards the fast weights every k steps by one kernel call over all parameters.
-import { kindOf } from "../checks.js";
+import { describe as kindOf } from "../args.js";
+import { disposeSymbol } from "../dispose-symbol.js";
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
-import { Tensor } from "../tensor.js";
-import { type Hyperparameters, type LearningRate, Optimizer, type OptimizerStateDict, type ParamGroup, parameterValues, type StateDictOptions } from "./base.js";
+import {
+  type Hyperparameters,
+  type LearningRate,
+  Optimizer,
+  type OptimizerStateDict,
+  type ParamGroup,
+  type ParamGroupInput,
+  parameterValues,
+  type StateDictOptions,
+} from "./base.js";
 import { encodeFloat32, ParamState, readStateBuffer, type StateBuffer } from "./state.js";
 
 /** Bytes of one entry of the kernel's table (assembly/lookahead.ts): fast ptr, slow ptr, length. */
@@ -62,6 +71,27 @@ export function lookaheadOptions(options: unknown, caller: string, defaults = { 
   };
 }
 
+/**
+ * Slow weights for the inner optimizer's parameters from index `from` on, copies of their weights
+ * now; nothing is kept when memory cannot grow.
+ */
+function slowWeights<H extends Hyperparameters>(rt: Runtime, inner: Optimizer<H>, from: number, caller: string): ParamState[] {
+  const params = parameterValues(inner as unknown as Optimizer<never>, caller).slice(from);
+  const slow = params.map(({ length }) => new ParamState(rt.memory, length));
+  try {
+    slow.forEach((state) => state.create(SLOW, caller));
+  } catch (error) {
+    slow.forEach((state) => state.clear());
+    throw error;
+  }
+  // The operands carry addresses (in place) or fixed copies (staged): growth cannot stale them.
+  params.forEach((op, i) => {
+    const heap = rt.memory.f32;
+    slow[i].write(SLOW, op.ptr >= 0 ? heap.subarray(op.ptr >>> 2, (op.ptr >>> 2) + op.length) : op.array!);
+  });
+  return slow;
+}
+
 // Slow weights of a Lookahead dropped without dispose() are freed when it is garbage-collected.
 const leaked = new FinalizationRegistry<ParamState[]>((states) => states.forEach((s) => s.clear()));
 // An optimizer is wrapped at most once: two Lookaheads would both step it.
@@ -88,7 +118,7 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   /** The wrapped optimizer. */
   readonly inner: Optimizer<H>;
   readonly #name: string;
-  readonly #slow: ParamState[];
+  #slow: ParamState[];
   #runtime: Runtime | undefined;
   #k: number;
   #alpha: number;
@@ -104,16 +134,7 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
     if (inner.disposed) throw new TypeError(`${caller}: inner has been disposed`);
     if (wrapped.has(inner)) throw new TypeError(`${caller}: inner is already wrapped by a Lookahead`);
     const { k, alpha } = lookaheadOptions(options, caller);
-    const params = parameterValues(inner as Optimizer<never>, caller);
-    const slow = params.map(({ size }) => new ParamState(rt.memory, size));
-    try {
-      slow.forEach((state) => state.create(SLOW));
-    } catch (error) {
-      slow.forEach((state) => state.clear());
-      throw new RangeError(`${caller}: linear memory cannot grow to hold the slow weights`, { cause: error });
-    }
-    // Read after allocating: growth detaches views of linear memory taken before it.
-    parameterValues(inner as Optimizer<never>, caller).forEach(({ value }, i) => slow[i].write(SLOW, value instanceof Tensor ? value.data : value));
+    const slow = slowWeights(rt, inner, 0, caller);
     wrapped.add(inner);
     this.inner = inner;
     this.#name = name;
@@ -125,9 +146,22 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   }
 
   /** The inner optimizer's parameter groups (change their hyperparameters between steps). */
-  get paramGroups(): ParamGroup<H>[] {
+  get paramGroups(): readonly ParamGroup<H>[] {
     this.#live("paramGroups");
     return this.inner.paramGroups;
+  }
+
+  /**
+   * Adds a parameter group to the inner optimizer (its `addParamGroup`), and slow weights for its
+   * parameters, starting as their weights now.
+   */
+  addParamGroup(group: ParamGroupInput<H>): void {
+    const rt = this.#live("addParamGroup");
+    this.inner.addParamGroup(group);
+    const added = slowWeights(rt, this.inner, this.#slow.length, `${this.#name}.addParamGroup`);
+    this.#slow = [...this.#slow, ...added];
+    leaked.unregister(this);
+    leaked.register(this, this.#slow, this);
   }
 
   /** The inner optimizer's learning rate (a number or a schedule; single group). */
@@ -168,25 +202,31 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
    * One inner step (which checks everything first and changes nothing when it throws); after
    * every k-th, the synchronization `φ ← φ + α·(θ − φ)`, `θ ← φ` over all parameters.
    */
-  step(): void {
+  step(): void;
+  step<L>(closure: () => L): L;
+  step<L>(closure?: () => L): L | undefined {
     const rt = this.#live("step");
-    this.inner.step();
-    this.#steps++;
-    if (this.#steps % this.#k !== 0) return;
     const caller = `${this.#name}.step`;
+    const count = this.inner.paramGroups.reduce((n, group) => n + group.params.length, 0);
+    if (count !== this.#slow.length) {
+      throw new TypeError(`${caller}: the inner optimizer has ${count} parameters and ${this.#slow.length} slow weights: add groups through ${this.#name}.addParamGroup`);
+    }
+    const loss: L | undefined = closure === undefined ? (this.inner.step(), undefined) : this.inner.step(closure);
+    this.#steps++;
+    if (this.#steps % this.#k !== 0) return loss;
     const params = parameterValues(this.inner as Optimizer<never>, caller);
-    const values = params.map((p) => p.value);
     // The inner step's staging block already fits these operands: this call does not allocate.
-    withOperands(rt, values, params.length * ENTRY_BYTES, true, (ptrs, table) => {
+    withOperands(rt, params, params.length * ENTRY_BYTES, true, (ptrs, table) => {
       const i32 = rt.memory.i32;
-      params.forEach(({ size }, k) => {
+      params.forEach(({ length }, k) => {
         const at = (table >>> 2) + 3 * k;
         i32[at] = ptrs[k];
         i32[at + 1] = this.#slow[k].address(SLOW);
-        i32[at + 2] = size;
+        i32[at + 2] = length;
       });
       rt.kernels.lookaheadSync(table, params.length, this.#alpha);
-    });
+    }, { caller });
+    return loss;
   }
 
   /** The inner optimizer's `zeroGrad()`. */
@@ -258,6 +298,11 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   /** True after `dispose()`. */
   get disposed(): boolean {
     return this.#runtime === undefined;
+  }
+
+  /** `dispose()`, for `using opt = new Lookahead(...)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #live(what: string): Runtime {

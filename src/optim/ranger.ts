@@ -1,5 +1,6 @@
 // Ranger (Wright, 2019): Lookahead around RAdam with Gradient Centralization. A composition of
 // this package's RAdam rule and Lookahead, not a kernel of its own.
+import { readRecord } from "../args.js";
 import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "./base.js";
 import { Lookahead, lookaheadOptions } from "./lookahead.js";
 import type { Param } from "./params.js";
@@ -26,13 +27,14 @@ class RangerRAdam extends Optimizer<RAdamHyperparameters> {
   }
 }
 
-/** The options without k and alpha (an options value that is not an object is passed on, for RAdam to refuse). */
-function splitOptions(options: unknown): { lookahead: { k?: unknown; alpha?: unknown }; radam: unknown } {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) return { lookahead: {}, radam: options };
-  const { k, alpha, ...radam } = options as Record<string, unknown>;
+/** The options read once (own properties), split into Lookahead's k and alpha and RAdam's rest. */
+function splitOptions(options: unknown): { lookahead: { k?: unknown; alpha?: unknown }; radam: Record<string, unknown> } {
+  const radam = readRecord(options, "new Ranger", "options");
   const lookahead: { k?: unknown; alpha?: unknown } = {};
-  if (k !== undefined) lookahead.k = k;
-  if (alpha !== undefined) lookahead.alpha = alpha;
+  if (radam.k !== undefined) lookahead.k = radam.k;
+  if (radam.alpha !== undefined) lookahead.alpha = radam.alpha;
+  delete radam.k;
+  delete radam.alpha;
   return { lookahead, radam };
 }
 

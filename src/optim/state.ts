@@ -1,5 +1,5 @@
 // Optimizer state: per-parameter float32 buffers in linear memory, and their checkpoint form.
-import { kindOf } from "../checks.js";
+import { copyInto, describe, float32Extent } from "../args.js";
 import type { Layout } from "../layout.js";
 import type { LinearMemory } from "../memory.js";
 
@@ -55,16 +55,23 @@ export function decodeFloat32(text: string, size: number, caller: string, name: 
   return new Float32Array(bytes.buffer);
 }
 
-/** A checkpoint buffer as a Float32Array of `size` values (validated; a copy for strings). */
+/**
+ * A checkpoint buffer as a copy of its `size` float32 values (validated). A Float32Array is read
+ * with the built-in getters and copied at once, so nothing done to it later (memory growth
+ * detaching a view of linear memory, an own `length`) reaches the optimizer.
+ */
 export function readStateBuffer(value: unknown, size: number, caller: string, name: string): Float32Array {
   if (typeof value === "string") return decodeFloat32(value, size, caller, name);
-  if (!(value instanceof Float32Array)) {
+  const extent = float32Extent(value);
+  if (extent === undefined) {
     throw new TypeError(
-      `${caller}: ${name} must be a Float32Array or a base64 string (stateDict({ json: true })), got ${kindOf(value)}`,
+      `${caller}: ${name} must be a Float32Array or a base64 string (stateDict({ json: true })), got ${describe(value)}`,
     );
   }
-  if (value.length !== size) throw new RangeError(`${caller}: ${name} has ${value.length} values, expected ${size}`);
-  return value;
+  if (extent.length !== size) throw new RangeError(`${caller}: ${name} has ${extent.length} values, expected ${size}`);
+  const copy = new Float32Array(size);
+  copyInto(copy, extent.array);
+  return copy;
 }
 
 /** The state of one parameter: its step count and float32 buffers of `size` values in linear memory. */
@@ -82,9 +89,9 @@ export class ParamState {
     readonly size: number,
   ) {}
 
-  /** Allocates a zero-filled buffer; returns its address. */
-  create(name: string): number {
-    const ptr = this.memory.alloc(this.size * 4);
+  /** Allocates a zero-filled buffer; returns its address. `caller` is named when memory cannot grow. */
+  create(name: string, caller?: string): number {
+    const ptr = this.memory.alloc(this.size * 4, caller);
     this.memory.f32.fill(0, ptr >>> 2, (ptr >>> 2) + this.size);
     this.buffers.set(name, ptr);
     return ptr;

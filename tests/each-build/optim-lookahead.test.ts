@@ -273,3 +273,36 @@ describe("bad arguments", () => {
     });
   });
 });
+
+test("addParamGroup adds slow weights for the new parameters (their weights now); a group added to the inner optimizer directly is refused by step", () => {
+  const model = makeModel(59);
+  const p = model.params;
+  const opt = new Lookahead(new SGD(p.slice(0, 4), { lr: 0.05 }), { k: 2, alpha: 0.5 });
+  const reference = new LookaheadReference(new SgdReference(referenceParams(model).slice(0, 4)), 2, 0.5);
+  const settings: SgdSettings = { ...SGD_BASE };
+  const grads = gradientSequence(6, 59);
+  for (const g of grads.slice(0, 3)) {
+    model.setGrads(g);
+    opt.step();
+    reference.step(g.slice(0, 4), SHAPES.slice(0, 4).map(() => settings));
+  }
+  opt.addParamGroup({ params: p.slice(4) });
+  // the reference: a second Lookahead over the new parameters from here, counting on from step 3
+  const late = new LookaheadReference(new SgdReference(referenceParams(model).slice(4)), 2, 0.5);
+  late.steps = 3;
+  for (const g of grads.slice(3)) {
+    model.setGrads(g);
+    expect(opt.step(() => 7)).toBe(7); // step(closure) returns what the closure returned
+    reference.step(g.slice(0, 4), SHAPES.slice(0, 4).map(() => settings));
+    late.step(g.slice(4), SHAPES.slice(4).map(() => settings));
+  }
+  expect(trajectoryError(model.values(), [...reference.params, ...late.params], 6)).toBeLessThanOrEqual(1);
+  expect((opt.stateDict().slow as Float32Array[]).length).toBe(7);
+  const extra = new Tensor([2, 2]);
+  opt.inner.addParamGroup({ params: [{ value: extra, grad: new Tensor([2, 2]) }] });
+  const before = bits(model.values());
+  expect(() => opt.step()).toThrow(/^Lookahead\.step: the inner optimizer has 8 parameters and 7 slow weights: add groups through Lookahead\.addParamGroup/);
+  expect(bits(model.values())).toEqual(before);
+  opt.dispose();
+  model.dispose();
+});

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
 import { Miniflare } from "miniflare";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, chromiumExecutable } from "../browser-executable.js";
 import { bundleHarness, resolvePackageExport } from "./bundle.js";
 
 export type Build = "simd" | "scalar";
@@ -34,11 +35,10 @@ export interface SuiteRun {
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
 const PACKAGE = "gradient-centralization";
-export const CHROMIUM = "/usr/bin/chromium";
 
-/** A runtime's binary: a missing one is an error (npm ci installs deno and bun; .ci/run installs chromium). */
+/** A runtime's binary: a missing one is an error (npm ci installs deno, bun and workerd). */
 export function requireBinary(path: string): string {
-  if (!existsSync(path)) throw new Error(`runtime binary missing: ${path} (npm ci installs deno, bun and workerd; .ci/run installs chromium)`);
+  if (!existsSync(path)) throw new Error(`runtime binary missing: ${path} (npm ci installs deno, bun and workerd)`);
   return path;
 }
 const devBinary = (name: string) => requireBinary(join(root, "node_modules/.bin", name));
@@ -95,16 +95,25 @@ function parseReport(stdout: string, what: string): SuiteRun {
   return JSON.parse(line.slice("RESULT ".length)) as SuiteRun;
 }
 
-/** Node with `import` (the ESM entry). */
-export async function runNodeEsm(project: string, build: Build): Promise<SuiteRun> {
-  const { stdout } = await run(process.execPath, ["cli.mjs", "node-esm", build], project);
-  return parseReport(stdout, "node-esm");
+/** Which Node runs a harness: the one running the tests, or another binary under its own label prefix ("node22"). */
+export interface NodeBinary {
+  path: string;
+  label: string;
+}
+const thisNode: NodeBinary = { path: process.execPath, label: "node" };
+
+/** Node with `import` (the ESM entry); runtime label `<label>-esm`. */
+export async function runNodeEsm(project: string, build: Build, node: NodeBinary = thisNode): Promise<SuiteRun> {
+  const label = `${node.label}-esm`;
+  const { stdout } = await run(node.path, ["cli.mjs", label, build], project);
+  return parseReport(stdout, label);
 }
 
-/** Node with `require` (the CJS entry). */
-export async function runNodeCjs(project: string, build: Build): Promise<SuiteRun> {
-  const { stdout } = await run(process.execPath, ["cjs.cjs", build], project);
-  return parseReport(stdout, "node-cjs");
+/** Node with `require` (the CJS entry); runtime label `<label>-cjs`. */
+export async function runNodeCjs(project: string, build: Build, node: NodeBinary = thisNode): Promise<SuiteRun> {
+  const label = `${node.label}-cjs`;
+  const { stdout } = await run(node.path, ["cjs.cjs", build, label], project);
+  return parseReport(stdout, label);
 }
 
 /**
@@ -138,7 +147,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * 'wasm-unsafe-eval'. One fresh page (one fresh module graph) per build.
  */
 export async function runChromium(project: string, builds: readonly Build[]): Promise<SuiteRun[]> {
-  requireBinary(CHROMIUM);
+  const browser = await chromiumExecutable();
   const conditions = ["browser", "import", "default"];
   const urlOf = (file: string) => `/${relative(project, file)}`;
   const entry = resolvePackageExport(project, PACKAGE, conditions);
@@ -162,9 +171,9 @@ export async function runChromium(project: string, builds: readonly Build[]): Pr
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const profile = mkdtempSync(join(tmpdir(), "gc-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.path,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const runs: SuiteRun[] = [];
@@ -179,7 +188,7 @@ export async function runChromium(project: string, builds: readonly Build[]): Pr
       });
       await handle.dispose();
       const result = await tab.evaluate(() => (window as unknown as { __suiteResult: Promise<Omit<SuiteRun, "runtime">> }).__suiteResult);
-      runs.push({ ...result, runtime: "chromium", build, version: `chromium ${context.browser()?.version() ?? "(unknown version)"}`, entry });
+      runs.push({ ...result, runtime: "chromium", build, version: `${browser.version} (${browser.path}, ${browser.source})`, entry });
       if (problems.length) runs[runs.length - 1].failures.push(...problems);
       await tab.close();
     }
