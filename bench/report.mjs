@@ -63,6 +63,21 @@ function targets(gc, optimizers, accuracy, allocation) {
   return list;
 }
 
+function rulesTable(rules) {
+  const out = ["### Every rule, all 62 ResNet-18 parameters, out-first: gc off and gc \"gradient\"", ""];
+  out.push(
+    "The limit is one SIMD pass over the buffers the rule touches (w, g and its state: read all, write all but g).",
+    "",
+    "| rule | buffers | gc off ms | ÷ memory pass | GC ms | ÷ memory pass | GC cost | linear memory grew while stepping |",
+    "|---|---:|---:|---:|---:|---:|---:|:---:|",
+  );
+  for (const { rule, buffers, off, gc, limit, grew } of rules) {
+    out.push(`| ${rule} | ${buffers} | ${fmtMs(off)} | ${fmtX(off / limit)} | ${fmtMs(gc)} | ${fmtX(gc / limit)} | ${fmtX(gc / off)} | ${grew ? "**yes**" : "no"} |`);
+  }
+  out.push("");
+  return out;
+}
+
 function adapterTable(adapter) {
   const out = ["### TF.js adapter: tf.train.adam applyGradients on the digits MLP (64-64-10), per step", ""];
   out.push("| backend | plain ms | withGradientCentralization ms | added ms per step |", "|---|---:|---:|---:|");
@@ -79,7 +94,7 @@ function allocationTable(allocation) {
 }
 
 /** The whole report as markdown. */
-export function formatResults({ gc, optimizers, adapter, allocation, machine, accuracy }) {
+export function formatResults({ gc, optimizers, rules, adapter, allocation, machine, accuracy }) {
   const out = ["# Benchmark results", ""];
   out.push(
     `Machine: ${machine.cpu}, ${machine.cores} cores; Node ${machine.node} (V8 ${machine.v8}); TF.js ${machine.tfjs}; ${machine.date}${machine.quick ? "; --quick" : ""}.`,
@@ -95,6 +110,6 @@ export function formatResults({ gc, optimizers, adapter, allocation, machine, ac
     const shown = value < 1e-3 ? value.toExponential(2) : value.toFixed(2);
     out.push(`| ${what} | ${shown} | ${op} ${bound} | ${met ? "yes" : "**no**"} |`);
   }
-  out.push("", "## Gradient Centralization", "", ...gcTables(gc.rows, gc.memory), "## Optimizer step", "", ...optimizerTable(optimizers), "## TF.js adapter", "", ...adapterTable(adapter), "## Allocation", "", ...allocationTable(allocation));
+  out.push("", "## Gradient Centralization", "", ...gcTables(gc.rows, gc.memory), "## Optimizer step", "", ...optimizerTable(optimizers), ...rulesTable(rules), "## TF.js adapter", "", ...adapterTable(adapter), "## Allocation", "", ...allocationTable(allocation));
   return out.join("\n");
 }

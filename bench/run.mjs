@@ -5,6 +5,7 @@ import os from "node:os";
 import { runAdapterBench } from "./adapter-workloads.mjs";
 import { runAllocationBench } from "./allocation-workloads.mjs";
 import { runGcBench } from "./gc-workloads.mjs";
+import { runRuleBench } from "./optimizer-rules.mjs";
 import { runOptimizerBench } from "./optimizer-workloads.mjs";
 import { loadLimits, loadTf } from "./peers.mjs";
 import { formatResults } from "./report.mjs";
@@ -34,6 +35,7 @@ console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleave
 const gc = await runGcBench(context, options);
 
 const optimizers = await runOptimizerBench(context, options);
+const rules = await runRuleBench(context, options);
 const adapter = await runAdapterBench(context, options);
 const allocation = await runAllocationBench(context, options);
 
@@ -73,6 +75,6 @@ const machine = {
   date: new Date().toISOString().slice(0, 10),
   quick,
 };
-const markdown = formatResults({ gc, optimizers, adapter, allocation, machine, accuracy });
+const markdown = formatResults({ gc, optimizers, rules, adapter, allocation, machine, accuracy });
 console.log(markdown);
 if (!quick) writeFileSync(new URL("./results.md", import.meta.url), markdown);

@@ -212,6 +212,11 @@ export interface NAdamSettings extends RAdamSettings {
 export class NAdamReference extends RuleReference<NAdamSettings> {
   readonly muProduct: number[] = this.params.map(() => 1);
 
+  /** Πᵢ≤ₜ₊₁ μᵢ from Πᵢ≤ₜ μᵢ (torch 1.13 multiplied μₜ in twice: see optim-torch-golden.test.ts). */
+  protected productNext(product: number, _mu: number, muNext: number): number {
+    return product * muNext;
+  }
+
   protected delta(i: number, d: Float64Array, _w: Float64Array, s: NAdamSettings, t: number): Float64Array {
     const [beta1, beta2] = s.betas;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (t * s.momentumDecay));
@@ -223,8 +228,9 @@ export class NAdamReference extends RuleReference<NAdamSettings> {
       m[j] = beta1 * m[j] + (1 - beta1) * x;
       v[j] = beta2 * v[j] + (1 - beta2) * x * x;
     });
+    const productNext = this.productNext(product, mu, muNext);
     return m.map((mj, j) => {
-      const mHat = (muNext * mj) / (1 - product * muNext) + ((1 - mu) * d[j]) / (1 - product);
+      const mHat = (muNext * mj) / (1 - productNext) + ((1 - mu) * d[j]) / (1 - product);
       const vHat = v[j] / (1 - beta2 ** t);
       return (-s.lr * mHat) / (Math.sqrt(vHat) + s.eps);
     });

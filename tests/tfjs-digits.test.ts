@@ -44,7 +44,9 @@ test("npm start's job: the table, GC's effect, TF.js + adapter tracking the pack
   expect(agreement).toHaveLength(2);
   for (const percent of agreement) expect(percent).toBeLessThan(0.1);
   const html = readFileSync(report, "utf8");
-  expect(html.match(/<svg /g)?.length).toBe(5); // loss and accuracy per optimizer, one histogram
-  expect(html.match(/<polyline /g)?.length).toBe(8);
+  // loss and accuracy per optimizer, one histogram, and for the package's Adam its per-unit weight means and gradient
+  expect(html.match(/<svg /g)?.length).toBe(7);
+  // a line per curve (2 optimizers × 2 charts × GC off/on), per unit of dense1 in 3 panels (no GC, "gradient", "update"), per gradient series (4)
+  expect(html.match(/<polyline /g)?.length).toBe(8 + 3 * 64 + 4);
   expect(html).not.toMatch(/<script/);
 });

@@ -115,7 +115,7 @@ function storeSplat(at: usize, hi: f32, lo: f32): void {
 /**
  * One tensor: its gc mode's passes over its rows or columns. Scratch layout (src/optim/table.ts
  * sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), and for column units
- * float64 sums, float32 hi and float32 lo per column (24 bytes per column).
+ * a float64 sum, float32 hi and float32 lo per column (16 bytes per column).
  */
 function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const rows = load<i32>(e, ROWS);
@@ -142,7 +142,7 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {
     const buf = <usize>load<u32>(e, STATE_A);
     if ((flags & UNITS_ARE_COLUMNS) == 0) centralizeRows(buf, rows, cols);
-    else centralizeColumns(buf, rows, cols, sums); // columnScratchBytes(cols) ≤ the 24·cols there
+    else centralizeColumns(buf, rows, cols, sums); // columnScratchBytes(cols): the 16·cols there
   }
   if ((flags & UNITS_ARE_COLUMNS) == 0) {
     // A row is a unit: its mean is known after pass 1, and for gc "update" its Δ is still in tmp.

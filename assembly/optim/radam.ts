@@ -43,6 +43,24 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     const vb2 = f32x4.splat(beta2);
     const vk2 = f32x4.splat(keep2);
     const veps = f32x4.splat(eps);
+    if (center && rectified && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat; ρₜ > 5): no
+      // loads of hi/lo and no per-vector branches but L2's.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        let d = v128.load(g + o);
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+        d = f32x4.sub(f32x4.sub(d, vh), vl);
+        const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+        const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        v128.store(m + o, mv);
+        v128.store(v + o, vv);
+        v128.store(w + o, f32x4.add(wv, f32x4.mul(vstep, f32x4.div(mv, f32x4.add(f32x4.sqrt(vv), veps)))));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

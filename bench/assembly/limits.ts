@@ -36,3 +36,39 @@ export function adamPass(w: usize, g: usize, m: usize, v: usize, n: i32, factor:
     store<f32>(w + o, load<f32>(w + o) * factor);
   }
 }
+
+/** The traffic of a rule with one state buffer (SGD momentum, Adagrad, Lion, RMSprop): reads w, g, s and writes w, s. */
+export function pass3(w: usize, g: usize, s: usize, n: i32, factor: f32): void {
+  const f = f32x4.splat(factor);
+  const h = f32x4.splat(1 - factor);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    v128.store(w + o, f32x4.mul(v128.load(w + o), f));
+    v128.store(s + o, f32x4.add(f32x4.mul(v128.load(s + o), f), f32x4.mul(gv, h)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(w + o, load<f32>(w + o) * factor);
+  }
+}
+
+/** The traffic of a rule with three state buffers (RMSprop centered with momentum): reads w, g, a, b, c and writes w, a, b, c. */
+export function pass5(w: usize, g: usize, a: usize, b: usize, c: usize, n: i32, factor: f32): void {
+  const f = f32x4.splat(factor);
+  const h = f32x4.splat(1 - factor);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const gh = f32x4.mul(v128.load(g + o), h);
+    v128.store(w + o, f32x4.mul(v128.load(w + o), f));
+    v128.store(a + o, f32x4.add(f32x4.mul(v128.load(a + o), f), gh));
+    v128.store(b + o, f32x4.add(f32x4.mul(v128.load(b + o), f), gh));
+    v128.store(c + o, f32x4.add(f32x4.mul(v128.load(c + o), f), gh));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(w + o, load<f32>(w + o) * factor);
+  }
+}

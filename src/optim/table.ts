@@ -67,8 +67,8 @@ export class EntryWriter {
 
 /**
  * Scratch bytes the kernel needs for a tensor of `cols` columns: a 32-byte hi/lo splat, one row
- * of float32 (16-aligned), and for column units two float64 sums plus float32 hi and lo per column.
+ * of float32 (16-aligned), and for column units a float64 sum plus float32 hi and lo per column.
  */
 export function scratchBytes(cols: number, unitsAreColumns: boolean): number {
-  return 32 + Math.ceil((4 * cols) / 16) * 16 + (unitsAreColumns ? 24 * cols : 0);
+  return 32 + Math.ceil((4 * cols) / 16) * 16 + (unitsAreColumns ? 16 * cols : 0);
 }

@@ -27,9 +27,8 @@ const OPTIMIZERS: [string, Make, number][] = [
   ["AdamW (decay included in the step)", (p, o) => new AdamW(p, { lr: 0.01, weightDecay: 0.1, ...o }), 4],
   ["SGD, nesterov", (p, o) => new SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true, ...o }), (4 * 2) / (1 - 0.9)],
   // every newer rule with the options that use all its state, L2 (Lion: decoupled decay) included;
-  // D = 4/(1 − 0.9): at most a momentum of 0.9 carrying each step's rounding (merge of rules and
-  // main: the rules' own D per rule is theirs to set)
-  ...RULES.map((rule): [string, Make, number] => [`${rule.name} ${JSON.stringify(rule.full)}`, (p, o) => rule.make(p, { ...rule.full, ...o }), 4 / (1 - 0.9)]),
+  // their gc "update" centers the whole step each time (no centered buffer carried): D = 4 as Adam
+  ...RULES.map((rule): [string, Make, number] => [`${rule.name} ${JSON.stringify(rule.full)}`, (p, o) => rule.make(p, { ...rule.full, ...o }), 4]),
 ];
 
 function unitMeans(w: Float32Array, shape: number[], layout: Layout): number[] {

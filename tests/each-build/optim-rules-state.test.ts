@@ -1,6 +1,7 @@
 // Checkpoints of the newer rules: resuming from stateDict() (plain and JSON) steps bit-identically;
 // the checkpoint holds torch's state (names in camelCase) with the float64 reference's values.
 import { expect, test } from "vitest";
+import { runtime } from "../../src/runtime.js";
 import { bits, gradientSequence, makeModel, referenceParams, resumeBits, SHAPES, trajectoryError } from "../optim-fixtures.js";
 import { NAdamReference } from "../optim-oracle.js";
 import { RULES, settingsOf } from "../optim-rules.js";
@@ -87,5 +88,28 @@ test("NAdam's muProduct is checked on load and restored with the checkpoint", ()
   expect((other.stateDict() as { state: unknown[] }).state).toEqual(saved.state);
   opt.dispose();
   other.dispose();
+  model.dispose();
+});
+
+test.each(RULES)("$name: steps allocate nothing (linear memory and its allocations unchanged over 30 steps); dispose frees the state", (rule) => {
+  const { memory } = runtime("test");
+  const model = makeModel(8);
+  const before = memory.allocatedBytes;
+  const opt = rule.make(model.params, rule.full);
+  model.setGrads(gradientSequence(1, 8)[0]);
+  opt.step();
+  const afterOne = memory.allocatedBytes;
+  const bytes = memory.byteLength;
+  for (const gc of ["gradient", "update", false, "gradient"] as const) {
+    (opt.paramGroups[0] as { gc: unknown }).gc = gc;
+    for (let t = 0; t < 8; t++) opt.step();
+  }
+  expect(memory.allocatedBytes).toBe(afterOne);
+  expect(memory.byteLength).toBe(bytes);
+  opt.dispose();
+  const block = (shape: readonly number[]) => Math.max(16, Math.ceil((4 * shape.reduce((x, y) => x * y, 1)) / 16) * 16);
+  const buffers = STATE_NAMES[rule.name].filter((name) => name !== "muProduct").length;
+  expect(afterOne - memory.allocatedBytes).toBe(SHAPES.reduce((n, shape) => n + buffers * block(shape), 0));
+  expect(memory.allocatedBytes).toBe(before);
   model.dispose();
 });

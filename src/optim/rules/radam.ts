@@ -35,6 +35,10 @@ const EXP_AVG_SQ = "expAvgSq";
 /**
  * RAdam's step-t scalars: ρ∞ = 2/(1 − β2) − 1, ρₜ = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ); when ρₜ > 5 the step is
  * rectified by r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ)).
+ *
+ * @example
+ * radamRectification([0.9, 0.999], 5); // { rectified: false, r: 1 }   (ρ₅ ≈ 4.996)
+ * radamRectification([0.9, 0.999], 6); // { rectified: true, r: 0.0258… } (ρ₆ ≈ 5.994)
  */
 export function radamRectification(betas: readonly [number, number], t: number): { rectified: boolean; r: number } {
   const beta2 = betas[1];
