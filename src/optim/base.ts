@@ -151,6 +151,11 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
+/** An optimizer is `Disposable`: `using opt = new Adam(...)` frees its state at the end of the block. */
+export interface Optimizer<H extends Hyperparameters> {
+  [Symbol.dispose](): void;
+}
+
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
     parameterValues = (optimizer, caller) => {
