@@ -151,6 +151,9 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
+/** The fields of a checkpoint from `stateDict()`. */
+const CHECKPOINT_FIELDS: readonly string[] = ["optimizer", "step", "state", "paramGroups"];
+
 /** An optimizer is `Disposable`: `using opt = new Adam(...)` frees its state at the end of the block. */
 export interface Optimizer<H extends Hyperparameters> {
   [Symbol.dispose](): void;
@@ -448,6 +451,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
     const top = readRecord(dict, caller, "state", false);
+    for (const key in top) {
+      if (!CHECKPOINT_FIELDS.includes(key)) {
+        throw new TypeError(`${caller}: state.${key} is not a field of a checkpoint (known: ${CHECKPOINT_FIELDS.join(", ")})`);
+      }
+    }
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
