@@ -4,7 +4,7 @@
 import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, reading, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import { AddressIndex } from "./addresses.js";
-import { disposeSymbol } from "./dispose-symbol.js";
+import "./dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
@@ -151,7 +151,7 @@ export class Tensor {
   }
 
   /** `dispose()`, for `using t = new Tensor(...)`: freed at the end of the enclosing block. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

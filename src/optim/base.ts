@@ -2,7 +2,7 @@
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
-import { disposeSymbol } from "../dispose-symbol.js";
+import "../dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
@@ -600,7 +600,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   /** `dispose()`, for `using opt = new Adam(...)`: the state is freed at the end of the block. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

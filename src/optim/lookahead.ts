@@ -2,7 +2,7 @@
 // arXiv:1907.08610) around any optimizer of this package: slow weights in linear memory, pulled
 // towards the fast weights every k steps by one kernel call over all parameters.
 import { describe as kindOf } from "../args.js";
-import { disposeSymbol } from "../dispose-symbol.js";
+import "../dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
 import {
@@ -301,7 +301,7 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   }
 
   /** `dispose()`, for `using opt = new Lookahead(...)`. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 
