@@ -18,11 +18,13 @@ test("npm start's job: the table, GC's effect, TF.js + adapter tracking the pack
     throw new Error("dist/index.js is missing: the job runs the built package; run `npm run build` (npm test does) first");
   }
   const report = join(out, "report.html");
-  const { stdout } = await promisify(execFile)(
+  const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
     ["examples/digits/main.js", "--epochs", "2", "--seeds", "2", "--optimizer", "adam,tfjs-adam", "--out", report],
     { cwd: ROOT, maxBuffer: 1 << 24 },
   );
+  // TF.js's banner suggesting @tensorflow/tfjs-node is held back (it used to land inside the progress bar).
+  expect(stdout + stderr).not.toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
   // One row per setting, with finite numbers.
   for (const label of ["MLP + Adam", "MLP + TF.js Adam + adapter"]) {
     for (const gc of ["off", "on"]) {

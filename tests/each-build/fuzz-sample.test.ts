@@ -18,6 +18,7 @@ describe("fuzz sample", () => {
     const r = fuzzOptimizers(60, 7001);
     expect(detail(r)).toBe("");
     expect(r.unstableOver).toEqual([]);
+    expect(r.signOver).toEqual([]);
   });
 
   test("every hostile input (but the open findings) is refused by name, changes nothing, and leaves the module working", () => {

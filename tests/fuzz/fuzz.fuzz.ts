@@ -18,6 +18,10 @@ test("fuzz", () => {
     `  outside the bound's condition (lr·wd past 2, or past eps for Adam's L2): ${optimizers.unstableOver.length} exceeded it` +
       (optimizers.unstableOver.length ? `:\n    ${optimizers.unstableOver.slice(0, 10).join("\n    ")}` : ""),
   );
+  console.log(
+    `  Lion, a sign flip on a c within rounding of 0 (a 2·lr error no rounding bound covers): ${optimizers.signOver.length} exceeded it` +
+      (optimizers.signOver.length ? `:\n    ${optimizers.signOver.slice(0, 10).join("\n    ")}` : ""),
+  );
   console.log(`  the previous bound 2·T·u·(|w| + max|w|) was exceeded by ${optimizers.previousOver} configurations, worst ${optimizers.previousWorst.toFixed(1)}×`);
   const hostile = fuzzHostile();
   printFamily("hostile inputs (named error, no byte changed, module works after)", hostile, 400);

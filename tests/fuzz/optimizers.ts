@@ -7,6 +7,8 @@ import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
 import { AdamReference, type AdamSettings, type GcMode, type ReferenceParam, SgdReference, type SgdSettings } from "../optim-oracle.js";
 import { type Layout, unitIndices } from "../oracle.js";
+import fc from "fast-check";
+import { RULES } from "../optim-rules.js";
 import { Rng } from "./rng.js";
 
 /** The float32 unit roundoff. */
@@ -46,10 +48,17 @@ export interface OptimizerKind {
    */
   stable(hyper: Hyper): boolean;
   /**
-   * gc "update": ‖Δ‖∞ of parameter i's step before it was centered (the float32 step is rounded at
-   * that size, then centered). Absent: the kernel centers the direction, not the step (SGD).
+   * gc "update": the kernel rounds the whole step, then centers it, so the bound's Δ is the larger
+   * of the centered and the uncentered step. False for SGD, which centers the direction instead.
    */
-  uncenteredStep?(reference: Reference, i: number, before: Float64Array, hyper: Hyper): number;
+  centersStep: boolean;
+  /** Weight decay scales w (AdamW, Lion) instead of adding wd·w to the gradient (L2). */
+  decoupled: boolean;
+  /**
+   * The step is sign(c) (Lion): where c is within rounding of 0 the float32 and float64 signs may
+   * differ, a 2·lr error no rounding bound covers; such excesses are counted apart.
+   */
+  signStep?: boolean;
 }
 
 const sgdHyper = (rng: Rng) => {
@@ -72,19 +81,17 @@ const adamHyper = (rng: Rng) => ({
   amsgrad: rng.chance(0.3),
 });
 
-/** ‖Δ‖∞ of Adam's step before GC "update" centers it, from the reference's advanced state. */
-function adamUncenteredStep(reference: Reference, i: number, before: Float64Array, h: Hyper, decoupled: boolean): number {
-  const r = reference as unknown as AdamReference;
-  const [beta1, beta2] = h.betas as number[];
-  const t = r.steps[i];
-  const stepSize = h.lr / (1 - beta1 ** t);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-  const v = h.amsgrad ? r.maxExpAvgSq[i] : r.expAvgSq[i];
+/**
+ * ‖Δ‖∞ of parameter i's step before gc "update" centers it: a copy of the reference (its weights
+ * and state, before the step) stepped with gc off. With "update" the direction is not centered, so
+ * the copy advances the same state by the same d and its step is the uncentered Δ.
+ */
+function uncenteredStep(reference: Reference, i: number, grads: ArrayLike<number>[], settings: unknown[]): number {
+  const twin = Object.assign(Object.create(Object.getPrototypeOf(reference)), structuredClone({ ...reference })) as Reference;
+  const before = twin.params[i].value;
+  twin.step(grads, settings.map((s) => ({ ...(s as object), gc: false })) as never[]);
   let worst = 0;
-  r.expAvg[i].forEach((m, j) => {
-    const step = (-stepSize * m) / (Math.sqrt(v[j]) / bc2Sqrt + (h.eps as number)) - (decoupled ? h.lr * (h.weightDecay as number) * before[j] : 0);
-    worst = Math.max(worst, Math.abs(step));
-  });
+  twin.params[i].value.forEach((w, j) => (worst = Math.max(worst, Math.abs(w - before[j]))));
   return worst;
 }
 
@@ -104,6 +111,8 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
     K: (h) => 10 * sgdMemory(h),
     drift: (h) => 4 * sgdMemory(h),
     stable: (h) => h.lr * (h.weightDecay as number) <= 2,
+    centersStep: false,
+    decoupled: false,
   },
   Adam: {
     hyper: adamHyper,
@@ -113,7 +122,8 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
     K: (h) => 16 * adamMemory(h),
     drift: () => 4,
     stable: (h) => h.lr * (h.weightDecay as number) <= (h.eps as number),
-    uncenteredStep: (r, i, before, h) => adamUncenteredStep(r, i, before, h, false),
+    centersStep: true,
+    decoupled: false,
   },
   AdamW: {
     hyper: adamHyper,
@@ -123,9 +133,47 @@ export const OPTIMIZER_KINDS: Record<string, OptimizerKind> = {
     K: (h) => 16 * adamMemory(h),
     drift: () => 4,
     stable: (h) => h.lr * (h.weightDecay as number) <= 2,
-    uncenteredStep: (r, i, before, h) => adamUncenteredStep(r, i, before, h, true),
+    centersStep: true,
+    decoupled: true,
   },
 };
+
+/**
+ * A rule of tests/optim-rules.ts as a fuzz kind: its hyperparameters drawn from its fast-check
+ * arbitrary (seeded by the case), lr scaled by up to 100× so steps can exceed the weights.
+ * `memory`: how many steps its state carries an error (1/(1 − β1) for a first moment, 1/(1 − μ)
+ * for a momentum buffer, 1 when none). `decoupled`: its weight decay scales w (AdamW-like).
+ */
+function ruleKind(name: string, memory: (h: Hyper) => number, decoupled = false, signStep = false): OptimizerKind {
+  const rule = RULES.find((r) => r.name === name)!;
+  return {
+    hyper: (rng) => {
+      const h = fc.sample(rule.arbitrary, { seed: rng.int(0, 2 ** 31 - 1), numRuns: 1 })[0];
+      return { ...h, lr: (h.lr as number) * rng.pick([1, 1, 10, 100]) };
+    },
+    make: (p, h) => rule.make(p, h),
+    reference: (p) => rule.reference(p) as Reference,
+    settings: (h) => ({ ...rule.defaults, ...h }),
+    K: (h) => 16 * memory(h),
+    drift: () => 4,
+    stable: (h) => {
+      const lrWd = h.lr * ((h.weightDecay as number | undefined) ?? 0);
+      return decoupled ? lrWd <= 2 : lrWd <= ((h.eps as number | undefined) ?? 0);
+    },
+    centersStep: true,
+    decoupled,
+    signStep,
+  };
+}
+
+const firstMoment = (h: Hyper) => 1 / (1 - ((h.betas as number[] | undefined)?.[0] ?? 0));
+OPTIMIZER_KINDS.RAdam = ruleKind("RAdam", firstMoment);
+OPTIMIZER_KINDS.NAdam = ruleKind("NAdam", firstMoment);
+OPTIMIZER_KINDS.Adamax = ruleKind("Adamax", firstMoment);
+OPTIMIZER_KINDS.Adagrad = ruleKind("Adagrad", () => 1);
+OPTIMIZER_KINDS.Adadelta = ruleKind("Adadelta", (h) => 1 / (1 - (h.rho as number)));
+OPTIMIZER_KINDS.RMSprop = ruleKind("RMSprop", (h) => 2 / (1 - (h.momentum as number))); // momentum buffer and square average
+OPTIMIZER_KINDS.Lion = ruleKind("Lion", firstMoment, true, true);
 
 /** One random configuration: everything a run needs, drawn from one seed. */
 export interface OptimizerCase {
@@ -188,6 +236,8 @@ export interface OptimizerResult {
   resumeMismatch: boolean;
   /** The configuration meets the bound's condition (OptimizerKind.stable). */
   stable: boolean;
+  /** The rule's step is a sign (OptimizerKind.signStep). */
+  signStep: boolean;
   /** The smallest K (drift: D) for which the bound would hold with the 2·Σ‖ŵ‖ (drift: Σ‖w‖) term as it is. */
   neededK: number;
   neededDrift: number;
@@ -261,12 +311,16 @@ export function runOptimizerCase(c: OptimizerCase): OptimizerResult {
   const sumStep = c.shapes.map(() => 0);
   for (const grads of c.grads) {
     const before = reference.params.map((p) => p.value);
+    // The kernels round before centering: the L2 direction fl(g + wd·w) (gc "gradient" and SGD's
+    // "update") and the whole step (gc "update"). Their errors scale with the uncentered step.
+    const l2 = !kind.decoupled && ((c.hyper.weightDecay as number | undefined) ?? 0) > 0;
+    const roundsUncentered = c.hyper.gc !== false && (l2 || (c.hyper.gc === "update" && kind.centersStep));
+    const uncentered = roundsUncentered ? c.shapes.map((_, i) => uncenteredStep(reference, i, grads, settings)) : undefined;
     reference.step(grads, settings as never[]);
     reference.params.forEach((p, i) => {
       sumW[i] += Math.max(maxAbs(before[i]), maxAbs(p.value));
-      let step = 0;
+      let step = uncentered?.[i] ?? 0;
       for (let j = 0; j < p.value.length; j++) step = Math.max(step, Math.abs(p.value[j] - before[i][j]));
-      if (c.hyper.gc === "update" && kind.uncenteredStep) step = Math.max(step, kind.uncenteredStep(reference, i, before[i], c.hyper));
       sumStep[i] += step;
     });
   }
@@ -311,5 +365,5 @@ export function runOptimizerCase(c: OptimizerCase): OptimizerResult {
     const bits = (a: Float32Array) => new Uint32Array(a.buffer);
     resumeMismatch = finals.some((w, i) => bits(w).some((b, j) => b !== bits(straight[i])[j]));
   }
-  return { trajectory, drift, resumeMismatch, stable: kind.stable(c.hyper), neededK, neededDrift, previousBound };
+  return { trajectory, drift, resumeMismatch, stable: kind.stable(c.hyper), signStep: kind.signStep ?? false, neededK, neededDrift, previousBound };
 }

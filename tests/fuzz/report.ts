@@ -36,9 +36,10 @@ export function fuzzCentralize(count: number, first = 1): FamilyResult {
 }
 
 /** `count` random optimizer configurations; failures: a bound exceeded (stable configs) or a resume not bit-identical. */
-export function fuzzOptimizers(count: number, first = 1, kinds?: string[]): FamilyResult & { worst: number; unstableOver: string[]; previousOver: number; previousWorst: number } {
+export function fuzzOptimizers(count: number, first = 1, kinds?: string[]): FamilyResult & { worst: number; unstableOver: string[]; signOver: string[]; previousOver: number; previousWorst: number } {
   const failures: FamilyResult["failures"] = [];
   const unstableOver: string[] = [];
+  const signOver: string[] = [];
   let worst = 0;
   let previousOver = 0;
   let previousWorst = 0;
@@ -58,11 +59,12 @@ export function fuzzOptimizers(count: number, first = 1, kinds?: string[]): Fami
     if (r.resumeMismatch) failures.push({ seed, detail: `${label}: resumed run differs in bits from an uninterrupted one` });
     if (over > 1) {
       const detail = `${label}: trajectory ${r.trajectory.toFixed(2)}×, drift ${r.drift.toFixed(2)}× the bound`;
-      if (r.stable) failures.push({ seed, detail });
-      else unstableOver.push(`seed ${seed} ${detail}`);
+      if (!r.stable) unstableOver.push(`seed ${seed} ${detail}`);
+      else if (r.signStep) signOver.push(`seed ${seed} ${detail}`);
+      else failures.push({ seed, detail });
     } else worst = Math.max(worst, over);
   }
-  return { cases: count, failures, worst, unstableOver, previousOver, previousWorst };
+  return { cases: count, failures, worst, unstableOver, signOver, previousOver, previousWorst };
 }
 
 /** Every hostile case (or those `select` keeps). */
