@@ -154,11 +154,6 @@ export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Ope
 /** The fields of a checkpoint from `stateDict()`. */
 const CHECKPOINT_FIELDS: readonly string[] = ["optimizer", "step", "state", "paramGroups"];
 
-/** An optimizer is `Disposable`: `using opt = new Adam(...)` frees its state at the end of the block. */
-export interface Optimizer<H extends Hyperparameters> {
-  [Symbol.dispose](): void;
-}
-
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
     parameterValues = (optimizer, caller) => {
