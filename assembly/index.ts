@@ -3,6 +3,8 @@ export { unitStats } from "./stats";
 export {
   sgdStep, adamStep, radamStep, nadamStep, adamaxStep, adagradStep, adadeltaStep, rmspropStep, lionStep,
 } from "./optim/gc";
+export { clipGradNorm, clipGradValue } from "./clip";
+export { lookaheadSync } from "./lookahead";
 
 /** First byte of linear memory free for the host's allocator (the module itself never allocates). */
 export function heapBase(): usize {

@@ -1,5 +1,6 @@
 // Optimizer steps over all 62 ResNet-18 parameters (11.7M values): this package's SGD-momentum and
-// Adam with and without GC, TF.js's momentum and adam applyGradients (cpu and wasm backends), a
+// Adam with and without GC, Lookahead(Adam) and Ranger steps (a synchronization every k-th),
+// clipGradNorm over the 62 gradients, TF.js's momentum and adam applyGradients (cpu and wasm backends), a
 // plain JavaScript Adam, and the limit: one SIMD pass reading w, g, m, v and writing w, m, v.
 import { resnet18Parameters } from "../examples/resnet18.js";
 import { timeInterleaved } from "./harness.mjs";
@@ -21,6 +22,31 @@ function packageCase(pkg, name, Kind, options, shapes) {
       opt.dispose();
       for (const p of params) p.value.dispose(), p.grad.dispose();
     },
+  };
+}
+
+/** A Lookahead (or Ranger) made by `make` over fresh Tensors for every parameter. */
+function lookaheadCase(pkg, name, make, shapes) {
+  const params = shapes.map((shape, i) => ({
+    value: pkg.Tensor.from(values(product(shape), i + 1, 0.1), shape),
+    grad: pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape),
+  }));
+  const opt = make(params);
+  return {
+    case: { name, run: () => opt.step() },
+    cleanup: () => {
+      opt.dispose();
+      for (const p of params) p.value.dispose(), p.grad.dispose();
+    },
+  };
+}
+
+/** clipGradNorm over every gradient of the model (one wasm call; clips each time at maxNorm 1). */
+function clipCase(pkg, name, shapes) {
+  const grads = shapes.map((shape, i) => pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape));
+  return {
+    case: { name, run: () => pkg.clipGradNorm(grads, 1) },
+    cleanup: () => grads.forEach((g) => g.dispose()),
   };
 }
 
@@ -60,6 +86,9 @@ export async function runOptimizerBench({ pkgs, tfs, limits }, options) {
     packageCase(simd, "simd Adam + GC (gradient)", simd.Adam, { lr: 1e-3, gc: "gradient" }, shapes),
     packageCase(simd, "simd Adam + GC (update)", simd.Adam, { lr: 1e-3, gc: "update" }, shapes),
     packageCase(scalar, "scalar Adam + GC (gradient)", scalar.Adam, { lr: 1e-3, gc: "gradient" }, shapes),
+    lookaheadCase(simd, "simd Lookahead(Adam + GC), k 5", (p) => new simd.Lookahead(new simd.Adam(p, { lr: 1e-3, gc: "gradient" }), { k: 5 }), shapes),
+    lookaheadCase(simd, "simd Ranger (RAdam + GC, k 6)", (p) => new simd.Ranger(p, { lr: 1e-3 }), shapes),
+    clipCase(simd, "simd clipGradNorm, all 62 gradients", shapes),
   ];
   for (const [name, tf] of Object.entries(tfs)) parts.push(tfCase(tf, name, "momentum", shapes), tfCase(tf, name, "adam", shapes));
 

@@ -25,7 +25,7 @@ const { apply } = Reflect;
 const { getOwnPropertyDescriptor, ownKeys } = Reflect;
 const { isArray } = Array;
 const { isSafeInteger } = Number;
-const { create, freeze, getPrototypeOf } = Object;
+const { create, freeze, getPrototypeOf, hasOwn } = Object;
 const ArrayBufferPrototype = ArrayBuffer.prototype;
 const arrayBufferDetached = Object.getOwnPropertyDescriptor(ArrayBufferPrototype, "detached")?.get;
 const arrayBufferByteLength = getter(ArrayBufferPrototype, "byteLength") as (this: unknown) => number;
@@ -61,6 +61,7 @@ const Float32ArrayConstructor = Float32Array;
 /** A new Float32Array over exactly an extent's values (not length-tracking; empty when there are none). */
 export function fixedView(extent: Float32Extent): Float32Array {
   if (extent.length === 0) return new Float32ArrayConstructor(0);
+  if (!canChangeLength(extent.buffer)) return extent.array; // its length cannot change without caller code
   return new Float32ArrayConstructor(extent.buffer, extent.byteOffset, extent.length);
 }
 
@@ -77,6 +78,24 @@ export function copyInto(target: Float32Array, source: Float32Array, offset = 0)
 /** `target.fill(value, start, end)` with the built-in method. */
 export function fillRange(target: Float32Array, value: number, start: number, end: number): void {
   apply(typedArrayFill, target, [value, start, end]);
+}
+
+const arrayBufferResizable = Object.getOwnPropertyDescriptor(ArrayBufferPrototype, "resizable")?.get;
+const sharedArrayBufferGrowable =
+  typeof SharedArrayBuffer === "function" ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "growable")?.get : undefined;
+
+/** True for a resizable ArrayBuffer or a growable SharedArrayBuffer (a length-tracking view's length can change). */
+function canChangeLength(buffer: ArrayBufferLike): boolean {
+  try {
+    return arrayBufferResizable ? (apply(arrayBufferResizable, buffer, []) as boolean) : false;
+  } catch {
+    // not an ArrayBuffer: a SharedArrayBuffer
+  }
+  try {
+    return sharedArrayBufferGrowable ? (apply(sharedArrayBufferGrowable, buffer, []) as boolean) : false;
+  } catch {
+    return true; // unknown: treat as changeable (a fixed view is always safe)
+  }
 }
 
 /** True when the ArrayBuffer was detached (a view of linear memory after memory grew). */
@@ -190,10 +209,12 @@ const MAX_LIST = 2 ** 32 - 1;
 export function copyArray(value: unknown, caller: string, name: string): unknown[] | undefined {
   if (!isArrayValue(value)) return undefined;
   return reading(caller, name, () => {
-    const length = readOwn(value, "length").value;
+    // An array's length is an own data property (a Proxy's get trap runs once); each element is
+    // read once, own properties only (a hole reads as undefined, whatever a prototype holds).
+    const length = (value as unknown[]).length;
     if (typeof length !== "number" || !isSafeInteger(length) || length < 0 || length > MAX_LIST) return undefined;
-    const copy: unknown[] = [];
-    for (let i = 0; i < length; i++) copy.push(readOwn(value, String(i)).value);
+    const copy: unknown[] = new Array(length);
+    for (let i = 0; i < length; i++) copy[i] = hasOwn(value, i) ? (value as unknown[])[i] : undefined;
     return copy;
   });
 }

@@ -50,18 +50,25 @@ export function centralize(
 /** One gradient of a model: a Tensor, or a Float32Array with its shape. */
 export type GradientEntry = Tensor | { grad: Float32Array | Tensor; shape?: readonly number[] };
 
-/** Reads one entry of `centralizeAll`'s list: a Tensor, or `{ grad, shape }` (own properties, read once). */
-function readEntry(entry: unknown, index: number): GradientInput {
+/** Reads one entry of a gradient list: a Tensor, or `{ grad, shape }` (own properties, read once). */
+function readEntry(caller: string, entry: unknown, index: number): GradientInput {
   const name = `gradients[${index}]`;
   if (isTensor(entry)) return { kind: "tensor", tensor: entry, name };
   if (entry === null || typeof entry !== "object" || isArrayValue(entry)) {
-    throw new TypeError(`centralizeAll: ${name} must be a Tensor or { grad, shape }, got ${describe(entry)}`);
+    throw new TypeError(`${caller}: ${name} must be a Tensor or { grad, shape }, got ${describe(entry)}`);
   }
-  const fields = readRecord(entry, "centralizeAll", name);
+  const fields = readRecord(entry, caller, name);
   if (!has(fields, "grad")) {
-    throw new TypeError(`centralizeAll: ${name} must be a Tensor or { grad, shape } (own properties), got ${describe(entry)}`);
+    throw new TypeError(`${caller}: ${name} must be a Tensor or { grad, shape } (own properties), got ${describe(entry)}`);
   }
-  return readGradient("centralizeAll", fields.grad, fields.shape, `${name}.grad`, `${name}.grad.shape`);
+  return readGradient(caller, fields.grad, fields.shape, `${name}.grad`, `${name}.grad.shape`);
+}
+
+/** Reads a list of `GradientEntry` (centralizeAll, clipGradNorm, clipGradValue): the array copied, each entry read once. */
+export function readGradientList(caller: string, gradients: unknown): GradientInput[] {
+  const list = copyArray(gradients, caller, "gradients");
+  if (list === undefined) throw new TypeError(`${caller}: gradients must be an array, got ${describe(gradients)}`);
+  return list.map((entry, index) => readEntry(caller, entry, index));
 }
 
 /**
@@ -75,9 +82,7 @@ function readEntry(entry: unknown, index: number): GradientInput {
 export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, options?: CentralizeOptions): T {
   const caller = "centralizeAll";
   const rt = runtime(caller);
-  const list = copyArray(gradients, caller, "gradients");
-  if (list === undefined) throw new TypeError(`${caller}: gradients must be an array, got ${describe(gradients)}`);
-  const inputs = list.map(readEntry);
+  const inputs = readGradientList(caller, gradients);
   const { layout, convOnly } = centralizeOptions(options, caller);
   // Every caller value is read: check against memory as it is now.
   const operands = inputs.map((input) => checkGradient(rt, caller, input));

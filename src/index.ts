@@ -30,3 +30,26 @@ export type { Optimizer, ParamGroup, ParamGroupInput, OptimizerStateDict, StateD
 export type { Param } from "./optim/params.js";
 export type { GcMode } from "./optim/hyperparameters.js";
 export type { ParamStateDict, StateBuffer } from "./optim/state.js";
+export type { LearningRate, OptimizerOptions, Scheduled } from "./optim/base.js";
+export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from "./optim/lookahead.js";
+export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip.js";
+export {
+  constantSchedule,
+  linearSchedule,
+  cosineDecaySchedule,
+  warmupCosineDecaySchedule,
+  exponentialDecay,
+  piecewiseConstantSchedule,
+  linearOnecycleSchedule,
+  cosineOnecycleSchedule,
+  type Schedule,
+  type BoundariesAndScales,
+  type LinearScheduleOptions,
+  type CosineDecayScheduleOptions,
+  type WarmupCosineDecayScheduleOptions,
+  type ExponentialDecayOptions,
+  type PiecewiseConstantScheduleOptions,
+  type LinearOnecycleScheduleOptions,
+  type CosineOnecycleScheduleOptions,
+} from "./optim/schedules.js";
+export { Ranger, type RangerOptions } from "./optim/ranger.js";

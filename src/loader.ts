@@ -36,6 +36,9 @@ export interface Kernels {
   adadeltaStep: OptimizerKernel;
   rmspropStep: OptimizerKernel;
   lionStep: OptimizerKernel;
+  clipGradNorm(table: number, count: number, normType: number, maxNorm: number): number;
+  clipGradValue(table: number, count: number, clipValue: number): void;
+  lookaheadSync(table: number, count: number, alpha: number): void;
 }
 
 /** A fused optimizer step over `count` descriptor-table entries at `table` (assembly/optim/gc.ts). */
@@ -145,6 +148,9 @@ const KERNEL_FUNCTIONS = Object.keys({
   adadeltaStep: true,
   rmspropStep: true,
   lionStep: true,
+  clipGradNorm: true,
+  clipGradValue: true,
+  lookaheadSync: true,
 } satisfies Record<Exclude<keyof Kernels, "memory">, true>) as Exclude<keyof Kernels, "memory">[];
 
 function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {

@@ -48,6 +48,11 @@ let blockOf: (tensor: Tensor) => TensorBlock | undefined;
  * w.data;                 // Float32Array [-1, 0, 1, -1, 0, 1]
  * w.dispose();             // or: using w = ... (Symbol.dispose), or make it inside tidy()
  */
+/** A Tensor is `Disposable`: `using t = new Tensor(...)` disposes it at the end of the block. */
+export interface Tensor {
+  [Symbol.dispose](): void;
+}
+
 export class Tensor {
   readonly #shape: readonly number[];
   readonly #size: number;

@@ -7,12 +7,25 @@ import { embeddedBinary } from "../src/binaries.js";
 const bytes = (build: "simd" | "scalar") => readFileSync(new URL(`../build/gc.${build}.wasm`, import.meta.url));
 const disassemble = (build: "simd" | "scalar") => binaryen.readBinary(bytes(build)).emitText();
 
-/** The text of one function of a disassembled module. */
+/** The text of one function of a disassembled module, by its internal name. */
+function bodyOf(text: string, internal: string): string {
+  const start = text.indexOf(`(func ${internal} `);
+  expect(start, internal).toBeGreaterThanOrEqual(0);
+  return text.slice(start, text.indexOf("\n (func ", start + 1));
+}
+
+/** The text of an exported function and of every function it calls, directly or not. */
 function functionText(text: string, exportName: string): string {
   const internal = text.match(new RegExp(`\\(export "${exportName}" \\(func (\\S+)\\)\\)`))?.[1];
   expect(internal, exportName).toBeDefined();
-  const start = text.indexOf(`(func ${internal} `);
-  return text.slice(start, text.indexOf("\n (func ", start + 1));
+  const seen = new Set<string>([internal!]);
+  const bodies: string[] = [];
+  for (const name of seen) {
+    const body = bodyOf(text, name);
+    bodies.push(body);
+    for (const [, callee] of body.matchAll(/\(call (\S+)/g)) seen.add(callee);
+  }
+  return bodies.join("\n");
 }
 
 test("the SIMD build reduces and subtracts with v128 instructions", () => {

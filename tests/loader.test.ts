@@ -146,3 +146,35 @@ test("bad options are rejected by name", async () => {
   await expect(api.init({ source: foreign })).rejects.toThrow(/not a gradient-centralization kernel module/);
   expect(await api.init()).toBe("simd");
 });
+
+/**
+ * A valid wasm module with a memory and the two exports init() used to check (isSimdBuild and
+ * centralizeRows, both returning 0) but none of the others: an older or foreign build.
+ */
+function moduleLackingExports(): Uint8Array {
+  const name = (text: string) => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
+  const section = (id: number, body: number[]) => [id, body.length, ...body];
+  const exports = [3, ...name("memory"), 0x02, 0, ...name("isSimdBuild"), 0x00, 0, ...name("centralizeRows"), 0x00, 1];
+  const body = [4, 0x00, 0x41, 0x00, 0x0b]; // no locals; i32.const 0; end
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 0, 1, 0x7f]), // type 0: () -> i32
+    ...section(3, [2, 0, 0]), // two functions of type 0
+    ...section(5, [1, 0x00, 1]), // one memory, 1 page
+    ...section(7, exports),
+    ...section(10, [2, ...body, ...body]),
+  ]);
+}
+
+test("a module lacking an export is refused naming what it lacks, and init() works afterwards (not wedged)", async () => {
+  const api = await fresh();
+  const bad = moduleLackingExports();
+  expect(WebAssembly.validate(bad as Uint8Array<ArrayBuffer>)).toBe(true);
+  await expect(api.init({ source: bad })).rejects.toThrow(TypeError);
+  await expect(api.init({ source: bad })).rejects.toThrow(
+    /^init: options\.source is not a gradient-centralization kernel module of this version \(it lacks the exports heapBase, centralizeColumns, /,
+  );
+  expect(() => api.initSync({ source: bad })).toThrow(/^initSync: options\.source is not a gradient-centralization kernel module/);
+  expect(await api.init({ simd: false })).toBe("scalar");
+  works(api);
+});

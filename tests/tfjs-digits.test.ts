@@ -18,11 +18,13 @@ test("npm start's job: the table, GC's effect, TF.js + adapter tracking the pack
     throw new Error("dist/index.js is missing: the job runs the built package; run `npm run build` (npm test does) first");
   }
   const report = join(out, "report.html");
-  const { stdout } = await promisify(execFile)(
+  const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
     ["examples/digits/main.js", "--epochs", "2", "--seeds", "2", "--optimizer", "adam,tfjs-adam", "--out", report],
     { cwd: ROOT, maxBuffer: 1 << 24 },
   );
+  // TF.js's banner suggesting @tensorflow/tfjs-node is held back (it used to land inside the progress bar).
+  expect(stdout + stderr).not.toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
   // One row per setting, with finite numbers.
   for (const label of ["MLP + Adam", "MLP + TF.js Adam + adapter"]) {
     for (const gc of ["off", "on"]) {
@@ -44,7 +46,9 @@ test("npm start's job: the table, GC's effect, TF.js + adapter tracking the pack
   expect(agreement).toHaveLength(2);
   for (const percent of agreement) expect(percent).toBeLessThan(0.1);
   const html = readFileSync(report, "utf8");
-  expect(html.match(/<svg /g)?.length).toBe(5); // loss and accuracy per optimizer, one histogram
-  expect(html.match(/<polyline /g)?.length).toBe(8);
+  // loss and accuracy per optimizer, one histogram, and for the package's Adam its per-unit weight means and gradient
+  expect(html.match(/<svg /g)?.length).toBe(7);
+  // a line per curve (2 optimizers × 2 charts × GC off/on), per unit of dense1 in 3 panels (no GC, "gradient", "update"), per gradient series (4)
+  expect(html.match(/<polyline /g)?.length).toBe(8 + 3 * 64 + 4);
   expect(html).not.toMatch(/<script/);
 });

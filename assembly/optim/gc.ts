@@ -48,8 +48,7 @@ const RULE_LION = 8;
  * into a high and a low float32 part) are read at (lane offset & mask): mask 0 reads one splat of
  * 4 lanes, mask ~0 one value per column. tmp receives Δ in the PHASE_ADVANCE* phases.
  */
-// @ts-ignore: decorator
-@inline function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
   switch (rule) {
     case RULE_SGD: sgdRow(e, off, n, hi, lo, mask); break;
     case RULE_ADAM: adamRow(e, off, n, phase, hi, lo, mask, tmp); break;

@@ -3,11 +3,10 @@
 import { centralize, init } from "gradient-centralization";
 import { parseDigits, splitDigits } from "../digits/data.js";
 import { SETTINGS } from "../digits/settings.js";
-import { histogram, lineChart } from "../digits/report.js";
+import { COLORS, histogram, lineChart } from "../digits/charts.js";
 import { Trainer } from "../digits/train.js";
 
 const EPOCHS = Number(new URLSearchParams(location.search).get("epochs") ?? 30);
-const COLORS = { on: "#d9480f", off: "#8c8c8c" };
 const $ = (id) => document.getElementById(id);
 
 /** What the page has done so far; the browser test reads it. */
@@ -37,18 +36,17 @@ function drawLoss() {
   }
 }
 
-function drawHistogram(trainer) {
+/** The captured gradient of the latest batch; with GC on, also what GC made of it. */
+function drawHistogram(trainer, gc) {
   const { name, shape } = trainer.capture;
   const before = trainer.captured;
-  const after = centralize(before.slice(), shape);
-  $("histogram").innerHTML = histogram({
-    title: `${name} gradient, latest batch`,
-    xLabel: "gradient value",
-    series: [
-      { label: "before GC", color: COLORS.off, values: before },
-      { label: "after GC", color: COLORS.on, values: after },
-    ],
-  });
+  const series = gc
+    ? [
+        { label: "before GC", color: COLORS.off, values: before },
+        { label: "after GC", color: COLORS.on, values: centralize(before.slice(), shape) },
+      ]
+    : [{ label: "gradient (GC off)", color: COLORS.off, values: before }];
+  $("histogram").innerHTML = histogram({ title: `${name} gradient, latest batch`, xLabel: "gradient value", series });
 }
 
 let run = 0;
@@ -69,7 +67,7 @@ async function train(split) {
       const metrics = trainer.evaluate();
       demo.curves[key].push(metrics);
       drawLoss();
-      drawHistogram(trainer);
+      drawHistogram(trainer, key === "on");
       $("status").textContent = `epoch ${epoch}/${EPOCHS} · train loss ${metrics.trainLoss.toFixed(4)} · ` +
         `held-out accuracy ${(100 * metrics.heldOutAccuracy).toFixed(1)}% · ${(trainer.stepMs / trainer.steps).toFixed(2)} ms/step · ${demo.backend}`;
       await new Promise((resolve) => setTimeout(resolve, 0)); // let the page repaint and the controls respond
@@ -81,7 +79,13 @@ async function train(split) {
   }
 }
 
+/** The setting menu: every setting of examples/digits/settings.js, MLP + Adam first selected. */
+function fillSettings() {
+  for (const [key, { label }] of Object.entries(SETTINGS)) $("optimizer").append(new Option(label, key, key === "adam", key === "adam"));
+}
+
 async function main() {
+  fillSettings();
   demo.backend = await init();
   const split = await loadDigits();
   const restart = () => train(split).catch(fail);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The main job (npm start): small networks on the 1797 8×8 digits, trained with and without
 // Gradient Centralization: an MLP with this package's SGD (momentum) and Adam, a ConvNet with its
-// Adam, and the MLP in TF.js with Adam wrapped by the adapter, over a few seeds. Prints the results as they come out, per-layer gradient statistics
-// and a summary table, and writes report.html.
+// Adam, and the MLP in TF.js with Adam wrapped by the adapter, over a few seeds. Prints the results
+// as they come out, per-layer gradient statistics and a summary table, and writes report.html.
+// Seed 1 of each package setting also records one layer's per-unit statistics over training, and
+// runs once more with GC on the whole update, for the report's per-unit plots.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
@@ -11,7 +13,7 @@ import { parseDigits, splitDigits } from "./data.js";
 import { progressBar } from "./progress.js";
 import { renderReport } from "./report.js";
 import { statsTable, summaryTable } from "./tables.js";
-import { NETWORKS, SETTINGS } from "./settings.js";
+import { MISSING, NETWORKS, readableOptimizer, SETTINGS, TRACKED } from "./settings.js";
 import { TRAINING, Trainer } from "./train.js";
 
 const TFJS_KINDS = ["tfjs-adam"];
@@ -23,10 +25,17 @@ let tfjs; // examples/digits/tfjs-trainer.js, loaded only when a TF.js setting i
 const isPackage = (kind) => kind in SETTINGS;
 const labelOf = (kind) => (isPackage(kind) ? SETTINGS[kind].label : tfjs.TFJS_OPTIMIZERS[kind].label);
 const networkOf = (kind) => (isPackage(kind) ? SETTINGS[kind].network : "mlp");
+/** A setting as the report's settings table shows it: `{ network, optimizer, gc }`, words not JSON. */
 const describe = (kind) =>
   isPackage(kind)
-    ? `${SETTINGS[kind].label}: ${NETWORKS[SETTINGS[kind].network].description}, this package's ${SETTINGS[kind].Optimizer.name} ${JSON.stringify(SETTINGS[kind].options)}`
-    : `${labelOf(kind)}: ${NETWORKS.mlp.description}, ${tfjs.TFJS_OPTIMIZERS[kind].description}`;
+    ? { network: NETWORKS[networkOf(kind)].description, optimizer: `this package's ${readableOptimizer(kind)}`, gc: 'off, and "gradient"; seed 1 also "update"' }
+    : { network: `${NETWORKS.mlp.description} in TF.js`, optimizer: tfjs.TFJS_OPTIMIZERS[kind].description, gc: 'off, and "gradient" (the adapter)' };
+/** Why the per-unit weight means of a setting stay flat, or do not, with each GC mode. */
+const FLAT_NOTES = {
+  SGD: 'with SGD they stay flat with GC on the gradient as well as on the update, since each step is a sum of centred gradients.',
+  Lion: 'GC "update" keeps them flat; GC "gradient" does not, since Lion steps by the sign of each weight\'s momentum, which un-centres the step.',
+  default: 'GC "update" keeps them flat; GC "gradient" only slows them, since the optimizer scales each weight\'s step on its own, which un-centres the step.',
+};
 const makeTrainer = (split, options) => (isPackage(options.optimizer) ? new Trainer(split, options) : new tfjs.TfjsTrainer(split, options));
 
 function options() {
@@ -98,13 +107,20 @@ async function main() {
     tfjs = await import("./tfjs-trainer.js");
     await tfjs.initTfjs();
   }
-  for (const o of optimizers) console.log(`  ${describe(o)}`);
+  if (MISSING.length) console.log(`  (skipped, not exported by this build of the package: ${MISSING.join(", ")})`);
+  for (const o of optimizers) {
+    const { network, optimizer } = describe(o);
+    console.log(`  ${labelOf(o)}: ${network}, ${optimizer}`);
+  }
 
   const layers = gradientStatistics(split, [...new Set(optimizers.map(networkOf))]);
   const statsText = statsTable(layers);
   console.log(`\nGradient statistics per layer (full training set, seed 1, at initialization), before → after GC:\n${statsText}\n`);
 
-  const settings = optimizers.flatMap((optimizer) => [false, "gradient"].map((gc) => ({ optimizer, gc, label: labelOf(optimizer), runs: [] })));
+  const settings = optimizers.flatMap((optimizer) =>
+    [false, "gradient"].map((gc) => ({ optimizer, gc, label: labelOf(optimizer), network: NETWORKS[networkOf(optimizer)].description, runs: [] })));
+  // Seed 1 of each package setting once more with GC on the whole update: only for the per-unit plots.
+  const updateRuns = optimizers.filter(isPackage).map((optimizer) => ({ optimizer, gc: "update", label: labelOf(optimizer), runs: [] }));
   // One unmeasured epoch per setting first, so the JIT warm-up does not land in the first setting's time per step.
   let stepsPerEpoch = 0;
   for (const { optimizer, gc } of settings) {
@@ -113,11 +129,13 @@ async function main() {
     stepsPerEpoch = warmUp.stepsPerEpoch;
     warmUp.dispose();
   }
-  const bar = progressBar(settings.length * seeds * epochs * stepsPerEpoch);
-  for (const setting of settings) {
-    for (let seed = 1; seed <= seeds; seed++) {
-      const trainer = makeTrainer(split, { optimizer: setting.optimizer, gc: setting.gc, seed });
-      const name = `${setting.label}, GC ${setting.gc ? "on" : "off"}, seed ${seed}`;
+  const bar = progressBar((settings.length * seeds + updateRuns.length) * epochs * stepsPerEpoch);
+  for (const setting of [...settings, ...updateRuns]) {
+    const lastSeed = setting.gc === "update" ? 1 : seeds;
+    for (let seed = 1; seed <= lastSeed; seed++) {
+      const track = isPackage(setting.optimizer) && seed === 1 ? TRACKED[networkOf(setting.optimizer)] : undefined;
+      const trainer = makeTrainer(split, { optimizer: setting.optimizer, gc: setting.gc, seed, track });
+      const name = `${setting.label}, GC ${setting.gc === "update" ? "update" : setting.gc ? "on" : "off"}, seed ${seed}`;
       const curve = [];
       for (let epoch = 1; epoch <= epochs; epoch++) {
         trainer.epoch(() => bar.tick(`${name}, epoch ${epoch}`));
@@ -125,7 +143,7 @@ async function main() {
       }
       const last = curve[curve.length - 1];
       bar.log(`${name.padEnd(44)} train loss ${last.trainLoss.toFixed(4)}  held-out accuracy ${(100 * last.heldOutAccuracy).toFixed(2)}%  held-out loss ${last.heldOutLoss.toFixed(4)}`);
-      setting.runs.push({ seed, curve, epochTimes: trainer.epochTimes });
+      setting.runs.push({ seed, curve, epochTimes: trainer.epochTimes, history: trainer.history });
       trainer.dispose();
     }
   }
@@ -137,18 +155,30 @@ async function main() {
   console.log(`\n${tableText}`);
 
   // Histograms of each network's first weight: the MLP's first dense layer, the ConvNet's kernel.
-  const shown = layers.filter((layer) => ["mlp dense1.weight", "cnn conv.weight"].includes(layer.name));
+  const shown = layers.filter((layer) => Object.entries(TRACKED).some(([network, name]) => layer.name === `${network} ${name}`));
+  const tracks = optimizers.filter(isPackage).map((optimizer) => {
+    const runs = [...settings, ...updateRuns].filter((s) => s.optimizer === optimizer);
+    return {
+      label: labelOf(optimizer),
+      layer: TRACKED[networkOf(optimizer)],
+      flatNote: FLAT_NOTES[SETTINGS[optimizer].Optimizer.name] ?? FLAT_NOTES.default,
+      histories: Object.fromEntries(runs.map((s) => [s.gc, s.runs[0].history])),
+    };
+  });
   const html = renderReport({
     title: "Gradient Centralization on the digits data set",
-    intro: `Small networks (softmax cross-entropy; forward and backward written out in examples/digits/mlp.js and convnet.js) trained on ${split.train.count} of the 1797 UCI 8×8 digits, ` +
-      `accuracy on the other ${split.heldOut.count} (a fixed seeded split). ${epochs} epochs, batch ${TRAINING.batch}, seeds 1..${seeds} ` +
-      `(the same seeds, hence the same initial weights and batch order, with and without GC). Settings: ` +
-      optimizers.map(describe).join("; ") +
-      `. GC is applied to the gradient of every weight of rank > 1 (dense matrices and the convolution kernel); biases are left alone. Kernels: ${build}. Generated ${new Date().toISOString()}.`,
+    intro: `Small networks (softmax cross-entropy; forward and backward written out in examples/digits/mlp.js and convnet.js) learn the UCI 8×8 digits: ` +
+      `trained on ${split.train.count} of the 1797 images, accuracy measured on the other ${split.heldOut.count} (a fixed seeded split). ` +
+      `Each setting below trains for ${epochs} epochs in batches of ${TRAINING.batch}, from seeds 1 to ${seeds}, without and with GC; ` +
+      `a seed fixes the initial weights and the batch order, so each pair of runs differs only by GC. ` +
+      `GC applies to every weight of rank > 1 (dense matrices, the convolution kernel); biases are left alone.`,
+    settings: optimizers.map(describe),
     results: settings,
-    tableText,
-    statsText,
+    tracks,
+    layers,
     gradients: shown.map(({ name, shape, values, centralized }) => ({ name, shape, before: values, after: centralized })),
+    agreement,
+    footer: `Kernels: ${build} build. Generated ${new Date().toISOString()} by examples/digits/main.js --epochs ${epochs} --seeds ${seeds}.`,
   });
   writeFileSync(out, html);
   console.log(`\nwrote ${out} (${(html.length / 1024).toFixed(0)} KiB)`);

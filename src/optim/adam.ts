@@ -1,6 +1,6 @@
 // Adam (torch.optim.Adam) with Gradient Centralization fused into its kernel; AdamW shares the rule.
 import { isBoolean } from "../checks.js";
-import { Optimizer, type ParamGroupInput, type Rule } from "./base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "./base.js";
 import type { Param } from "./params.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "./hyperparameters.js";
 import type { ParamState } from "./state.js";
@@ -21,7 +21,7 @@ export interface AdamHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new Adam` and `new AdamW`. */
-export type AdamOptions = Partial<AdamHyperparameters>;
+export type AdamOptions = OptimizerOptions<AdamHyperparameters>;
 
 const EXP_AVG = "expAvg";
 const EXP_AVG_SQ = "expAvgSq";

@@ -25,20 +25,41 @@ import {
 import { encodeFloat32, type ParamState, type ParamStateDict, readStateBuffer } from "./state.js";
 import { ENTRY_BYTES, EntryWriter, FLAG, I32, scratchBytes } from "./table.js";
 
+/**
+ * A learning rate: a number, or a schedule `step => lr` called once per step with the number of
+ * steps taken before it (0 first); see `schedules.ts` for optax's schedules.
+ */
+export type LearningRate = number | ((step: number) => number);
+
+/** Hyperparameters whose `lr` may be a schedule. */
+export type Scheduled<H> = Omit<H, "lr"> & { lr: LearningRate };
+
+/** Options of an optimizer's constructor: any hyperparameter, `lr` a number or a schedule. */
+export type OptimizerOptions<H> = Partial<Scheduled<H>>;
+
 /** A parameter group as given to a constructor: its params and hyperparameters overriding the options. */
-export type ParamGroupInput<H> = Partial<H> & { params: readonly Param[] };
+export type ParamGroupInput<H> = Partial<Scheduled<H>> & { params: readonly Param[] };
 
 /** A live parameter group: change its hyperparameters between steps (schedules); they apply to the next step. */
-export type ParamGroup<H> = H & { readonly params: readonly Param[] };
+export type ParamGroup<H> = Scheduled<H> & { readonly params: readonly Param[] };
 
 /** A checkpoint: plain data, JSON-safe with `stateDict({ json: true })`. */
 export interface OptimizerStateDict<H> {
   /** `"SGD"`, `"Adam"` or `"AdamW"`: a checkpoint loads only into the same kind of optimizer. */
   optimizer: string;
+  /**
+   * Steps taken: the step a schedule `lr` is called with next. Optional when loading (older
+   * checkpoints): then the largest `state[i].step`.
+   */
+  step?: number;
   /** One entry per parameter, in group order then parameter order. */
   state: ParamStateDict[];
-  /** Hyperparameters of each group and the indices (into `state`) of its parameters. */
-  paramGroups: (H & { params: number[] })[];
+  /**
+   * Hyperparameters of each group and the indices (into `state`) of its parameters. A schedule
+   * `lr` is stored as `null` (a function is code, not data): such a checkpoint loads into an
+   * optimizer whose group has a schedule too (made with the same one), which it keeps.
+   */
+  paramGroups: (Omit<H, "lr"> & { lr: number | null; params: number[] })[];
 }
 
 /** Options of `stateDict`. */
@@ -123,8 +144,27 @@ interface UnitLayout {
   scratch: number;
 }
 
+/**
+ * Package-internal (Lookahead): every parameter's weights as a checked operand (read and checked
+ * as `step` does), in group order then parameter order.
+ */
+export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
+
 /** The base of SGD, Adam and AdamW. */
+/** An optimizer is `Disposable`: `using opt = new Adam(...)` frees its state at the end of the block. */
+export interface Optimizer<H extends Hyperparameters> {
+  [Symbol.dispose](): void;
+}
+
 export abstract class Optimizer<H extends Hyperparameters> {
+  static {
+    parameterValues = (optimizer, caller) => {
+      const rt = runtime(caller);
+      const inputs = optimizer.#slots.map((slot) => readParamInputs(slot, caller));
+      return optimizer.#slots.map((slot, k) => checkParamOperands(rt, slot, inputs[k], caller)[0]);
+    };
+  }
+
   readonly #rule: Rule<H>;
   readonly #slots: Slot[] = [];
   /** Every slot's state, for the finalizer (it must not reach the optimizer). */
@@ -137,6 +177,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   readonly #hyperKeys: readonly string[];
   /** Counts the changes of groups, state and liveness: a method whose reads ran caller code checks it did not change. */
   #changes = 0;
+  /** Steps taken (the step a schedule lr is called with next). */
+  #steps = 0;
 
   protected constructor(rule: Rule<H>, params: unknown, options: unknown) {
     const caller = `new ${rule.name}`;
@@ -225,14 +267,14 @@ export abstract class Optimizer<H extends Hyperparameters> {
     this.#groups = Object.freeze([...this.#groups, ...made.map(({ group }) => group)]);
   }
 
-  /** Learning rate of a single-group optimizer (with several groups use `paramGroups[i].lr`). */
-  get lr(): number {
+  /** Learning rate (a number or a schedule) of a single-group optimizer (with several groups use `paramGroups[i].lr`). */
+  get lr(): LearningRate {
     return this.#singleGroup("lr").lr;
   }
 
-  set lr(value: number) {
+  set lr(value: LearningRate) {
     const group = this.#singleGroup("lr");
-    this.#rule.checks.lr(value, `${this.#rule.name}.lr`, "lr");
+    if (typeof value !== "function") this.#rule.checks.lr(value, `${this.#rule.name}.lr`, "lr");
     group.lr = value;
   }
 
@@ -259,7 +301,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read every group's hyperparameters and every parameter's value, grad and gc once (the
     // caller's getters run only here) …
-    const hypers = this.#groups.map((group, g) => this.#readGroupNow(group, caller, `paramGroups[${g}]`));
+    // (A schedule lr is caller code too: evaluated here, into the hyperparameters of this step.)
+    const hypers = this.#groups.map((group, g) => this.#scheduled(this.#readGroupNow(group, caller, `paramGroups[${g}]`), g, caller));
     const inputs = this.#slots.map((slot) => readParamInputs(slot, caller));
     const rt = this.#unchanged(seen, "step");
     // … then check those copies against memory as it is now; from here on no caller code runs.
@@ -286,7 +329,21 @@ export abstract class Optimizer<H extends Hyperparameters> {
       slot.state.step++;
     });
     this.#changes++;
+    this.#steps++;
     return loss;
+  }
+
+  /**
+   * A group's hyperparameters for this step: a schedule lr evaluated at the step count, its
+   * result checked as a number lr is (in float32 too); the rest as read.
+   */
+  #scheduled(hyper: H, g: number, caller: string): H {
+    const lr = (hyper as unknown as { lr: unknown }).lr;
+    if (typeof lr !== "function") return hyper;
+    const value: unknown = lr(this.#steps);
+    const name = `paramGroups[${g}].lr(${this.#steps})`;
+    this.#rule.checks.lr(value, caller, name); // as a number lr: finite and ≥ 0, in float32 too
+    return Object.assign(Object.create(null) as Record<string, unknown>, hyper, { lr: value }) as unknown as H;
   }
 
   /** A live group's hyperparameters read once into an object with no prototype (own enumerable properties; arrays copied). */
@@ -373,9 +430,10 @@ export abstract class Optimizer<H extends Hyperparameters> {
     });
     let next = 0;
     const paramGroups = hypers.map((hyper, g) => {
-      return { ...hyper, params: this.#groups[g].params.map(() => next++) };
+      const lr = typeof hyper.lr === "function" ? null : hyper.lr;
+      return { ...hyper, lr, params: this.#groups[g].params.map(() => next++) };
     });
-    return { optimizer: this.#rule.name, state, paramGroups };
+    return { optimizer: this.#rule.name, step: this.#steps, state, paramGroups };
   }
 
   /**
@@ -426,6 +484,15 @@ export abstract class Optimizer<H extends Hyperparameters> {
       for (const key in record) {
         if (!Object.hasOwn(rule.checks, key)) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);
         const value = record[key];
+        if (key === "lr" && value === null) {
+          // A schedule's checkpoint: the group keeps its own schedule, which it must have.
+          const current = Object.getOwnPropertyDescriptor(this.#groups[g], "lr")?.value;
+          if (typeof current !== "function") {
+            throw new TypeError(`${caller}: ${prefix}.lr is null (a schedule), but paramGroups[${g}].lr is not a function: make the optimizer with that schedule`);
+          }
+          hyper.lr = current;
+          continue;
+        }
         (rule.checks as Record<string, OptionCheck>)[key](value, caller, `${prefix}.${key}`);
         hyper[key] = value;
       }
@@ -468,6 +535,10 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
       return { step, values, centered, scalars };
     });
+    const steps = top.step === undefined ? Math.max(0, ...buffers.map((b) => b.step)) : top.step;
+    if (typeof steps !== "number" || !Number.isSafeInteger(steps) || steps < 0) {
+      throw new RangeError(`${caller}: state.step must be a non-negative integer, got ${describe(steps)}`);
+    }
     // Staged: nothing above changed anything (checkpoint buffers are copies, so growth cannot
     // detach them). Every missing buffer is allocated first; only then is anything written, by
     // steps that cannot fail. A failed allocation leaves lr, steps and buffers as they were.
@@ -491,6 +562,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       }
     });
     this.#changes++;
+    this.#steps = steps;
     this.#slots.forEach((slot, k) => {
       const { step, values, centered, scalars } = buffers[k];
       slot.state.step = step;
@@ -529,6 +601,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     for (const key of Object.keys(checks)) {
       const value = (group as Record<string, unknown>)[key];
       if (value === undefined) throw new TypeError(`${caller}: ${prefix}${key} is required`);
+      if (key === "lr" && typeof value === "function") continue; // a schedule: its values are checked at each step
       checks[key](value, caller, `${prefix}${key}`);
     }
     this.#rule.checkGroup(group, caller, prefix);

@@ -1,7 +1,7 @@
 // SGD with momentum (torch.optim.SGD) and Gradient Centralization fused into its kernel.
 import { isBoolean } from "../checks.js";
 import type { Layout } from "../layout.js";
-import { Optimizer, type ParamGroupInput, type Rule } from "./base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "./base.js";
 import type { Param } from "./params.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, unitInterval } from "./hyperparameters.js";
 import type { ParamState } from "./state.js";
@@ -22,7 +22,7 @@ export interface SGDHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new SGD`: `lr` is required (here or in every group). */
-export type SGDOptions = Partial<SGDHyperparameters>;
+export type SGDOptions = OptimizerOptions<SGDHyperparameters>;
 
 const MOMENTUM_BUFFER = "momentumBuffer";
 

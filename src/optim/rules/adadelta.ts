@@ -1,5 +1,5 @@
 // Adadelta (torch.optim.Adadelta) with Gradient Centralization fused into its kernel.
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive, unitInterval } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -18,7 +18,7 @@ export interface AdadeltaHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new Adadelta`. */
-export type AdadeltaOptions = Partial<AdadeltaHyperparameters>;
+export type AdadeltaOptions = OptimizerOptions<AdadeltaHyperparameters>;
 
 // f32 fields of the kernel's table entry (assembly/optim/adadelta.ts)
 const NEG_LR = 36;

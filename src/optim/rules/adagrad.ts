@@ -1,5 +1,5 @@
 // Adagrad (torch.optim.Adagrad) with Gradient Centralization fused into its kernel.
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -20,7 +20,7 @@ export interface AdagradHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new Adagrad`. */
-export type AdagradOptions = Partial<AdagradHyperparameters>;
+export type AdagradOptions = OptimizerOptions<AdagradHyperparameters>;
 
 // f32 fields and flags of the kernel's table entry (assembly/optim/adagrad.ts)
 const NEG_CLR = 36;

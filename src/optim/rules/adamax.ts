@@ -1,5 +1,5 @@
 // Adamax (torch.optim.Adamax) with Gradient Centralization fused into its kernel.
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -18,7 +18,7 @@ export interface AdamaxHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new Adamax`. */
-export type AdamaxOptions = Partial<AdamaxHyperparameters>;
+export type AdamaxOptions = OptimizerOptions<AdamaxHyperparameters>;
 
 // f32 fields of the kernel's table entry (assembly/optim/adamax.ts)
 const NEG_STEP_SIZE = 36;

@@ -1,5 +1,5 @@
 // Lion (Chen et al., 2023) with Gradient Centralization fused into its kernel.
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -16,7 +16,7 @@ export interface LionHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new Lion`. */
-export type LionOptions = Partial<LionHyperparameters>;
+export type LionOptions = OptimizerOptions<LionHyperparameters>;
 
 // f32 fields of the kernel's table entry (assembly/optim/lion.ts)
 const NEG_LR = 36;

@@ -1,5 +1,5 @@
 // NAdam (torch.optim.NAdam) with Gradient Centralization fused into its kernel.
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -20,7 +20,7 @@ export interface NAdamHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new NAdam`. */
-export type NAdamOptions = Partial<NAdamHyperparameters>;
+export type NAdamOptions = OptimizerOptions<NAdamHyperparameters>;
 
 // f32 fields of the kernel's table entry (assembly/optim/nadam.ts)
 const COEF_D = 36;

@@ -1,5 +1,5 @@
 // RAdam (torch.optim.RAdam) with Gradient Centralization fused into its kernel.
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -18,7 +18,7 @@ export interface RAdamHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new RAdam`. */
-export type RAdamOptions = Partial<RAdamHyperparameters>;
+export type RAdamOptions = OptimizerOptions<RAdamHyperparameters>;
 
 // f32 fields and flags of the kernel's table entry (assembly/optim/radam.ts)
 const NEG_STEP_SIZE = 36;
@@ -48,7 +48,7 @@ export function radamRectification(betas: readonly [number, number], t: number):
   return { rectified: true, r: Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) };
 }
 
-const radamRule: Rule<RAdamHyperparameters> = {
+export const radamRule: Rule<RAdamHyperparameters> = {
   name: "RAdam",
   kernel: "radamStep",
   defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...gcDefaults },

@@ -1,6 +1,6 @@
 // RMSprop (torch.optim.RMSprop) with Gradient Centralization fused into its kernel.
 import { isBoolean } from "../../checks.js";
-import { Optimizer, type ParamGroupInput, type Rule } from "../base.js";
+import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "../base.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive, unitInterval } from "../hyperparameters.js";
 import type { Param } from "../params.js";
 import type { ParamState } from "../state.js";
@@ -23,7 +23,7 @@ export interface RMSpropHyperparameters extends GcHyperparameters {
 }
 
 /** Options of `new RMSprop`. */
-export type RMSpropOptions = Partial<RMSpropHyperparameters>;
+export type RMSpropOptions = OptimizerOptions<RMSpropHyperparameters>;
 
 // f32 fields and flags of the kernel's table entry (assembly/optim/rmsprop.ts)
 const NEG_LR = 36;
