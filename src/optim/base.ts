@@ -431,7 +431,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const lr = typeof hyper.lr === "function" ? null : hyper.lr;
       return { ...hyper, lr, params: this.#groups[g].params.map(() => next++) };
     });
-    return { optimizer: this.#rule.name, step: this.#steps, state, paramGroups };
+    // step last: in the JSON form the first "step" stays a parameter's (tests/fuzz/hostile.ts patches it)
+    return { optimizer: this.#rule.name, state, paramGroups, step: this.#steps };
   }
 
   /**
