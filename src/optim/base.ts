@@ -135,6 +135,9 @@ function definedEntries(record: Record0): Record<string, unknown> {
   return out;
 }
 
+/** The own keys of a checkpoint (`stateDict()`'s result). */
+const CHECKPOINT_FIELDS = ["optimizer", "step", "state", "paramGroups"];
+
 /** How one parameter is stepped: as a [rows, cols] matrix, with GC over the units of `units` (or none). */
 interface UnitLayout {
   rows: number;
@@ -443,6 +446,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
     const top = readRecord(dict, caller, "state", false);
+    for (const key in top) {
+      if (!CHECKPOINT_FIELDS.includes(key)) {
+        throw new TypeError(`${caller}: state.${key} is not a field of a checkpoint (known: ${CHECKPOINT_FIELDS.join(", ")})`);
+      }
+    }
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
