@@ -169,7 +169,7 @@ function moduleLackingExports(): Uint8Array<ArrayBuffer> {
 test("a module lacking an export is refused naming what it lacks, and init() works afterwards (not wedged)", async () => {
   const api = await fresh();
   const bad = moduleLackingExports();
-  expect(WebAssembly.validate(bad)).toBe(true);
+  expect(WebAssembly.validate(bad as Uint8Array<ArrayBuffer>)).toBe(true);
   await expect(api.init({ source: bad })).rejects.toThrow(TypeError);
   await expect(api.init({ source: bad })).rejects.toThrow(
     /^init: options\.source is not a gradient-centralization kernel module of this version \(it lacks the exports heapBase, centralizeColumns, /,

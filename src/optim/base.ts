@@ -135,9 +135,6 @@ function definedEntries(record: Record0): Record<string, unknown> {
   return out;
 }
 
-/** The own keys of a checkpoint (`stateDict()`'s result). */
-const CHECKPOINT_FIELDS = ["optimizer", "step", "state", "paramGroups"];
-
 /** How one parameter is stepped: as a [rows, cols] matrix, with GC over the units of `units` (or none). */
 interface UnitLayout {
   rows: number;
@@ -154,6 +151,9 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
+/** The fields of a checkpoint from `stateDict()`. */
+const CHECKPOINT_FIELDS: readonly string[] = ["optimizer", "step", "state", "paramGroups"];
+
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
     parameterValues = (optimizer, caller) => {
@@ -431,7 +431,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const lr = typeof hyper.lr === "function" ? null : hyper.lr;
       return { ...hyper, lr, params: this.#groups[g].params.map(() => next++) };
     });
-    return { optimizer: this.#rule.name, step: this.#steps, state, paramGroups };
+    // step last: in the JSON form the first "step" stays a parameter's (tests/fuzz/hostile.ts patches it)
+    return { optimizer: this.#rule.name, state, paramGroups, step: this.#steps };
   }
 
   /**
