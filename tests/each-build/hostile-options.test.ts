@@ -194,7 +194,8 @@ describe("checkpoints", () => {
     const before = opt.stateDict();
     const inGroup = JSON.parse(json.replace('"lr":', '"__proto__":{"lr":1},"lr":'));
     expectRefused(() => opt.loadStateDict(inGroup), TypeError, /^SGD\.loadStateDict: state\.paramGroups\[0\]\.__proto__ is not a hyperparameter of SGD/, [value, grad]);
-    const inEntry = JSON.parse(json.replace('"step":', '"__proto__":{"step":1},"step":'));
+    // the first state entry's "step" (the checkpoint's own "step", the optimizer's count, comes first)
+    const inEntry = JSON.parse(json.replace('"state":[{"step":', '"state":[{"__proto__":{"step":1},"step":'));
     expectRefused(() => opt.loadStateDict(inEntry), TypeError, /^SGD\.loadStateDict: state\.state\[0\]\.__proto__ is not a state buffer of SGD/, [value, grad]);
     expect(opt.stateDict()).toEqual(before);
     opt.dispose();

@@ -718,7 +718,7 @@ function loadCases(kind: Kind): HostileCase[] {
     ["a missing hyperparameter", "TypeError", undefined, (d) => { delete d.paramGroups[0].gc; return d; }],
     ["params indices reversed", "RangeError", undefined, (d) => { d.paramGroups[0].params = [1, 0]; return d; }],
     ["the last entry broken after good ones", "TypeError", undefined, (d) => { d.state[1] = null as never; return d; }],
-    ["a JSON checkpoint with a __proto__ key", undefined, "trust", (d) => JSON.parse(JSON.stringify(d).replace('"step"', '"__proto__":{"step":1},"step"'))],
+    ["a JSON checkpoint with a __proto__ key", undefined, "trust", (d) => JSON.parse(JSON.stringify(d).replace('"state":[{"step"', '"state":[{"__proto__":{"step":1},"step"'))],
   ];
   if (kind === "SGD") {
     edits.push(
