@@ -11,7 +11,7 @@ import { copyInto, describe, float32Extent, type Float32Extent, fixedView, isArr
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import type { LinearMemory } from "./memory.js";
 import { type Runtime, runtime } from "./runtime.js";
-import { checkLiveTensor, insideLiveTensor, isTensor, type Tensor } from "./tensor.js";
+import { checkLiveTensor, insideLiveTensor, isStaleView, isTensor, type Tensor } from "./tensor.js";
 
 /** A gradient as the API accepts it: a Tensor, or a Float32Array with its shape. */
 export type Gradient = Float32Array | Tensor;
@@ -112,6 +112,9 @@ function checkUsableArray(rt: Runtime, extent: Float32Extent, expected: number, 
     );
   }
   const { memory } = rt;
+  if (isStaleView(extent.array)) {
+    throw new TypeError(`${caller}: ${name} is the data of a disposed Tensor (its block may hold another tensor now): read tensor.data of a live tensor`);
+  }
   if (extent.buffer === memory.buffer && !insideLiveTensor(extent.byteOffset, extent.byteOffset + extent.length * 4)) {
     throw new TypeError(`${caller}: ${name} views linear memory that no live Tensor owns (the data of a disposed Tensor?)`);
   }

@@ -4,7 +4,7 @@
 import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, reading, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import { AddressIndex } from "./addresses.js";
-import { disposeSymbol } from "./dispose-symbol.js";
+import "./dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
@@ -13,14 +13,24 @@ import { track } from "./tidy.js";
 interface Allocation {
   memory: LinearMemory;
   ptr: number;
+  /** Set when the block goes back to the allocator (dispose, or the tensor was garbage-collected). */
+  released?: boolean;
 }
+
+/**
+ * Every view `Tensor.data` handed out → its tensor's allocation: a view kept past `dispose()` is
+ * recognised even after its block went to a new tensor (without holding the tensor alive).
+ */
+const viewAllocations = new WeakMap<Float32Array, Allocation>();
 
 /** Live tensors' blocks by address (a view of linear memory must lie inside one of these). */
 const liveBlocks = new AddressIndex();
 
 // A tensor dropped without dispose() still returns its block when it is garbage-collected (which
 // never happens inside a synchronous loop: there, dispose() or tidy() is required).
-const leaked = new FinalizationRegistry<Allocation>(({ memory, ptr }) => {
+const leaked = new FinalizationRegistry<Allocation>((allocation) => {
+  const { memory, ptr } = allocation;
+  allocation.released = true;
   liveBlocks.delete(ptr);
   memory.release(ptr);
   memory.liveTensors--;
@@ -48,11 +58,6 @@ let blockOf: (tensor: Tensor) => TensorBlock | undefined;
  * w.data;                 // Float32Array [-1, 0, 1, -1, 0, 1]
  * w.dispose();             // or: using w = ... (Symbol.dispose), or make it inside tidy()
  */
-/** A Tensor is `Disposable`: `using t = new Tensor(...)` disposes it at the end of the block. */
-export interface Tensor {
-  [Symbol.dispose](): void;
-}
-
 export class Tensor {
   readonly #shape: readonly number[];
   readonly #size: number;
@@ -122,9 +127,12 @@ export class Tensor {
 
   /** The live Float32Array view of the values (re-created after memory growth). */
   get data(): Float32Array {
-    const { memory, ptr } = Tensor.#live(this, "data");
-    const buffer = memory.buffer;
-    if (this.#view === undefined || float32Extent(this.#view)!.buffer !== buffer) this.#view = new Float32Array(buffer, ptr, this.#size);
+    const allocation = Tensor.#live(this, "data");
+    const buffer = allocation.memory.buffer;
+    if (this.#view === undefined || float32Extent(this.#view)!.buffer !== buffer) {
+      this.#view = new Float32Array(buffer, allocation.ptr, this.#size);
+      viewAllocations.set(this.#view, allocation);
+    }
     return this.#view;
   }
 
@@ -143,6 +151,7 @@ export class Tensor {
     const allocation = Tensor.#own(this, "dispose").#allocation;
     if (!allocation) return;
     leaked.unregister(this);
+    allocation.released = true;
     liveBlocks.delete(allocation.ptr);
     allocation.memory.release(allocation.ptr);
     allocation.memory.liveTensors--;
@@ -151,7 +160,7 @@ export class Tensor {
   }
 
   /** `dispose()`, for `using t = new Tensor(...)`: freed at the end of the enclosing block. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 
@@ -170,6 +179,14 @@ export class Tensor {
 /** True for a tensor made by `new Tensor`/`Tensor.from` of this copy of the package (a private brand). */
 export function isTensor(value: unknown): value is Tensor {
   return brand(value);
+}
+
+/**
+ * True for a view `tensor.data` returned whose tensor has since been disposed (or collected): its
+ * block may now hold another tensor's values. (A `subarray` of such a view is not recognised.)
+ */
+export function isStaleView(array: Float32Array): boolean {
+  return viewAllocations.get(array)?.released === true;
 }
 
 /**
@@ -205,6 +222,7 @@ function readValues(values: unknown, caller: string): SourceValues {
   const kind = typedArrayKind(values);
   if (kind === "Float32Array") {
     const extent = float32Extent(values)!;
+    if (isStaleView(extent.array)) throw new TypeError(`${caller}: values is the data of a disposed Tensor (its block may hold another tensor now)`);
     const copy = new Float32Array(extent.length);
     copyInto(copy, extent.array);
     return { values: copy };

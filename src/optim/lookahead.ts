@@ -1,8 +1,9 @@
 // Lookahead (Zhang, Lucas, Hinton, Ba, 2019, "Lookahead Optimizer: k steps forward, 1 step back",
 // arXiv:1907.08610) around any optimizer of this package: slow weights in linear memory, pulled
 // towards the fast weights every k steps by one kernel call over all parameters.
-import { describe as kindOf } from "../args.js";
-import { disposeSymbol } from "../dispose-symbol.js";
+import { copyArray, describe as kindOf, readOptions, readRecord } from "../args.js";
+import { checkOptions, isBoolean } from "../checks.js";
+import "../dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
 import {
@@ -57,14 +58,8 @@ const checkAlpha = (value: unknown, caller: string, name: string): number => {
 
 /** Validates Lookahead's options (`k`, `alpha`, nothing else) and fills in the defaults. */
 export function lookaheadOptions(options: unknown, caller: string, defaults = { k: 5, alpha: 0.5 }): { k: number; alpha: number } {
-  if (options === undefined) return { ...defaults };
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== "k" && key !== "alpha") throw new TypeError(`${caller}: options.${key} is not an option (known: k, alpha)`);
-  }
-  const { k, alpha } = options as LookaheadOptions;
+  // Own enumerable properties, each read once (inherited ones ignored): see args.ts.
+  const { k, alpha } = readOptions(options, ["k", "alpha"], caller) as LookaheadOptions;
   return {
     k: k === undefined ? defaults.k : checkK(k, caller, "options.k"),
     alpha: alpha === undefined ? defaults.alpha : checkAlpha(alpha, caller, "options.alpha"),
@@ -245,10 +240,11 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
    */
   stateDict(options: StateDictOptions = {}): LookaheadStateDict<H> {
     this.#live("stateDict");
-    const inner = this.inner.stateDict(options); // checks options
+    const { json = false } = checkOptions<StateDictOptions>(options, { json: isBoolean }, `${this.#name}.stateDict`);
+    const inner = this.inner.stateDict({ json });
     const slow = this.#slow.map((state) => {
       const values = state.read(SLOW);
-      return options.json ? encodeFloat32(values) : values;
+      return json ? encodeFloat32(values) : values;
     });
     return { optimizer: this.#name, k: this.#k, alpha: this.#alpha, step: this.#steps, slow, inner };
   }
@@ -260,9 +256,13 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   loadStateDict(dict: LookaheadStateDict<H>): void {
     this.#live("loadStateDict");
     const caller = `${this.#name}.loadStateDict`;
-    if (dict === null || typeof dict !== "object") throw new TypeError(`${caller}: state must be an object, got ${kindOf(dict)}`);
+    // Read once (own properties; the slow buffers copied), then checked.
+    const record = readRecord(dict, caller, "state", false);
+    const slowList = copyArray(record.slow, caller, "state.slow");
+    const slowBuffers = slowList?.length === this.#slow.length ? slowList.map((value, i) => readStateBuffer(value, this.#slow[i].size, caller, `state.slow[${i}]`)) : undefined;
+    dict = record as unknown as LookaheadStateDict<H>;
     if (dict.optimizer !== this.#name) {
-      throw new TypeError(`${caller}: state.optimizer is ${JSON.stringify(dict.optimizer)}, expected "${this.#name}"`);
+      throw new TypeError(`${caller}: state.optimizer is ${typeof dict.optimizer === "string" ? JSON.stringify(dict.optimizer) : kindOf(dict.optimizer)}, expected "${this.#name}"`);
     }
     const k = checkK(dict.k, caller, "state.k");
     const alpha = checkAlpha(dict.alpha, caller, "state.alpha");
@@ -270,10 +270,8 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
     if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) {
       throw new RangeError(`${caller}: state.step must be a non-negative integer, got ${String(step)}`);
     }
-    if (!Array.isArray(dict.slow) || dict.slow.length !== this.#slow.length) {
-      throw new RangeError(`${caller}: state.slow must list ${this.#slow.length} buffer(s)`);
-    }
-    const slow = dict.slow.map((value, i) => readStateBuffer(value, this.#slow[i].size, caller, `state.slow[${i}]`));
+    if (slowBuffers === undefined) throw new RangeError(`${caller}: state.slow must list ${this.#slow.length} buffer(s)`);
+    const slow = slowBuffers;
     try {
       this.inner.loadStateDict(dict.inner);
     } catch (error) {
@@ -301,7 +299,7 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   }
 
   /** `dispose()`, for `using opt = new Lookahead(...)`. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

@@ -1,6 +1,7 @@
 // Learning-rate schedules with optax's definitions (optax/schedules/_schedule.py), names in
 // camelCase, computed in float64. Pass one as an optimizer's `lr`: it is called once per step
 // with the number of steps taken before it (0 first).
+import { readOptions } from "../args.js";
 import { kindOf } from "../checks.js";
 
 /** A schedule: the value at a step count (0 for the first step). */
@@ -15,13 +16,10 @@ const unit = { check: (x: number) => x >= 0 && x <= 1, what: "in [0, 1]" };
 
 /** Validates an options object against `spec` (known keys, kinds, values); returns it. */
 function read<T>(caller: string, options: unknown, spec: Spec): T {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`${caller}: options must be an object, got ${kindOf(options)}`);
-  }
-  const record = options as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!Object.hasOwn(spec, key)) throw new TypeError(`${caller}: options.${key} is not an option (known: ${Object.keys(spec).join(", ")})`);
-  }
+  // Own enumerable properties, each read once, into a copy with no prototype (see args.ts):
+  // inherited keys are ignored and the schedule uses only the values checked here.
+  if (options === undefined) throw new TypeError(`${caller}: options must be an object, got undefined`);
+  const record = readOptions(options, Object.keys(spec), caller);
   for (const [key, rule] of Object.entries(spec)) {
     const value = Object.hasOwn(record, key) ? record[key] : undefined;
     const name = `options.${key}`;

@@ -2,7 +2,7 @@
 // own enumerable properties, each exactly once. Inherited keys (prototype pollution) and
 // non-enumerable ones are ignored; an unknown own key is still a TypeError.
 import { afterEach, describe, expect, test } from "vitest";
-import { Adam, centralize, centralizeAll, gradientStats, SGD, Tensor } from "../../src/index.js";
+import { Adam, centralize, centralizeAll, gradientStats, linearSchedule, Lookahead, SGD, Tensor } from "../../src/index.js";
 import { expectRefused, withPollution } from "../hostile-fixtures.js";
 import { centralizeReference, maxAbsDiff, statsReference } from "../oracle.js";
 import { AdamReference, type AdamSettings } from "../optim-oracle.js";
@@ -194,8 +194,8 @@ describe("checkpoints", () => {
     const before = opt.stateDict();
     const inGroup = JSON.parse(json.replace('"lr":', '"__proto__":{"lr":1},"lr":'));
     expectRefused(() => opt.loadStateDict(inGroup), TypeError, /^SGD\.loadStateDict: state\.paramGroups\[0\]\.__proto__ is not a hyperparameter of SGD/, [value, grad]);
-    // the first state entry's "step" (the checkpoint's own "step", the optimizer's count, comes first)
     const inEntry = JSON.parse(json.replace('"state":[{"step":', '"state":[{"__proto__":{"step":1},"step":'));
+    expect(Object.hasOwn(inEntry.state[0], "__proto__")).toBe(true);
     expectRefused(() => opt.loadStateDict(inEntry), TypeError, /^SGD\.loadStateDict: state\.state\[0\]\.__proto__ is not a state buffer of SGD/, [value, grad]);
     expect(opt.stateDict()).toEqual(before);
     opt.dispose();
@@ -207,5 +207,44 @@ describe("checkpoints", () => {
     const hollow = Object.create(dict) as typeof dict; // every field inherited
     expectRefused(() => opt.loadStateDict(hollow), TypeError, /^SGD\.loadStateDict: state\.optimizer is undefined, expected "SGD"/, [value, grad]);
     opt.dispose();
+  });
+});
+
+describe("Lookahead and schedules read their options and checkpoints the same way", () => {
+  function inner() {
+    const value = tensor(randomArray(6, 30), [2, 3]);
+    const grad = tensor(randomArray(6, 31), [2, 3]);
+    return { value, grad, opt: new SGD([{ value, grad }], { lr: 0.1 }) };
+  }
+
+  test("Object.prototype.k does not change Lookahead's k", () => {
+    const { opt } = inner();
+    const la = withPollution("k", 1, () => new Lookahead(opt, { alpha: 0.5 }));
+    expect(la.stateDict().k).toBe(5);
+    la.dispose();
+  });
+
+  test("Object.prototype.json does not turn Lookahead's stateDict into base64", () => {
+    const { opt } = inner();
+    const la = new Lookahead(opt);
+    la.step();
+    const dict = withPollution("json", true, () => la.stateDict());
+    expect(dict.slow[0]).toBeInstanceOf(Float32Array);
+    expect(dict.inner.state[0].step).toBe(1);
+    la.dispose();
+  });
+
+  test("a Lookahead checkpoint whose fields are inherited is refused by name", () => {
+    const { value, grad, opt } = inner();
+    const la = new Lookahead(opt);
+    la.step();
+    const hollow = Object.create(la.stateDict());
+    expectRefused(() => la.loadStateDict(hollow), TypeError, /^Lookahead\(SGD\)\.loadStateDict: state\.optimizer is undefined|loadStateDict: state\.optimizer is undefined/, [value, grad]);
+    la.dispose();
+  });
+
+  test("Object.prototype.transitionBegin does not delay a linear schedule", () => {
+    const schedule = withPollution("transitionBegin", 50, () => linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 100 }));
+    expect(schedule(50)).toBeCloseTo(0.5, 12); // (0 − 1)·(1 − 50/100) + 1, the schedule starting at step 0
   });
 });

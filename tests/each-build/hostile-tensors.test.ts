@@ -293,6 +293,23 @@ describe("item 3: caller values are read once, before anything is checked", () =
   });
 });
 
+describe("a kept tensor.data view after dispose (the rest of the class)", () => {
+  test("is refused even when its block now holds a new tensor, which stays unchanged", () => {
+    const old = Tensor.from(randomArray(6, 60, 2), [2, 3]);
+    const stale = old.data;
+    old.dispose();
+    const reuser = tensor(randomArray(6, 61, 3), [2, 3]);
+    expect(reuser.byteOffset).toBe(stale.byteOffset); // the allocator gave the block to the new tensor
+    const message = /is the data of a disposed Tensor \(its block may hold another tensor now\)/;
+    expectRefused(() => centralize(stale, [2, 3]), TypeError, new RegExp(`^centralize: grad ${message.source}`), [reuser]);
+    expectRefused(() => gradientStats(stale, [2, 3]), TypeError, message, [reuser]);
+    expectRefused(() => centralizeAll([{ grad: stale, shape: [2, 3] }]), TypeError, message, [reuser]);
+    expectRefused(() => Tensor.from(stale), TypeError, /^Tensor\.from: values is the data of a disposed Tensor/, [reuser]);
+    const value = tensor(randomArray(6, 62), [2, 3]);
+    expectRefused(() => new SGD([{ value: stale, grad: value, shape: [2, 3] }], { lr: 1 }), TypeError, /^new SGD: params\[0\]\.value is the data of a disposed Tensor/, [reuser, value]);
+  });
+});
+
 describe("operands that share memory (the rest of the class)", () => {
   test("centralizeAll refuses two gradients over the same values", () => {
     const t = tensor(randomArray(16, 40, 2), [4, 4]);
