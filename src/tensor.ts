@@ -4,7 +4,7 @@
 import { copyInto, describe, fillRange, float32Extent, isArrayValue, readOwn, readShape, reading, registerTensorBrand, typedArrayKind, typedArrayLengthOf } from "./args.js";
 import { checkShapeMatches, sizeOf } from "./checks.js";
 import { AddressIndex } from "./addresses.js";
-import { disposeSymbol } from "./dispose-symbol.js";
+import "./dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import { checkExtent } from "./layout.js";
 import type { LinearMemory } from "./memory.js";
 import { runtime } from "./runtime.js";
@@ -58,11 +58,6 @@ let blockOf: (tensor: Tensor) => TensorBlock | undefined;
  * w.data;                 // Float32Array [-1, 0, 1, -1, 0, 1]
  * w.dispose();             // or: using w = ... (Symbol.dispose), or make it inside tidy()
  */
-/** A Tensor is `Disposable`: `using t = new Tensor(...)` disposes it at the end of the block. */
-export interface Tensor {
-  [Symbol.dispose](): void;
-}
-
 export class Tensor {
   readonly #shape: readonly number[];
   readonly #size: number;
@@ -165,7 +160,7 @@ export class Tensor {
   }
 
   /** `dispose()`, for `using t = new Tensor(...)`: freed at the end of the enclosing block. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

@@ -151,12 +151,12 @@ test("bad options are rejected by name", async () => {
  * A valid wasm module with a memory and the two exports init() used to check (isSimdBuild and
  * centralizeRows, both returning 0) but none of the others: an older or foreign build.
  */
-function moduleLackingExports(): Uint8Array {
+function moduleLackingExports(): Uint8Array<ArrayBuffer> {
   const name = (text: string) => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
   const section = (id: number, body: number[]) => [id, body.length, ...body];
   const exports = [3, ...name("memory"), 0x02, 0, ...name("isSimdBuild"), 0x00, 0, ...name("centralizeRows"), 0x00, 1];
   const body = [4, 0x00, 0x41, 0x00, 0x0b]; // no locals; i32.const 0; end
-  return Uint8Array.from([
+  return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 0, 1, 0x7f]), // type 0: () -> i32
     ...section(3, [2, 0, 0]), // two functions of type 0

@@ -2,7 +2,7 @@
 // one fused kernel call per step, checkpoints. Each optimizer supplies a `Rule`.
 import { copyArray, describe, fillRange, has, type Record0, readKeys, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
-import { disposeSymbol } from "../dispose-symbol.js";
+import "../dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import type { OptimizerKernelName } from "../loader.js";
 import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
@@ -151,10 +151,8 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
-/** An optimizer is `Disposable`: `using opt = new Adam(...)` frees its state at the end of the block. */
-export interface Optimizer<H extends Hyperparameters> {
-  [Symbol.dispose](): void;
-}
+/** The fields of a checkpoint from `stateDict()`. */
+const CHECKPOINT_FIELDS: readonly string[] = ["optimizer", "step", "state", "paramGroups"];
 
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
@@ -433,7 +431,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const lr = typeof hyper.lr === "function" ? null : hyper.lr;
       return { ...hyper, lr, params: this.#groups[g].params.map(() => next++) };
     });
-    return { optimizer: this.#rule.name, step: this.#steps, state, paramGroups };
+    // step last: in the JSON form the first "step" stays a parameter's (tests/fuzz/hostile.ts patches it)
+    return { optimizer: this.#rule.name, state, paramGroups, step: this.#steps };
   }
 
   /**
@@ -448,6 +447,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
     const top = readRecord(dict, caller, "state", false);
+    for (const key in top) {
+      if (!CHECKPOINT_FIELDS.includes(key)) {
+        throw new TypeError(`${caller}: state.${key} is not a field of a checkpoint (known: ${CHECKPOINT_FIELDS.join(", ")})`);
+      }
+    }
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
     }
@@ -592,7 +596,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   /** `dispose()`, for `using opt = new Adam(...)`: the state is freed at the end of the block. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

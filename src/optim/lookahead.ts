@@ -3,7 +3,7 @@
 // towards the fast weights every k steps by one kernel call over all parameters.
 import { copyArray, describe as kindOf, readOptions, readRecord } from "../args.js";
 import { checkOptions, isBoolean } from "../checks.js";
-import { disposeSymbol } from "../dispose-symbol.js";
+import "../dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import { withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
 import {
@@ -299,7 +299,7 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
   }
 
   /** `dispose()`, for `using opt = new Lookahead(...)`. */
-  [disposeSymbol](): void {
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

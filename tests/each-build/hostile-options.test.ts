@@ -195,6 +195,7 @@ describe("checkpoints", () => {
     const inGroup = JSON.parse(json.replace('"lr":', '"__proto__":{"lr":1},"lr":'));
     expectRefused(() => opt.loadStateDict(inGroup), TypeError, /^SGD\.loadStateDict: state\.paramGroups\[0\]\.__proto__ is not a hyperparameter of SGD/, [value, grad]);
     const inEntry = JSON.parse(json.replace('"state":[{"step":', '"state":[{"__proto__":{"step":1},"step":'));
+    expect(Object.hasOwn(inEntry.state[0], "__proto__")).toBe(true);
     expectRefused(() => opt.loadStateDict(inEntry), TypeError, /^SGD\.loadStateDict: state\.state\[0\]\.__proto__ is not a state buffer of SGD/, [value, grad]);
     expect(opt.stateDict()).toEqual(before);
     opt.dispose();
