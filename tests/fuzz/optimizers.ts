@@ -8,6 +8,8 @@ import type { Param } from "../../src/index.js";
 import { AdamReference, type AdamSettings, type GcMode, type ReferenceParam, SgdReference, type SgdSettings } from "../optim-oracle.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import fc from "fast-check";
+import { Lookahead, Ranger } from "../../src/index.js";
+import { LookaheadReference } from "../lookahead-oracle.js";
 import { RULES } from "../optim-rules.js";
 import { Rng } from "./rng.js";
 
@@ -36,7 +38,7 @@ interface Reference {
 export interface OptimizerKind {
   hyper(rng: Rng): Record<string, unknown>;
   make(params: Param[], hyper: Hyper): Stepper;
-  reference(params: ReferenceParam[]): Reference;
+  reference(params: ReferenceParam[], hyper: Hyper): Reference;
   settings(hyper: Hyper): unknown;
   K(hyper: Hyper): number;
   drift(hyper: Hyper): number;
@@ -81,13 +83,23 @@ const adamHyper = (rng: Rng) => ({
   amsgrad: rng.chance(0.3),
 });
 
+/** A deep copy that keeps prototypes (a reference, or a Lookahead's inner reference, keeps its methods). */
+function cloneReference(x: unknown): unknown {
+  if (x === null || typeof x !== "object") return x;
+  if (ArrayBuffer.isView(x)) return (x as unknown as Float64Array).slice();
+  if (Array.isArray(x)) return x.map(cloneReference);
+  const copy = Object.create(Object.getPrototypeOf(x));
+  for (const key of Object.keys(x)) copy[key] = cloneReference((x as Record<string, unknown>)[key]);
+  return copy;
+}
+
 /**
  * ‖Δ‖∞ of parameter i's step before gc "update" centers it: a copy of the reference (its weights
  * and state, before the step) stepped with gc off. With "update" the direction is not centered, so
  * the copy advances the same state by the same d and its step is the uncentered Δ.
  */
 function uncenteredStep(reference: Reference, i: number, grads: ArrayLike<number>[], settings: unknown[]): number {
-  const twin = Object.assign(Object.create(Object.getPrototypeOf(reference)), structuredClone({ ...reference })) as Reference;
+  const twin = cloneReference(reference) as Reference;
   const before = twin.params[i].value;
   twin.step(grads, settings.map((s) => ({ ...(s as object), gc: false })) as never[]);
   let worst = 0;
@@ -174,6 +186,27 @@ OPTIMIZER_KINDS.Adagrad = ruleKind("Adagrad", () => 1);
 OPTIMIZER_KINDS.Adadelta = ruleKind("Adadelta", (h) => 1 / (1 - (h.rho as number)));
 OPTIMIZER_KINDS.RMSprop = ruleKind("RMSprop", (h) => 2 / (1 - (h.momentum as number))); // momentum buffer and square average
 OPTIMIZER_KINDS.Lion = ruleKind("Lion", firstMoment, true, true);
+OPTIMIZER_KINDS.Lookahead = lookaheadKind(OPTIMIZER_KINDS.Adam);
+OPTIMIZER_KINDS.Ranger = lookaheadKind(
+  { ...ruleKind("RAdam", firstMoment), hyper: (rng) => ({ lr: rng.pick([1e-3, 0.01, 0.1]), betas: [0.95, 0.999], eps: 1e-5, weightDecay: rng.pick([0, 0, 1e-5]) }) },
+  (p, h) => new Ranger(p, h as never) as unknown as Stepper,
+);
+
+/**
+ * Lookahead (slow weights, every k-th step φ ← φ + α·(θ − φ), θ ← φ) around another kind: the same
+ * bound, the interpolation's roundings being at the weights' size (the 2·Σ‖ŵₜ‖ term).
+ */
+function lookaheadKind(
+  inner: OptimizerKind,
+  make = (p: Param[], { k, alpha, ...h }: Hyper): Stepper => new Lookahead(inner.make(p, h as Hyper) as never, { k: k as number, alpha: alpha as number }) as unknown as Stepper,
+): OptimizerKind {
+  return {
+    ...inner,
+    hyper: (rng) => ({ ...inner.hyper(rng), k: rng.int(1, 7), alpha: rng.pick([0.5, 0.8, 1]) }),
+    make,
+    reference: (p, h) => new LookaheadReference(inner.reference(p, h), h.k as number, h.alpha as number) as unknown as Reference,
+  };
+}
 
 /** One random configuration: everything a run needs, drawn from one seed. */
 export interface OptimizerCase {
@@ -304,7 +337,7 @@ const maxAbs = (x: ArrayLike<number>) => {
 /** Runs a case against its reference and measures it against the README's bounds. */
 export function runOptimizerCase(c: OptimizerCase): OptimizerResult {
   const kind = OPTIMIZER_KINDS[c.kind];
-  const reference = kind.reference(c.weights.map((w, i) => ({ value: Float64Array.from(w), shape: c.shapes[i], gc: c.gcOff[i] ? false : undefined })));
+  const reference = kind.reference(c.weights.map((w, i) => ({ value: Float64Array.from(w), shape: c.shapes[i], gc: c.gcOff[i] ? false : undefined })), c.hyper);
   const settings = c.shapes.map(() => kind.settings(c.hyper));
   // Σₜ ‖ŵₜ‖∞ and Σₜ ‖Δ̂ₜ‖∞ per parameter, along the float64 trajectory.
   const sumW = c.shapes.map(() => 0);
