@@ -196,6 +196,8 @@ describe("checkpoints", () => {
     expectRefused(() => opt.loadStateDict(inGroup), TypeError, /^SGD\.loadStateDict: state\.paramGroups\[0\]\.__proto__ is not a hyperparameter of SGD/, [value, grad]);
     const inEntry = JSON.parse(json.replace('"state":[{"step":', '"state":[{"__proto__":{"step":1},"step":'));
     expectRefused(() => opt.loadStateDict(inEntry), TypeError, /^SGD\.loadStateDict: state\.state\[0\]\.__proto__ is not a state buffer of SGD/, [value, grad]);
+    const atTop = JSON.parse(json.replace('"optimizer":', '"__proto__":{"optimizer":"SGD"},"optimizer":'));
+    expectRefused(() => opt.loadStateDict(atTop), TypeError, /^SGD\.loadStateDict: state\.__proto__ is not a field of a checkpoint \(known: optimizer, step, state, paramGroups\)/, [value, grad]);
     expect(opt.stateDict()).toEqual(before);
     opt.dispose();
   });
