@@ -123,6 +123,9 @@ function describeName(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : describe(value);
 }
 
+/** The top-level fields of a checkpoint (`stateDict()`'s). */
+const CHECKPOINT_FIELDS = ["optimizer", "step", "state", "paramGroups"];
+
 /** The message of PyTorch's snake_case names: this package's name for the same thing. */
 function camelCaseOnly(optimizer: string, snake: string, camel: string): TypeError {
   return new TypeError(`${optimizer}.${snake}: this package uses camelCase names; use ${camel} (PyTorch's ${snake})`);
@@ -454,6 +457,12 @@ export abstract class Optimizer<H extends Hyperparameters> {
     }
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
+    }
+    // Like every record here, an unknown key is refused (a "__proto__" from JSON.parse included).
+    for (const key in top) {
+      if (!CHECKPOINT_FIELDS.includes(key)) {
+        throw new TypeError(`${caller}: state.${key} is not a field of a checkpoint (known: ${CHECKPOINT_FIELDS.join(", ")})`);
+      }
     }
     const paramGroups = copyArray(top.paramGroups, caller, "state.paramGroups");
     const state = copyArray(top.state, caller, "state.state");
