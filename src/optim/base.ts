@@ -154,9 +154,6 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
-/** The fields of a checkpoint from `stateDict()`. */
-const CHECKPOINT_FIELDS: readonly string[] = ["optimizer", "step", "state", "paramGroups"];
-
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
     parameterValues = (optimizer, caller) => {
@@ -450,6 +447,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const seen = this.#changes;
     // Read the checkpoint once (own properties; arrays and buffers copied), then check the copies.
     const top = readRecord(dict, caller, "state", false);
+    // Like every record here, an unknown key is refused (a "__proto__" from JSON.parse included).
     for (const key in top) {
       if (!CHECKPOINT_FIELDS.includes(key)) {
         throw new TypeError(`${caller}: state.${key} is not a field of a checkpoint (known: ${CHECKPOINT_FIELDS.join(", ")})`);
@@ -457,12 +455,6 @@ export abstract class Optimizer<H extends Hyperparameters> {
     }
     if (top.optimizer !== rule.name) {
       throw new TypeError(`${caller}: state.optimizer is ${describeName(top.optimizer)}, expected "${rule.name}"`);
-    }
-    // Like every record here, an unknown key is refused (a "__proto__" from JSON.parse included).
-    for (const key in top) {
-      if (!CHECKPOINT_FIELDS.includes(key)) {
-        throw new TypeError(`${caller}: state.${key} is not a field of a checkpoint (known: ${CHECKPOINT_FIELDS.join(", ")})`);
-      }
     }
     const paramGroups = copyArray(top.paramGroups, caller, "state.paramGroups");
     const state = copyArray(top.state, caller, "state.state");

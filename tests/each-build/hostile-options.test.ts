@@ -199,8 +199,6 @@ describe("checkpoints", () => {
     const inEntry = JSON.parse(json.replace('"state":[{"step":', '"state":[{"__proto__":{"step":1},"step":'));
     expect(Object.hasOwn(inEntry.state[0], "__proto__")).toBe(true);
     expectRefused(() => opt.loadStateDict(inEntry), TypeError, /^SGD\.loadStateDict: state\.state\[0\]\.__proto__ is not a state buffer of SGD/, [value, grad]);
-    const atTop = JSON.parse(json.replace('"optimizer":', '"__proto__":{"optimizer":"SGD"},"optimizer":'));
-    expectRefused(() => opt.loadStateDict(atTop), TypeError, /^SGD\.loadStateDict: state\.__proto__ is not a field of a checkpoint \(known: optimizer, step, state, paramGroups\)/, [value, grad]);
     expect(opt.stateDict()).toEqual(before);
     opt.dispose();
   });
