@@ -1,5 +1,6 @@
 // Adadelta (torch.optim.Adadelta; Zeiler, 2012): the element update of the fused kernel.
 import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -39,9 +40,7 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
       const o = <usize>i << 2;
       const c = o & mask;
       const wv = v128.load(w + o);
-      let d = v128.load(g + o);
-      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-      if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
       let vv: v128;
       if (advanceV) {
         vv = f32x4.add(f32x4.mul(vrho, v128.load(v + o)), f32x4.mul(vkeep, f32x4.mul(d, d)));
@@ -51,18 +50,14 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
       const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(uv, veps)), f32x4.sqrt(f32x4.add(vv, veps))), d);
       if (advanceU) v128.store(u + o, f32x4.add(f32x4.mul(vrho, uv), f32x4.mul(vkeep, f32x4.mul(delta, delta))));
       const step = f32x4.mul(vnegLr, delta);
-      if (center) v128.store(w + o, f32x4.add(wv, step));
-      else if (toTmp) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const c = o & mask;
     const wv = load<f32>(w + o);
-    let d = load<f32>(g + o);
-    if (l2) d = d + wd * wv;
-    if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
     let vv: f32;
     if (advanceV) {
       vv = rho * load<f32>(v + o) + keep * (d * d);
@@ -72,8 +67,6 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
     const delta = (sqrt<f32>(uv + eps) / sqrt<f32>(vv + eps)) * d;
     if (advanceU) store<f32>(u + o, rho * uv + keep * (delta * delta));
     const step = negLr * delta;
-    if (center) store<f32>(w + o, wv + step);
-    else if (toTmp) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -1,5 +1,6 @@
 // Adagrad (torch.optim.Adagrad; Duchi et al., 2011): the element update of the fused kernel.
 import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
+import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_CLR = 36; // −lr/(1 + (t − 1)·lrDecay)
@@ -36,35 +37,27 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
       const o = <usize>i << 2;
       const c = o & mask;
       const wv = v128.load(w + o);
-      let d = v128.load(g + o);
-      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-      if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
       let sv: v128;
       if (advance) {
         sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
         v128.store(s + o, sv);
       } else sv = v128.load(s + o);
       const step = f32x4.mul(vclr, f32x4.div(d, f32x4.add(f32x4.sqrt(sv), veps)));
-      if (center) v128.store(w + o, f32x4.add(wv, step));
-      else if (toTmp) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const c = o & mask;
     const wv = load<f32>(w + o);
-    let d = load<f32>(g + o);
-    if (l2) d = d + wd * wv;
-    if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
     let sv: f32;
     if (advance) {
       sv = (first ? initial : load<f32>(s + o)) + d * d;
       store<f32>(s + o, sv);
     } else sv = load<f32>(s + o);
     const step = negClr * (d / (sqrt<f32>(sv) + eps));
-    if (center) store<f32>(w + o, wv + step);
-    else if (toTmp) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

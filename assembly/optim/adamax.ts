@@ -1,5 +1,6 @@
 // Adamax (torch.optim.Adamax; Kingma & Ba, 2015): the element update of the fused kernel.
 import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_STEP_SIZE = 36; // −lr/(1 − β1ᵗ)
@@ -43,9 +44,7 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
       const wv = v128.load(w + o);
       let mv: v128, uv: v128;
       if (advance) {
-        let d = v128.load(g + o);
-        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-        if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
         mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
         uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), veps));
         v128.store(m + o, mv);
@@ -55,9 +54,7 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
         uv = v128.load(u + o);
       }
       const step = f32x4.mul(vstep, f32x4.div(mv, uv));
-      if (center) v128.store(w + o, f32x4.add(wv, step));
-      else if (toTmp) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
   for (; i < n; i++) {
@@ -66,9 +63,7 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     const wv = load<f32>(w + o);
     let mv: f32, uv: f32;
     if (advance) {
-      let d = load<f32>(g + o);
-      if (l2) d = d + wd * wv;
-      if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+      const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
       mv = beta1 * load<f32>(m + o) + keep1 * d;
       uv = max<f32>(beta2 * load<f32>(u + o), abs<f32>(d) + eps);
       store<f32>(m + o, mv);
@@ -78,8 +73,6 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
       uv = load<f32>(u + o);
     }
     const step = negStepSize * (mv / uv);
-    if (center) store<f32>(w + o, wv + step);
-    else if (toTmp) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -1,5 +1,6 @@
 // NAdam (torch.optim.NAdam; Dozat, 2016): the element update of the fused kernel.
 import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields (μₜ, μₜ₊₁ and the μ-product are computed by src/optim/rules/nadam.ts in float64)
 const COEF_D = 36; //  −lr·(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ)
@@ -50,9 +51,7 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       const o = <usize>i << 2;
       const c = o & mask;
       const wv = v128.load(w + o);
-      let d = v128.load(g + o);
-      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-      if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
       let mv: v128, vv: v128;
       if (advance) {
         mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
@@ -65,18 +64,14 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       }
       const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
       const step = f32x4.div(f32x4.add(f32x4.mul(vcd, d), f32x4.mul(vcm, mv)), denom);
-      if (center) v128.store(w + o, f32x4.add(wv, step));
-      else if (toTmp) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const c = o & mask;
     const wv = load<f32>(w + o);
-    let d = load<f32>(g + o);
-    if (l2) d = d + wd * wv;
-    if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+    const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
     let mv: f32, vv: f32;
     if (advance) {
       mv = beta1 * load<f32>(m + o) + keep1 * d;
@@ -89,8 +84,6 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     }
     const denom = sqrt<f32>(vv) * invBc2 + eps;
     const step = (coefD * d + coefM * mv) / denom;
-    if (center) store<f32>(w + o, wv + step);
-    else if (toTmp) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -1,5 +1,6 @@
 // RAdam (torch.optim.RAdam; Liu et al., 2020): the element update of the fused kernel.
 import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_STEP_SIZE = 36; // rectified: −lr·r·√(1 − β2ᵗ)/(1 − β1ᵗ); else −lr/(1 − β1ᵗ)
@@ -67,9 +68,7 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       const wv = v128.load(w + o);
       let mv: v128, vv: v128;
       if (advance) {
-        let d = v128.load(g + o);
-        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-        if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
         mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
         vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
         v128.store(m + o, mv);
@@ -81,9 +80,7 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       const step = rectified
         ? f32x4.mul(vstep, f32x4.div(mv, f32x4.add(f32x4.sqrt(vv), veps)))
         : f32x4.mul(vstep, mv);
-      if (center) v128.store(w + o, f32x4.add(wv, step));
-      else if (toTmp) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
   for (; i < n; i++) {
@@ -92,9 +89,7 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     const wv = load<f32>(w + o);
     let mv: f32, vv: f32;
     if (advance) {
-      let d = load<f32>(g + o);
-      if (l2) d = d + wd * wv;
-      if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+      const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
       mv = beta1 * load<f32>(m + o) + keep1 * d;
       vv = beta2 * load<f32>(v + o) + keep2 * (d * d);
       store<f32>(m + o, mv);
@@ -104,8 +99,6 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       vv = load<f32>(v + o);
     }
     const step = rectified ? negStepSize * (mv / (sqrt<f32>(vv) + eps)) : negStepSize * mv;
-    if (center) store<f32>(w + o, wv + step);
-    else if (toTmp) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -1,5 +1,6 @@
 // RMSprop (torch.optim.RMSprop; Hinton, 2012): the element update of the fused kernel.
 import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
+import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -52,9 +53,7 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
       let step: v128;
       if (momentum && !advance) step = f32x4.mul(vnegLr, v128.load(b + o));
       else {
-        let d = v128.load(g + o);
-        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-        if (center) d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
         let vv: v128;
         let av = f32x4.splat(0);
         if (advance) {
@@ -76,9 +75,7 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
           step = f32x4.mul(vnegLr, bv);
         } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
       }
-      if (center) v128.store(w + o, f32x4.add(wv, step));
-      else if (toTmp) v128.store(tmp + o, step);
-      else v128.store(w + o, f32x4.add(wv, f32x4.sub(f32x4.sub(step, v128.load(hi + c)), v128.load(lo + c))));
+      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
   for (; i < n; i++) {
@@ -88,9 +85,7 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     let step: f32;
     if (momentum && !advance) step = negLr * load<f32>(b + o);
     else {
-      let d = load<f32>(g + o);
-      if (l2) d = d + wd * wv;
-      if (center) d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
+      const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
       let vv: f32;
       let av: f32 = 0;
       if (advance) {
@@ -112,8 +107,6 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         step = negLr * bv;
       } else step = negLr * (d / denom);
     }
-    if (center) store<f32>(w + o, wv + step);
-    else if (toTmp) store<f32>(tmp + o, step);
-    else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
+    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }
