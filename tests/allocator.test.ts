@@ -5,20 +5,9 @@
 import { expect, test } from "vitest";
 import { LinearMemory } from "../src/memory.js";
 import { AddressTree } from "../src/addresses.js";
+import { uniform as rng } from "./random.js";
 
 const PAGE = 65536;
-
-/** A deterministic PRNG (mulberry32) so failures replay. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Checks the allocator's whole state against the model of live blocks (ptr → requested bytes). */
 function checkInvariants(memory: LinearMemory, live: Map<number, number>) {

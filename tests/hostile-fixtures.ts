@@ -1,7 +1,7 @@
 // Shared checks of the hostile-input tests: a call must throw the named error and leave every
 // byte as it was — the tensors and arrays a test watches, and (unless the test's own hostile code
 // allocates) every byte of linear memory.
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { Tensor } from "../src/index.js";
 import { runtime } from "../src/runtime.js";
 
@@ -63,4 +63,21 @@ export function withPollution<T>(key: string, value: unknown, body: () => T): T 
     if (had) Object.defineProperty(Object.prototype, key, had);
     else delete (Object.prototype as Record<string, unknown>)[key];
   }
+}
+
+/**
+ * For a test file: `tensor(values, shape)` makes a Tensor that is disposed after the test, as is
+ * every Tensor pushed onto `made`.
+ */
+export function disposedAfterEach(): { made: Tensor[]; tensor: (values: Float32Array, shape: number[]) => Tensor } {
+  const made: Tensor[] = [];
+  afterEach(() => {
+    for (const t of made.splice(0)) t.dispose();
+  });
+  const tensor = (values: Float32Array, shape: number[]) => {
+    const t = Tensor.from(values, shape);
+    made.push(t);
+    return t;
+  };
+  return { made, tensor };
 }

@@ -1,22 +1,14 @@
 // Issue 10, item 4 and its class: options, parameter groups, params and checkpoints are read as
 // own enumerable properties, each exactly once. Inherited keys (prototype pollution) and
 // non-enumerable ones are ignored; an unknown own key is still a TypeError.
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Adam, centralize, centralizeAll, gradientStats, linearSchedule, Lookahead, SGD, Tensor } from "../../src/index.js";
-import { expectRefused, withPollution } from "../hostile-fixtures.js";
+import { disposedAfterEach, expectRefused, withPollution } from "../hostile-fixtures.js";
 import { centralizeReference, maxAbsDiff, statsReference } from "../oracle.js";
 import { AdamReference, type AdamSettings } from "../optim-oracle.js";
 import { randomArray } from "../random.js";
 
-const made: Tensor[] = [];
-afterEach(() => {
-  for (const t of made.splice(0)) t.dispose();
-});
-function tensor(values: Float32Array, shape: number[]): Tensor {
-  const t = Tensor.from(values, shape);
-  made.push(t);
-  return t;
-}
+const { made, tensor } = disposedAfterEach();
 
 describe("inherited options are ignored", () => {
   test("Object.prototype.layout does not make centralize run out-last", () => {

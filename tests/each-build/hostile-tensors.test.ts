@@ -1,22 +1,13 @@
 // Issue 10, items 1–3 and the rest of that class: no caller-settable field, forged object, own
 // property or getter can make a kernel write outside the operands it was given. Each case either
 // throws a named error with no byte changed anywhere, or does exactly what the float64 reference says.
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Adam, centralize, centralizeAll, gradientStats, SGD, Tensor } from "../../src/index.js";
-import { expectRefused, firstChangedByte, memorySnapshot } from "../hostile-fixtures.js";
+import { disposedAfterEach, expectRefused, firstChangedByte, memorySnapshot } from "../hostile-fixtures.js";
 import { centralizeReference, maxAbsDiff } from "../oracle.js";
 import { randomArray } from "../random.js";
 
-const made: Tensor[] = [];
-/** A tensor disposed after the test. */
-function tensor(values: Float32Array, shape: number[]): Tensor {
-  const t = Tensor.from(values, shape);
-  made.push(t);
-  return t;
-}
-afterEach(() => {
-  for (const t of made.splice(0)) t.dispose();
-});
+const { made, tensor } = disposedAfterEach();
 
 describe("item 1: a Tensor's shape, size and address cannot be changed", () => {
   test("assigning shape throws, the shape is frozen, and centralize uses the real shape", () => {

@@ -3,20 +3,12 @@
 // changes nothing.
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Adam, centralize, centralizeAll, gradientStats, SGD, Tensor } from "../../src/index.js";
-import { expectRefused } from "../hostile-fixtures.js";
+import { disposedAfterEach, expectRefused } from "../hostile-fixtures.js";
 import { randomArray } from "../random.js";
 
-const made: Tensor[] = [];
-afterEach(() => {
-  for (const t of made.splice(0)) t.dispose();
-});
-function tensor(values: Float32Array, shape: number[]): Tensor {
-  const t = Tensor.from(values, shape);
-  made.push(t);
-  return t;
-}
+const { made, tensor } = disposedAfterEach();
 
 describe("proxies", () => {
   test("a Proxy around a Float32Array is refused by name", () => {

@@ -1,22 +1,14 @@
 // Issue 10, item 14: what was silently accepted is refused by name, and what a PyTorch user
 // passes works as in torch: iterables of params, addParamGroup, step(closure). Results are checked
 // against the float64 references (tests/optim-oracle.ts).
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Adam, type Param, SGD, Tensor } from "../../src/index.js";
-import { expectRefused } from "../hostile-fixtures.js";
+import { disposedAfterEach, expectRefused } from "../hostile-fixtures.js";
 import { maxAbsDiff } from "../oracle.js";
 import { AdamReference, type AdamSettings, SgdReference, type SgdSettings } from "../optim-oracle.js";
 import { randomArray } from "../random.js";
 
-const made: Tensor[] = [];
-afterEach(() => {
-  for (const t of made.splice(0)) t.dispose();
-});
-function tensor(values: Float32Array, shape: number[]): Tensor {
-  const t = Tensor.from(values, shape);
-  made.push(t);
-  return t;
-}
+const { made, tensor } = disposedAfterEach();
 
 const SGD_SETTINGS: SgdSettings = { lr: 0.1, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0, gc: "gradient", convOnly: false, layout: "out-first" };
 const ADAM_SETTINGS: AdamSettings = { lr: 1e-2, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, gc: "gradient", convOnly: false, layout: "out-first", decoupled: false };
