@@ -127,7 +127,12 @@ export function compareTrajectory<S>(
 export const bits = (arrays: Float32Array[]) => arrays.map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)));
 
 /** The optimizer under test, made over a model's params. */
-type MakeOptimizer = (params: Param[]) => { step(): void; dispose(): void; loadStateDict(state: never): void };
+type MakeOptimizer = (params: Param[]) => {
+  step(): void;
+  dispose(): void;
+  loadStateDict(state: never): void;
+  stateDict(options?: { json?: boolean }): unknown;
+};
 
 /**
  * Resumes from a checkpoint: a fresh model holding `weights`, an optimizer from `make` loaded with
@@ -148,3 +153,26 @@ export function resumeBits(make: MakeOptimizer, weights: Float32Array[], state: 
   return result;
 }
 
+
+/**
+ * The checkpoint test every optimizer gets: 20 steps uninterrupted, against resuming after step 10
+ * from `stateDict()`, from its JSON form, and from no state at all (a fresh optimizer); the bits of
+ * the final weights of each.
+ */
+export function resumeFromMidway(make: MakeOptimizer): { uninterrupted: number[][]; plain: number[][]; json: number[][]; fresh: number[][] } {
+  const grads = gradientSequence(20, 17);
+  const model = makeModel(7);
+  const opt = make(model.params);
+  let checkpoint: { weights: Float32Array[]; plain: unknown; json: string } | undefined;
+  grads.forEach((g, t) => {
+    if (t === 10) checkpoint = { weights: model.values(), plain: opt.stateDict(), json: JSON.stringify(opt.stateDict({ json: true })) };
+    model.setGrads(g);
+    opt.step();
+  });
+  const uninterrupted = bits(model.values());
+  const resume = (state: unknown) => resumeBits(make, checkpoint!.weights, state, grads.slice(10));
+  const result = { uninterrupted, plain: resume(checkpoint!.plain), json: resume(JSON.parse(checkpoint!.json)), fresh: resume(undefined) };
+  opt.dispose();
+  model.dispose();
+  return result;
+}

@@ -2,7 +2,7 @@
 // the checkpoint holds torch's state (names in camelCase) with the float64 reference's values.
 import { expect, test } from "vitest";
 import { runtime } from "../../src/runtime.js";
-import { bits, gradientSequence, makeModel, referenceParams, resumeBits, SHAPES, trajectoryError } from "../optim-fixtures.js";
+import { gradientSequence, makeModel, referenceParams, resumeFromMidway, SHAPES, trajectoryError } from "../optim-fixtures.js";
 import { NAdamReference } from "../optim-oracle.js";
 import { RULES, settingsOf } from "../optim-rules.js";
 
@@ -25,22 +25,10 @@ const CASES = RULES.flatMap((rule) =>
 
 test.each(CASES)("$label: resuming from stateDict() steps bit-identically, also through JSON", ({ rule, options }) => {
   const make = (p: Parameters<typeof rule.make>[0]) => rule.make(p, options);
-  const grads = gradientSequence(20, 17);
-  const model = makeModel(7);
-  const opt = make(model.params);
-  let checkpoint: { weights: Float32Array[]; plain: unknown; json: string } | undefined;
-  grads.forEach((g, t) => {
-    if (t === 10) checkpoint = { weights: model.values(), plain: opt.stateDict(), json: JSON.stringify(opt.stateDict({ json: true })) };
-    model.setGrads(g);
-    opt.step();
-  });
-  const uninterrupted = bits(model.values());
-  const resume = (state: unknown) => resumeBits(make, checkpoint!.weights, state, grads.slice(10));
-  expect(resume(checkpoint!.plain)).toEqual(uninterrupted);
-  expect(resume(JSON.parse(checkpoint!.json))).toEqual(uninterrupted);
-  expect(resume(undefined)).not.toEqual(uninterrupted); // the state matters: a fresh optimizer differs
-  opt.dispose();
-  model.dispose();
+  const { uninterrupted, plain, json, fresh } = resumeFromMidway(make);
+  expect(plain).toEqual(uninterrupted);
+  expect(json).toEqual(uninterrupted);
+  expect(fresh).not.toEqual(uninterrupted); // the state matters: a fresh optimizer differs
 });
 
 test.each(RULES)("$name's stateDict holds torch's state with the float64 reference's values", (rule) => {

@@ -4,7 +4,7 @@ import { Adam, AdamW, SGD, Tensor } from "../../src/index.js";
 import type { Optimizer, Param } from "../../src/index.js";
 import { runtime } from "../../src/runtime.js";
 import { AdamReference, type AdamSettings, SgdReference, type SgdSettings } from "../optim-oracle.js";
-import { bits, gradientSequence, makeModel, referenceParams, resumeBits, SHAPES, trajectoryError } from "../optim-fixtures.js";
+import { gradientSequence, makeModel, referenceParams, resumeFromMidway, SHAPES, trajectoryError } from "../optim-fixtures.js";
 
 type Make = (params: Param[]) => Optimizer<never> | SGD | Adam | AdamW;
 
@@ -16,22 +16,10 @@ const KINDS: [string, Make][] = [
 ];
 
 test.each(KINDS)("%s: resuming from stateDict() steps bit-identically, also through JSON", (_, make) => {
-  const grads = gradientSequence(20, 17);
-  const model = makeModel(7);
-  const opt = make(model.params);
-  let checkpoint: { weights: Float32Array[]; plain: unknown; json: string } | undefined;
-  grads.forEach((g, t) => {
-    if (t === 10) checkpoint = { weights: model.values(), plain: opt.stateDict(), json: JSON.stringify(opt.stateDict({ json: true })) };
-    model.setGrads(g);
-    opt.step();
-  });
-  const uninterrupted = bits(model.values());
-  const resume = (state: unknown) => resumeBits(make, checkpoint!.weights, state, grads.slice(10));
-  expect(resume(checkpoint!.plain)).toEqual(uninterrupted);
-  expect(resume(JSON.parse(checkpoint!.json))).toEqual(uninterrupted);
-  expect(resume(undefined)).not.toEqual(uninterrupted); // the state matters: a fresh optimizer differs
-  opt.dispose();
-  model.dispose();
+  const { uninterrupted, plain, json, fresh } = resumeFromMidway(make);
+  expect(plain).toEqual(uninterrupted);
+  expect(json).toEqual(uninterrupted);
+  expect(fresh).not.toEqual(uninterrupted); // the state matters: a fresh optimizer differs
 });
 
 test("Adam's stateDict holds the moments and step counts of the float64 reference", () => {
