@@ -100,6 +100,6 @@ export default [
     output: esm("edge-light.js"),
     plugins: [inlineLoader, bundledKernelsFrom("entries/edge.js"), wasmImportsExternal],
   },
-  { input: join(emitted, "tfjs.js"), external, output: { ...esm("tfjs.js"), banner: undefined } },
-  { input: join(emitted, "tfjs.js"), external, output: cjs("tfjs.js") },
+  { input: join(emitted, "tfjs/index.js"), external, output: { ...esm("tfjs.js"), banner: undefined } },
+  { input: join(emitted, "tfjs/index.js"), external, output: cjs("tfjs.js") },
 ];

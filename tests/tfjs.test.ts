@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, test } from "vitest";
-import { centralizeTensor, withGradientCentralization } from "../src/tfjs.js";
+import { centralizeTensor, withGradientCentralization } from "../src/tfjs/index.js";
 import { centralizeReference, maxAbsDiff } from "./oracle.js";
 import { randomArray } from "./random.js";
 

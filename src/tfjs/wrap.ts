@@ -1,9 +1,8 @@
-// Gradient Centralization for TensorFlow.js optimizers (the `gradient-centralization/tfjs` entry).
-// It uses TF.js ops only, so it runs on every TF.js backend (cpu, webgl, webgpu, wasm, node) and
-// needs no `init()`; the main entry never imports TF.js.
+// withGradientCentralization and centralizeTensor: GC as TF.js ops. They run on every TF.js
+// backend (cpu, webgl, webgpu, wasm, node) and need no `init()`.
 import { mean, type Optimizer, sub, type Tensor, tidy } from "@tensorflow/tfjs-core";
-import { checkOptions, isBoolean, kindOf, type OptionCheck } from "./checks.js";
-import { type Layout, isCentralized, layoutCheck } from "./layout.js";
+import { checkOptions, isBoolean, kindOf, type OptionCheck } from "../checks.js";
+import { type Layout, isCentralized, layoutCheck } from "../layout.js";
 
 /** Options of `withGradientCentralization`. */
 export interface TfjsGcOptions {

@@ -1,0 +1,46 @@
+// The contract between the TF.js optimizers (src/tfjs/optimizer.ts) and the two engines that run
+// a rule's step: the fused kernels over linear memory (engines/kernels.ts, cpu and wasm backends)
+// and TF.js ops (engines/ops.ts, every backend). Both engines hold the same state under the same
+// names, so a checkpoint written by one loads into the other.
+import type { NamedTensor, Tensor, Variable } from "@tensorflow/tfjs-core";
+
+/** The rules the TF.js entry offers; the `tfjs-*` flavours follow `tf.train`'s formulas exactly. */
+export type RuleName =
+  | "sgd" | "momentum" | "adam" | "adamax" | "adagrad" | "adadelta" | "rmsprop" // tf.train's seven
+  | "adamw" | "radam" | "nadam" | "lion"; // the main entry's rules beyond TF.js (Ranger = Lookahead(RAdam))
+
+/** Where GC goes: on the direction before the rule ("gradient"), on the whole step ("update"), or off. */
+export type TfjsGcMode = "gradient" | "update" | false;
+
+/** A variable as an engine steps it. */
+export interface EngineVariable {
+  /** `variable.name`: the key of its gradient and the prefix of its state names (`${name}/m`). */
+  readonly name: string;
+  readonly variable: Variable;
+  /** The output-unit axis GC centers over (non-negative, < rank); null: this variable is not centralized. */
+  readonly unitAxis: number | null;
+  /** False when `excludeFromWeightDecay` names it. */
+  readonly decay: boolean;
+}
+
+/** One step's inputs. Gradients are already clipped; a null gradient leaves its variable and state alone. */
+export interface EngineStep {
+  readonly gradients: readonly (Tensor | null)[];
+  /** This step's learning rate (a schedule evaluated at `step − 1`). */
+  readonly learningRate: number;
+  /** 1-based: the number of steps taken, this one included. */
+  readonly step: number;
+}
+
+/** One rule's step over a list of variables, with its state. */
+export interface Engine {
+  readonly kind: "kernels" | "tfjs";
+  /** Applies one step to `variables` (same order as `step.gradients`), writing their new values. */
+  apply(variables: readonly EngineVariable[], step: EngineStep): void;
+  /** The state as new tensors named `${variable.name}/${slot}` (the caller disposes them). */
+  getState(variables: readonly EngineVariable[]): NamedTensor[];
+  /** Replaces the state from tensors named as `getState` names them (missing: zero / initial). */
+  setState(variables: readonly EngineVariable[], state: readonly NamedTensor[]): void;
+  /** Frees the state (linear memory or TF.js tensors). */
+  dispose(): void;
+}
