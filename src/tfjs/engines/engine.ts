@@ -2,7 +2,13 @@
 // a rule's step: the fused kernels over linear memory (engines/kernels.ts, cpu and wasm backends)
 // and TF.js ops (engines/ops.ts, every backend). Both engines hold the same state under the same
 // names, so a checkpoint written by one loads into the other.
-import type { NamedTensor, Tensor, Variable } from "@tensorflow/tfjs-core";
+import type { Tensor, Variable } from "@tensorflow/tfjs-core";
+
+/** A tensor and its name, as `tf.Optimizer.getWeights` returns them. */
+export interface NamedTensor {
+  name: string;
+  tensor: Tensor;
+}
 
 /** The rules the TF.js entry offers; the `tfjs-*` flavours follow `tf.train`'s formulas exactly. */
 export type RuleName =
