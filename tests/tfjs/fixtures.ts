@@ -16,7 +16,11 @@ export function digits(count: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
   }));
 }
 
-export type ModelKind = "mlp" | "conv";
+/**
+ * "mlp": Dense 64 → 32 → 10; "conv2d": Conv2D 3×3×6, max pooling, Dense; "conv3d": the same over
+ * [8, 8, 1] volumes (TF.js's wasm backend has no Conv2DBackpropFilter kernel, but Conv3D's).
+ */
+export type ModelKind = "mlp" | "conv2d" | "conv3d";
 
 /** A model of `kind` with weights drawn from a fixed seed (the same on every call). */
 export function makeModel(kind: ModelKind): tf.LayersModel {
@@ -25,9 +29,15 @@ export function makeModel(kind: ModelKind): tf.LayersModel {
     model.add(tf.layers.flatten({ inputShape: [8, 8, 1] }));
     model.add(tf.layers.dense({ units: 32, activation: "relu" }));
     model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
-  } else {
+  } else if (kind === "conv2d") {
     model.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 3, activation: "relu" }));
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
+  } else {
+    model.add(tf.layers.reshape({ inputShape: [8, 8, 1], targetShape: [8, 8, 1, 1] }));
+    model.add(tf.layers.conv3d({ filters: 6, kernelSize: [3, 3, 1], activation: "relu" }));
+    model.add(tf.layers.maxPooling3d({ poolSize: [2, 2, 1] }));
     model.add(tf.layers.flatten());
     model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
   }
