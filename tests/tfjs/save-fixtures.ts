@@ -27,7 +27,7 @@ export function loadDigits(count = 8 * BATCH): { images: Float32Array; labels: U
 /** A batch: images shaped for the model, one-hot labels. */
 export interface Batch { x: tf.Tensor; y: tf.Tensor }
 
-/** Fixed consecutive batches of `BATCH` images, shaped `[n, 64]` (mlp) or `[n, 8, 8, 1]` (conv). */
+/** Fixed consecutive batches of `BATCH` images, shaped `[n, 64]` (mlp) or `[n, 8, 8, 1]` (conv, conv3d). */
 export function batchesOf(data: { images: Float32Array; labels: Uint8Array }, kind: ModelKind): Batch[] {
   const batches: Batch[] = [];
   for (let start = 0; start + BATCH <= data.labels.length; start += BATCH) {
@@ -39,12 +39,13 @@ export function batchesOf(data: { images: Float32Array; labels: Uint8Array }, ki
   return batches;
 }
 
-export type ModelKind = "mlp" | "conv";
+/** "conv3d": the conv net over [8, 8, 1, 1] volumes (TF.js's wasm backend cannot train Conv2D: no Conv2DBackpropFilter). */
+export type ModelKind = "mlp" | "conv" | "conv3d";
 
 /**
  * The digits MLP (64 → 32 relu → 10 softmax) or a small conv net (8×8×1 → conv 3×3×4 relu →
- * conv 3×3×6 relu → flatten → 10 softmax), from seeded initializers: every build has the same
- * initial weights. Not compiled.
+ * conv 3×3×6 relu → flatten → 10 softmax; conv3d: reshape to 8×8×1×1 → conv 3×3×1×4 relu → flatten
+ * → 10 softmax), from seeded initializers: every build has the same initial weights. Not compiled.
  */
 export function buildModel(kind: ModelKind): tf.Sequential {
   const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -52,6 +53,10 @@ export function buildModel(kind: ModelKind): tf.Sequential {
   const model = tf.sequential();
   if (kind === "mlp") {
     model.add(tf.layers.dense({ inputShape: [PIXELS], units: 32, activation: "relu", kernelInitializer: seeded(1), biasInitializer: bias() }));
+  } else if (kind === "conv3d") {
+    model.add(tf.layers.reshape({ inputShape: [8, 8, 1], targetShape: [8, 8, 1, 1] }));
+    model.add(tf.layers.conv3d({ filters: 4, kernelSize: [3, 3, 1], activation: "relu", kernelInitializer: seeded(2), biasInitializer: bias() }));
+    model.add(tf.layers.flatten());
   } else {
     model.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: "relu", kernelInitializer: seeded(2), biasInitializer: bias() }));
     model.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: "relu", kernelInitializer: seeded(3), biasInitializer: bias() }));
@@ -154,4 +159,21 @@ export function unitMeansOfStep(before: readonly Float32Array[], after: readonly
     }
   });
   return { unitMean, step };
+}
+
+/** Largest |mean over the non-unit axes| per unit (last axis) of one tensor, over its largest |value|: ≈ 0 when centered. */
+export function unitMeanRatio(values: Float32Array, shape: readonly number[]): number {
+  const units = shape[shape.length - 1];
+  const rows = values.length / units;
+  let worst = 0;
+  let scale = 0;
+  for (let u = 0; u < units; u++) {
+    let sum = 0;
+    for (let r = 0; r < rows; r++) {
+      sum += values[r * units + u];
+      scale = Math.max(scale, Math.abs(values[r * units + u]));
+    }
+    worst = Math.max(worst, Math.abs(sum / rows));
+  }
+  return worst / scale;
 }
