@@ -18,6 +18,7 @@ import { adadelta, adagrad, adam, adamax, adamw, lion, momentum, nadam, radam, r
 export { init, initSync, backend } from "../index.js";
 export { centralizeTensor, withGradientCentralization, type TfjsGcOptions, type VariableGradients } from "./wrap.js";
 export { GcOptimizer } from "./optimizer.js";
+export { restoreOptimizer, type RestoreOptions } from "./serialization.js";
 export {
   GcSGD,
   GcMomentum,

@@ -12,6 +12,7 @@
 // `iter` (the step count) first, then the state, `${variable.name}/${slot}` (tf.train's slot names).
 import { engine as tfEngine, serialization, tensor, type Tensor } from "@tensorflow/tfjs-core";
 import { readOptions } from "../args.js";
+import { backend as kernelsBackend } from "../index.js";
 import { isBoolean, kindOf, type OptionCheck } from "../checks.js";
 import { betasCheck, halfOpenUnitInterval, nonNegative, positive, unitInterval } from "../optim/hyperparameters.js";
 import type { NamedTensor, RuleName } from "./engines/engine.js";
@@ -168,7 +169,11 @@ export function optimizerFromConfig<T extends GcOptimizer>(
   if (exclude.length > 0) options.excludeFromWeightDecay = exclude;
   const { config: common } = readTrainOptions(options, rule, caller);
   const variables = readSavedVariables(record.variables, caller);
-  const optimizer = new cls({ ...common, rule, learningRate: learningRate as number | null, hyperparameters } as TrainConfig, {}, caller);
+  if (common.engine === "kernels" && !kernelsReady()) {
+    throw new TypeError(`${caller}: config.engine "kernels" needs the WebAssembly kernels: await init() (or call initSync()) from gradient-centralization/tfjs before loading`);
+  }
+  // Its messages name the factory, as those of the optimizer that was saved did.
+  const optimizer = new cls({ ...common, rule, learningRate: learningRate as number | null, hyperparameters } as TrainConfig, {}, `train.${rule}`);
   if (variables.length > 0) restoring.set(optimizer, { variables });
   return optimizer;
 }
@@ -388,11 +393,22 @@ function readSavedVariables(value: unknown, caller: string): SavedVariable[] {
       throw new TypeError(`${caller}: ${what}.shape must be an array of integers ≥ 0, got ${kindOf(shape)}`);
     }
     if (unitAxis !== null && !(Number.isInteger(unitAxis) && (unitAxis as number) >= 0 && (unitAxis as number) < shape.length)) {
-      throw new RangeError(`${caller}: ${what}.unitAxis must be null or an integer in [0, ${shape.length}), got ${kindOf(unitAxis)}`);
+      const got = typeof unitAxis === "number" ? String(unitAxis) : kindOf(unitAxis);
+      throw new RangeError(`${caller}: ${what}.unitAxis must be null or an integer in [0, ${shape.length}), got ${got}`);
     }
     isBoolean(decay, caller, `${what}.decay`);
     return { name, shape: [...(shape as number[])], unitAxis: unitAxis as number | null, decay: decay as boolean };
   });
+}
+
+/** True once `init()` has finished (the kernels engine needs it). */
+function kernelsReady(): boolean {
+  try {
+    kernelsBackend();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A tf.Tensor by the members this file reads (another copy of tfjs-core's tensors pass too). */
