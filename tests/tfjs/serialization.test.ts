@@ -363,7 +363,7 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
 
   test("bad configs, weights and restore options throw a TypeError or RangeError naming the method and the field", async () => {
     const adam = train.adam(1e-2);
-    const config = adam.getConfig() as Record<string, unknown> & { hyperparameters: Record<string, unknown> };
+    const config = adam.getConfig() as tf.serialization.ConfigDict & { hyperparameters: tf.serialization.ConfigDict };
     const { GcAdam, GcSGD } = await import("../../src/tfjs/index.js");
     const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
       ["beta1 1.5", () => GcAdam.fromConfig(GcAdam, { ...config, hyperparameters: { ...config.hyperparameters, beta1: 1.5 } }), RangeError, /^GcAdam\.fromConfig: config\.hyperparameters\.beta1 must be in \[0, 1\)/],
