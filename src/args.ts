@@ -170,6 +170,9 @@ export function readRecord(value: unknown, caller: string, name: string, optiona
  * Reads a small data object (a layout's `{ unitAxis }`) into a frozen copy with no prototype:
  * every own key must be a string naming an enumerable data property (a getter, a setter, a
  * symbol key or a non-enumerable property is a TypeError naming it), each read once.
+ *
+ * @example
+ * readDataRecord({ unitAxis: 1 }, "centralize", "options.layout"); // frozen { unitAxis: 1 }, no prototype
  */
 export function readDataRecord(value: object, caller: string, name: string): Readonly<Record0> {
   const record = create(null) as Record0;

@@ -14,14 +14,20 @@ import { checkOptions, isBoolean, kindOf, oneOf, type OptionCheck } from "./chec
  */
 export type Layout = "out-first" | "out-last" | UnitAxis;
 
-/** A layout naming the unit axis: k in [−rank, rank) of each tensor it is used with (−1 is the last axis). */
+/**
+ * A layout naming the unit axis: k in [−rank, rank) of each tensor it is used with (−1 is the
+ * last axis); the tensor is then the view `[prod(shape[:k]), shape[k], prod(shape[k+1:])]`.
+ *
+ * @example
+ * new Adam(params, { layout: { unitAxis: -2 } }); // TF.js Conv2DTranspose kernels [kh, kw, filters, in]
+ */
 export interface UnitAxis {
   readonly unitAxis: number;
 }
 
 /** Options of `centralize` and `centralizeAll`. */
 export interface CentralizeOptions {
-  /** Which axis holds the output units; default `"out-first"`. */
+  /** Which axis holds the output units (`"out-first"`, `"out-last"` or `{ unitAxis: k }`); default `"out-first"`. */
   layout?: Layout;
   /** Centralize only rank > 3 tensors (convolution kernels: the paper's GCC); default `false`. */
   convOnly?: boolean;
@@ -34,6 +40,10 @@ export const layoutCheck = oneOf("out-first", "out-last");
  * A caller's `layout` value as plain data: a `{ unitAxis }` object is read into a frozen copy
  * with no prototype (see args.ts's `readDataRecord`: own data properties only, each read once, a
  * getter refused); anything else is returned as it is (strings; wrong kinds for the check to name).
+ *
+ * @example
+ * copyLayout({ unitAxis: -2 }, "centralize", "options.layout"); // Object.freeze({ __proto__: null, unitAxis: -2 })
+ * copyLayout({ get unitAxis() { return 1; } }, "centralize", "options.layout"); // TypeError: ... must be a plain data property
  */
 export function copyLayout(value: unknown, caller: string, name: string): unknown {
   if (value === null || typeof value !== "object" || isArrayValue(value) || typedArrayKind(value) !== undefined) return value;
@@ -44,6 +54,9 @@ export function copyLayout(value: unknown, caller: string, name: string): unknow
  * Option check of a layout (after `copyLayout`): `"out-first"`, `"out-last"`, or `{ unitAxis: k }`
  * with exactly that key and k an integer (its range is checked against each tensor's rank by
  * `unitView`).
+ *
+ * @example
+ * layoutOrAxisCheck({ unitAxis: 1.5 }, "centralize", "options.layout"); // RangeError: centralize: options.layout.unitAxis must be an integer, got 1.5
  */
 export const layoutOrAxisCheck: OptionCheck = (value, caller, name) => {
   if (typeof value === "string") return layoutCheck(value, caller, name);
@@ -123,6 +136,10 @@ export function unitView(shape: readonly number[], layout: Layout, caller: strin
  * The layout of `shape`'s axis `axis` in its plainest form: `"out-first"` for axis 0,
  * `"out-last"` for the last, else `{ unitAxis: axis }`. Two layouts with the same plainest form
  * for a shape centralize the same units.
+ *
+ * @example
+ * plainLayout([3, 3, 8, 16], 2); // { unitAxis: 2 } (also what { unitAxis: -2 } names)
+ * plainLayout([5, 6], 1);        // "out-last"
  */
 export function plainLayout(shape: readonly number[], axis: number): Layout {
   if (axis === 0) return "out-first";
@@ -130,7 +147,12 @@ export function plainLayout(shape: readonly number[], axis: number): Layout {
   return Object.freeze({ unitAxis: axis });
 }
 
-/** True when `a` and `b` (plain layouts of one shape, see `plainLayout`) are the same. */
+/**
+ * True when `a` and `b` (plain layouts of one shape, see `plainLayout`) are the same.
+ *
+ * @example
+ * sameLayout({ unitAxis: 2 }, plainLayout([3, 3, 8, 16], 2)); // true
+ */
 export function sameLayout(a: Layout | undefined, b: Layout | undefined): boolean {
   if (a === undefined || b === undefined || typeof a === "string" || typeof b === "string") return a === b;
   return a.unitAxis === b.unitAxis;
