@@ -237,9 +237,14 @@ export class NAdamReference extends RuleReference<NAdamSettings> {
   }
 }
 
-/** torch.optim.Adamax: m as Adam; u = max(β2·u, |d| + ε); Δ = −γ·m/((1 − β1ᵗ)·u). */
-export class AdamaxReference extends RuleReference<RAdamSettings> {
-  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+export interface AdamaxSettings extends RAdamSettings {
+  /** η of γ/(1 + (t − 1)η) (this package's addition, tf.train.adamax's decay); 0 in torch. */
+  lrDecay: number;
+}
+
+/** torch.optim.Adamax: m as Adam; u = max(β2·u, |d| + ε); Δ = −γ̃·m/((1 − β1ᵗ)·u), γ̃ = γ/(1 + (t − 1)η). */
+export class AdamaxReference extends RuleReference<AdamaxSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdamaxSettings, t: number): Float64Array {
     const [beta1, beta2] = s.betas;
     const m = this.buffer(i, "expAvg");
     const u = this.buffer(i, "expInf");
@@ -247,7 +252,8 @@ export class AdamaxReference extends RuleReference<RAdamSettings> {
       m[j] = beta1 * m[j] + (1 - beta1) * x;
       u[j] = Math.max(beta2 * u[j], Math.abs(x) + s.eps);
     });
-    return m.map((mj, j) => (-s.lr * mj) / ((1 - beta1 ** t) * u[j]));
+    const clr = s.lr / (1 + (t - 1) * s.lrDecay);
+    return m.map((mj, j) => (-clr * mj) / ((1 - beta1 ** t) * u[j]));
   }
 }
 

@@ -26,6 +26,11 @@ export const GC_GRADIENT = 1;
 export const GC_UPDATE = 2;
 export const UNITS_ARE_COLUMNS = 4;
 export const RULE_FLAGS = 8;
+/**
+ * A rule bit shared by the rules that have a TF.js variant (Adam, Adagrad, RMSprop, Adamax): step by
+ * tf.train's formula (its epsilon placement) instead of torch.optim's. Above every rule's own bits.
+ */
+export const FORMULA_TFJS = 1 << 12;
 
 // What one pass of a rule over a row does (hi/lo: the unit means to remove, see ruleRow).
 /** d = (fl(g + wd·w) − hi) − lo, state advanced, w updated (gc "gradient"; zeros when GC is off). */
