@@ -104,7 +104,7 @@ export const RULES: RuleCase[] = [
     name: "Adadelta",
     make: (p, o) => new Adadelta(p, o),
     reference: (p) => new AdadeltaReference(p),
-    defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0 },
+    defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, formula: "torch" },
     variants: [
       ["defaults", {}],
       ["L2, rho 0.5, eps 1e-3, lr 0.5", { lr: 0.5, weightDecay: 0.05, rho: 0.5, eps: 1e-3 }],

@@ -4,7 +4,7 @@
 // (its difference to tf.train.adam is measured and bounded here).
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Adagrad, Adam, Adamax, initSync, RMSprop } from "../src/index.js";
+import { Adadelta, Adagrad, Adam, Adamax, initSync, RMSprop, SGD } from "../src/index.js";
 import { randomArray } from "./random.js";
 
 const STEPS = 20;
@@ -76,6 +76,8 @@ describe("formula \"tfjs\" follows tf.train (cpu backend, gc false, 20 steps)", 
     ["rmsprop(0.005, 0.95, 0.5, 1e-3, centered)", () => tf.train.rmsprop(0.005, 0.95, 0.5, 1e-3, true), (p) => new RMSprop(p, { lr: 0.005, alpha: 0.95, momentum: 0.5, centered: true, eps: 1e-3, formula: "tfjs", gc: false })],
     ["adamax(0.01)", () => tf.train.adamax(0.01), (p) => new Adamax(p, { lr: 0.01, eps: 1e-7, formula: "tfjs", gc: false })],
     ["adamax(0.02, 0.5, 0.9, 1e-3, decay 0.1)", () => tf.train.adamax(0.02, 0.5, 0.9, 1e-3, 0.1), (p) => new Adamax(p, { lr: 0.02, betas: [0.5, 0.9], eps: 1e-3, lrDecay: 0.1, formula: "tfjs", gc: false })],
+    ["adadelta()", () => tf.train.adadelta(), (p) => new Adadelta(p, { lr: 1e-3, rho: 0.95, eps: 1e-7, formula: "tfjs", gc: false })],
+    ["adadelta(1, 0.8, 1e-4)", () => tf.train.adadelta(1, 0.8, 1e-4), (p) => new Adadelta(p, { lr: 1, rho: 0.8, eps: 1e-4, formula: "tfjs", gc: false })],
   ];
   test.each(cases)("tf.train.%s", (name, tfMake, make) => {
     const { ours, theirs } = run(tfMake(), make, 3);
@@ -89,6 +91,7 @@ describe("formula \"tfjs\" follows tf.train (cpu backend, gc false, 20 steps)", 
     ["adagrad", () => tf.train.adagrad(0.1), ((p) => new Adagrad(p, { lr: 0.1, initialAccumulatorValue: 0.1, eps: 1e-7, gc: false })) as Maker],
     ["rmsprop", () => tf.train.rmsprop(0.01, 0.9, 0.9), ((p) => new RMSprop(p, { lr: 0.01, alpha: 0.9, momentum: 0.9, eps: 1e-7, gc: false })) as Maker],
     ["adamax", () => tf.train.adamax(0.01, 0.9, 0.999, 1e-3), ((p) => new Adamax(p, { lr: 0.01, eps: 1e-3, gc: false })) as Maker],
+    ["adadelta", () => tf.train.adadelta(1, 0.8, 1e-4), ((p) => new Adadelta(p, { lr: 1, rho: 0.8, eps: 1e-4, gc: false })) as Maker],
   ])("formula \"torch\" (the default) does not follow tf.train.%s within the tolerance (the comparison tells them apart)", (name, tfMake, make) => {
     const { ours, theirs } = run(tfMake(), make, 3);
     worst[`${name}, formula torch`] = worstRelative(ours, theirs);
@@ -110,6 +113,19 @@ describe("formula \"tfjs\" follows tf.train (cpu backend, gc false, 20 steps)", 
     expect(Math.abs(value[1] - theirs[1])).toBeLessThanOrEqual(1e-6);
     tf.dispose([v, g]);
     tfOpt.dispose();
+  });
+});
+
+describe("SGD needs no variant: tf.train.sgd and tf.train.momentum (nesterov too) are torch's SGD without dampening", () => {
+  const cases: [string, () => tf.Optimizer, Maker][] = [
+    ["sgd(0.1)", () => tf.train.sgd(0.1), (p) => new SGD(p, { lr: 0.1, gc: false })],
+    ["momentum(0.05, 0.9)", () => tf.train.momentum(0.05, 0.9), (p) => new SGD(p, { lr: 0.05, momentum: 0.9, gc: false })],
+    ["momentum(0.05, 0.9, nesterov)", () => tf.train.momentum(0.05, 0.9, true), (p) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, gc: false })],
+  ];
+  test.each(cases)("tf.train.%s", (name, tfMake, make) => {
+    const { ours, theirs } = run(tfMake(), make, 3);
+    worst[name] = worstRelative(ours, theirs);
+    expect(worstRelative(ours, theirs)).toBeLessThanOrEqual(RTOL);
   });
 });
 

@@ -27,8 +27,9 @@ export const GC_UPDATE = 2;
 export const UNITS_ARE_COLUMNS = 4;
 export const RULE_FLAGS = 8;
 /**
- * A rule bit shared by the rules that have a TF.js variant (Adam, Adagrad, RMSprop, Adamax): step by
- * tf.train's formula (its epsilon placement) instead of torch.optim's. Above every rule's own bits.
+ * A rule bit shared by the rules that have a TF.js variant (Adam, Adagrad, RMSprop, Adamax,
+ * Adadelta): step by tf.train's formula (where it puts epsilon and the learning rate, which state
+ * it reads) instead of torch.optim's. Above every rule's own bits.
  */
 export const FORMULA_TFJS = 1 << 12;
 

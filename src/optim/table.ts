@@ -48,7 +48,7 @@ export const FLAG = {
   firstStep: 32,
   amsgrad: 64,
   centerBuffer: 128, // SGD gc "update": center the momentum buffer first (it is not known to be centered)
-  formulaTfjs: 4096, // Adam, Adagrad, RMSprop, Adamax: tf.train's formula instead of torch.optim's (FORMULA_TFJS)
+  formulaTfjs: 4096, // Adam, Adagrad, RMSprop, Adamax, Adadelta: tf.train's formula instead of torch.optim's (FORMULA_TFJS)
 } as const;
 
 /** Writes into one entry through the memory's Int32Array and Float32Array views. */
