@@ -3,16 +3,17 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as tf from "@tensorflow/tfjs";
-import { parseDigits } from "../../examples/digits/data.js";
 import { randomArray } from "../random.js";
 
 /** The first `count` digits as [count, 8, 8, 1] images in [0, 1] and one-hot labels. */
 export function digits(count: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  // 64 pixel values 0..16, then the label, one image a line (examples/data/README.md)
   const csv = gunzipSync(readFileSync(new URL("../../examples/data/digits.csv.gz", import.meta.url))).toString("utf8");
-  const data = parseDigits(csv) as { images: Float32Array; labels: Uint8Array };
+  const rows = csv.split("\n").filter((line) => line.trim() !== "").slice(0, count).map((line) => line.split(",").map(Number));
+  if (rows.length < count) throw new Error(`digits: ${count} images asked, ${rows.length} in the file`);
   return tf.tidy(() => ({
-    xs: tf.tensor4d(data.images.subarray(0, count * 64), [count, 8, 8, 1]),
-    ys: tf.oneHot(tf.tensor1d(Array.from(data.labels.subarray(0, count)), "int32"), 10).toFloat() as tf.Tensor2D,
+    xs: tf.tensor4d(rows.flatMap((row) => row.slice(0, 64).map((x) => x / 16)), [count, 8, 8, 1]),
+    ys: tf.oneHot(tf.tensor1d(rows.map((row) => row[64]), "int32"), 10).toFloat() as tf.Tensor2D,
   }));
 }
 
