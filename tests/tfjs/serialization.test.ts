@@ -221,10 +221,10 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
       expect(weights[0].name).toBe("iter");
       expect(weights[0].tensor.dtype).toBe("int32");
       expect(weights[0].tensor.dataSync()[0]).toBe(BEFORE);
-      const expected = model.trainableWeights.flatMap((v) => SLOTS[rule].map((slot) => `${v.val.name}/${slot}`));
+      const expected = model.trainableWeights.flatMap((v) => SLOTS[rule].map((slot) => `${v.name}/${slot}`));
       expect(weights.slice(1).map((w) => w.name).sort()).toEqual(expected.sort());
       for (const { name, tensor } of weights.slice(1)) {
-        const variable = model.trainableWeights.find((v) => name.startsWith(`${v.val.name}/`))!;
+        const variable = model.trainableWeights.find((v) => name.startsWith(`${v.name}/`))!;
         expect(tensor.shape, name).toEqual(name.endsWith("/mu_product") ? [] : variable.shape);
       }
       const second = make();
