@@ -23,6 +23,8 @@ export interface BrowserRoundTripResult {
   continued: number[][];
   className: string;
   loadedClassName: string;
+  /** The loaded optimizer's `engineKind` (this package's optimizers), after its steps. */
+  engineKind: string | undefined;
   /** The last step's Δw of the continued run (for the unit-mean check), and the weights' shapes. */
   lastBefore: number[][];
   shapes: number[][];
@@ -74,6 +76,7 @@ export async function browserRoundTrip(args: BrowserRoundTrip): Promise<BrowserR
     continued: values(loaded),
     className: saved.optimizer.getClassName(),
     loadedClassName: loaded.optimizer.getClassName(),
+    engineKind: (loaded.optimizer as unknown as { engineKind?: string }).engineKind,
     lastBefore,
     shapes: loaded.getWeights().map((w) => w.shape),
     storedModels: Object.keys(await tf.io.listModels()),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHROMIUM_ARGS, chromiumExecutable, describeChromium } from "../browser-executable.js";
 import { type BrowserRoundTrip, browserRoundTrip } from "./browser-roundtrip.js";
 import { serveTfjsPage } from "./browser-server.js";
-import { BATCH, loadDigits, maxRelDiffs } from "./save-fixtures.js";
+import { BATCH, bitIdentical, loadDigits, unitMeansOfStep } from "./save-fixtures.js";
 
 const ROOT = new URL("../../", import.meta.url);
 let server: { origin: string; close(): Promise<void> };
@@ -39,23 +39,36 @@ afterAll(async () => {
 const data = loadDigits(4 * BATCH);
 const base = { images: Array.from(data.images), labels: Array.from(data.labels), batch: BATCH, before: 4, after: 3 };
 
-const optimizers: [string, string][] = [
-  ["tf.train.adam (TF.js's own, the harness's baseline)", "tf.train.adam(1e-2)"],
+// The engines: the kernels, and TF.js ops once engines/ops.ts is in the tree (tfjsOps's).
+const ENGINES = existsSync(new URL("src/tfjs/engines/ops.ts", ROOT)) ? ["kernels", "tfjs"] : ["kernels"];
+
+/** [label, model, the optimizer as an expression of the page's `gct` (engine: `ENGINE`), whether its steps keep the unit means]. */
+const optimizers: [string, "mlp" | "conv", string, boolean][] = [
+  ["train.adam, gc \"gradient\"", "mlp", "gct.train.adam(1e-2, 0.9, 0.999, null, { engine: ENGINE })", false],
+  ["train.adamw, gc \"update\", excludeFromWeightDecay", "conv", "gct.train.adamw(1e-2, { gc: \"update\", excludeFromWeightDecay: [\"bias\"], engine: ENGINE })", true],
+  ["train.ranger (k 3: a synchronization before and after the save)", "conv", "gct.train.ranger(1e-2, { k: 3, engine: ENGINE })", false],
 ];
 
+const toF32 = (arrays: number[][]) => arrays.map((a) => Float32Array.from(a));
+
 describe.each(["localstorage", "indexeddb"])("%s://", (scheme) => {
-  for (const [label, optimizer] of optimizers) {
-    for (const kind of ["mlp", "conv"] as const) {
-      test(`${label}, ${kind}: saved after 4 steps, loaded, 3 more steps = 7 uninterrupted steps`, async () => {
-        const url = `${scheme}://gc-${kind}-${optimizer.replace(/\W+/g, "-")}`;
-        const args: BrowserRoundTrip = { ...base, url, kind, optimizer };
-        const result = await page.evaluate(browserRoundTrip, args);
+  describe.each(ENGINES)("engine %s", (engine) => {
+    for (const [label, kind, expression, keepsUnitMeans] of optimizers) {
+      test(`${label}, ${kind}: saved after 4 steps, loaded, 3 more steps = 7 uninterrupted steps, bit for bit`, async () => {
+        const url = `${scheme}://gc-${kind}-${label.replace(/\W+/g, "-")}-${engine}`;
+        const optimizer = expression.replace("ENGINE", JSON.stringify(engine));
+        const result = await page.evaluate(browserRoundTrip, { ...base, url, kind, optimizer } satisfies BrowserRoundTrip);
         expect(result.storedModels).toContain(url);
+        expect(result.className).toMatch(/^Gc/);
         expect(result.loadedClassName).toBe(result.className);
-        const toF32 = (arrays: number[][]) => arrays.map((a) => Float32Array.from(a));
-        expect(maxRelDiffs(toF32(result.continued), toF32(result.uninterrupted))).toBeLessThan(1e-5);
+        expect(result.engineKind).toBe(engine);
+        expect(bitIdentical(toF32(result.continued), toF32(result.uninterrupted))).toBe(true);
+        expect(toF32(result.continued).every((a) => a.every(Number.isFinite))).toBe(true);
+        const { unitMean, step } = unitMeansOfStep(toF32(result.lastBefore), toF32(result.continued), result.shapes);
+        expect(step).toBeGreaterThan(0);
+        if (keepsUnitMeans) expect(unitMean).toBeLessThan(1e-5 * step); // GC ("update") still on after the load
         expect(problems).toEqual([]);
       });
     }
-  }
+  });
 });
