@@ -435,7 +435,39 @@ describe("the baseline: TF.js's own optimizers", () => {
     await trainSteps(loaded, batches, 4, 5);
     const plain = unitMeansOfStep(reloaded, weightValues(loaded), shapes);
     expect(plain.unitMean).toBeGreaterThan(1e-3 * plain.step); // GC is gone: the step's unit means are of the order of the step
+
+    // The workaround for wrapper users: wrap the loaded optimizer again (its own state was restored by TF.js).
+    withGradientCentralization(loaded.optimizer);
+    const rewrapped = weightValues(loaded);
+    await trainSteps(loaded, batches, 5, 6);
+    const again = unitMeansOfStep(rewrapped, weightValues(loaded), shapes);
+    expect(again.unitMean).toBeLessThan(1e-6 * again.step);
     disposeAll(model, loaded);
+  });
+
+  test("tf.train.adam's state (same names) moves into train.adam with gc false: the run continues as tf.train.adam's would, within float32 rounding", async () => {
+    const batches = batchesOf(data, "conv");
+    const uninterrupted = buildModel("conv");
+    compile(uninterrupted, tf.train.adam(1e-2));
+    await trainSteps(uninterrupted, batches, 0, BEFORE + AFTER);
+    const continued = async (withState: boolean) => {
+      const model = buildModel("conv");
+      compile(model, tf.train.adam(1e-2));
+      await trainSteps(model, batches, 0, BEFORE);
+      const theirs = model.optimizer;
+      const ours = train.adam(1e-2, 0.9, 0.999, 1e-7, { gc: false });
+      if (withState) await ours.setWeights(await theirs.getWeights());
+      model.optimizer = ours;
+      theirs.dispose();
+      await trainSteps(model, batches, BEFORE, BEFORE + AFTER);
+      const difference = maxAbsDiffs(weightValues(model), weightValues(uninterrupted));
+      disposeAll(model);
+      return difference;
+    };
+    const moved = await continued(true);
+    expect(moved).toBeLessThan(1e-5);
+    expect(await continued(false)).toBeGreaterThan(100 * moved); // without the state: Adam starts over
+    disposeAll(uninterrupted);
   });
 
   test("train.sgd with GC instead: the reloaded optimizer is a GcSGD and its steps are still centralized", async () => {
