@@ -1,7 +1,7 @@
 // Save → load → continue through the browser's storage URLs (localstorage://, indexeddb://) in
 // headless Chromium, with the built package (dist/tfjs.js) and TF.js's ES module bundle sharing one
 // TF.js instance. The browser: see tests/browser-executable.ts.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHROMIUM_ARGS, chromiumExecutable, describeChromium } from "../browser-executable.js";
@@ -71,4 +71,31 @@ describe.each(["localstorage", "indexeddb"])("%s://", (scheme) => {
       });
     }
   });
+});
+
+test("README's 'Saving and loading' example runs as written in the page (indexeddb://), its reloaded optimizer a GcAdamW that trains on", async () => {
+  const readme = readFileSync(new URL("README.md", ROOT), "utf8");
+  const section = readme.slice(readme.indexOf("### Saving and loading"));
+  const example = /```js\n([\s\S]*?)```/.exec(section)![1];
+  expect(example).toContain('tf.loadLayersModel("indexeddb://digits")');
+  // The page's modules stand for the imports; a small model and data stand for the user's.
+  const body = example
+    .replace(/^import \* as tf from "@tensorflow\/tfjs";$/m, "const tf = window.tf;")
+    .replace(/^import \{ ([^}]+) \} from "gradient-centralization\/tfjs";$/m, "const { $1 } = window.gct;");
+  expect(body).not.toMatch(/^import /m);
+  const result = await page.evaluate(async (code) => {
+    const tf = (window as unknown as { tf: typeof import("@tensorflow/tfjs") }).tf;
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ inputShape: [4], units: 3, activation: "relu" }));
+    model.add(tf.layers.dense({ units: 2, activation: "softmax" }));
+    const xs = tf.randomNormal([16, 4], 0, 1, "float32", 1);
+    const ys = tf.oneHot(tf.tensor1d([0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0], "int32"), 2);
+    const run = new Function("model", "xs", "ys", `return (async () => { ${code}\nreturn { className: restored.optimizer.getClassName(), iterations: restored.optimizer.iterations, engine: restored.optimizer.engineKind }; })();`);
+    const out = await run(model, xs, ys);
+    await tf.io.removeModel("indexeddb://digits");
+    return out;
+  }, body);
+  // 16 examples in batches of 32: one step per epoch, 5 epochs before the save and 5 after
+  expect(result).toEqual({ className: "GcAdamW", iterations: 10, engine: "kernels" });
+  expect(problems).toEqual([]);
 });
