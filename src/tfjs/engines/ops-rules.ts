@@ -1,0 +1,259 @@
+// Every rule of the TF.js entry as pure TF.js ops: (direction d, state, hyperparameters, step) →
+// (Δ, new state). tf.train's seven repeat tf.train's own ops in tf.train's order (same float32
+// results: with gc off and no decay, the same trajectory bit for bit); AdamW, RAdam, NAdam and
+// Lion follow the main entry's kernels (assembly/optim/*.ts), in their order of float32 operations.
+// Weight decay and GC are the engine's (ops.ts): d arrives as g + wd·w (L2) or g (decoupled), centered or not.
+import {
+  abs, add, backend, div, maximum, mul, neg, scalar, sign, sqrt, square, sub, type Tensor,
+} from "@tensorflow/tfjs-core";
+import type { RuleName } from "./engine.js";
+
+/** tf.train's hyperparameter names (and the main entry's, in TF.js spelling, for the other four). */
+export interface OpsHyperparameters {
+  sgd: Record<string, never>;
+  momentum: { momentum: number; useNesterov?: boolean };
+  adam: { beta1: number; beta2: number; epsilon: number };
+  /** decay: tf.train.adamax's lr decay, lrₜ = lr / (1 + (t − 1)·decay). */
+  adamax: { beta1: number; beta2: number; epsilon: number; decay?: number };
+  /** epsilon: tf.train.adagrad uses the backend's (`tf.backend().epsilon()`, 1e-7 in float32) when omitted. */
+  adagrad: { initialAccumulatorValue: number; epsilon?: number };
+  adadelta: { rho: number; epsilon: number };
+  rmsprop: { decay: number; momentum: number; epsilon: number; centered?: boolean };
+  adamw: { beta1: number; beta2: number; epsilon: number };
+  radam: { beta1: number; beta2: number; epsilon: number };
+  /** momentumDecay: ψ of μₜ = β1·(1 − ½·0.96^(tψ)) (torch's default 4e-3). */
+  nadam: { beta1: number; beta2: number; epsilon: number; momentumDecay: number };
+  lion: { beta1: number; beta2: number };
+}
+
+/** One step's scalars: this step's learning rate and t (1-based). */
+export interface StepScalars {
+  readonly lr: number;
+  readonly t: number;
+}
+
+/** A rule's state: one tensor per slot (`m`, `v`, `accumulator`, ...), each of the weight's shape. */
+export type SlotState = Readonly<Record<string, Tensor>>;
+
+/** A rule as pure TF.js ops. */
+export interface OpsRule<H> {
+  /** The state slots, in tf.train's order (its getWeights order). */
+  slots(h: H): readonly string[];
+  /** A slot's initial value (0 but Adagrad's accumulator). */
+  initial(slot: string, h: H): number;
+  /** Decoupled weight decay (w ← w·(1 − lr·wd) + Δ, GC on g), else L2 (d = g + wd·w). */
+  readonly decoupled: boolean;
+  /** Δ (so that w ← w + Δ) and the new state, from the direction d and the old state. */
+  step(d: Tensor, state: SlotState, h: H, s: StepScalars): { delta: Tensor; state: Record<string, Tensor> };
+}
+
+const zero = () => 0;
+
+/**
+ * β^t as tf.train keeps it: a float32 variable starting at β, multiplied by β (in float32) after
+ * every step. The last value per β is remembered, so step t + 1 costs one multiplication.
+ */
+const powers = new Map<number, { t: number; value: number }>();
+function float32Power(beta: number, t: number): number {
+  const b = Math.fround(beta);
+  let last = powers.get(beta);
+  if (last === undefined || last.t > t) last = { t: 1, value: b };
+  let { t: k, value } = last;
+  for (; k < t; k++) value = Math.fround(value * b);
+  powers.set(beta, { t, value });
+  return value;
+}
+
+/** tf.train.sgd: Δ = −lr·d. */
+const sgd: OpsRule<OpsHyperparameters["sgd"]> = {
+  slots: () => [],
+  initial: zero,
+  decoupled: false,
+  step: (d, _state, _h, { lr }) => ({ delta: mul(scalar(-lr), d), state: {} }),
+};
+
+/** tf.train.momentum: a ← μ·a + d; Δ = −lr·a, Nesterov: Δ = −lr·(d + μ·a). */
+const momentum: OpsRule<OpsHyperparameters["momentum"]> = {
+  slots: () => ["momentum"],
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr }) {
+    const c = scalar(-lr);
+    const mu = scalar(h.momentum);
+    const a = add(mul(mu, state.momentum), d);
+    const delta = h.useNesterov ? mul(c, add(d, mul(a, mu))) : mul(c, a);
+    return { delta, state: { momentum: a } };
+  },
+};
+
+/** tf.train.adam: m, v as Adam; Δ = −lr·(m/(1 − β1ᵗ)) / (√(v/(1 − β2ᵗ)) + ε), β^t kept in float32. */
+const adam: OpsRule<OpsHyperparameters["adam"]> = {
+  slots: () => ["m", "v"],
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr, t }) {
+    const oneMinusAccBeta1 = sub(1, scalar(float32Power(h.beta1, t)));
+    const oneMinusAccBeta2 = sub(1, scalar(float32Power(h.beta2, t)));
+    const m = add(mul(state.m, h.beta1), mul(d, 1 - h.beta1));
+    const v = add(mul(state.v, h.beta2), mul(square(d), 1 - h.beta2));
+    const mHat = div(m, oneMinusAccBeta1);
+    const vHat = div(v, oneMinusAccBeta2);
+    return { delta: mul(div(mHat, add(sqrt(vHat), h.epsilon)), -lr), state: { m, v } };
+  },
+};
+
+/** tf.train.adamax: m as Adam, u ← max(β2·u, |d|); Δ = −lrₜ/(1 − β1ᵗ) · m/(u + ε), lrₜ = lr/(1 + (t − 1)·decay). */
+const adamax: OpsRule<OpsHyperparameters["adamax"]> = {
+  slots: () => ["m", "v"],
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr, t }) {
+    const oneMinusAccBeta1 = sub(1, scalar(float32Power(h.beta1, t)));
+    const lrT = div(-lr, add(mul(scalar(t - 1), h.decay ?? 0), 1));
+    const m = add(mul(state.m, h.beta1), mul(d, 1 - h.beta1));
+    const u = maximum(mul(state.v, h.beta2), abs(d));
+    return { delta: mul(div(lrT, oneMinusAccBeta1), div(m, add(u, h.epsilon))), state: { m, v: u } };
+  },
+};
+
+/** tf.train.adagrad: s ← s + d² (s starts at initialAccumulatorValue); Δ = −lr·d/√(s + ε). */
+const adagrad: OpsRule<OpsHyperparameters["adagrad"]> = {
+  slots: () => ["accumulator"],
+  initial: (_slot, h) => h.initialAccumulatorValue,
+  decoupled: false,
+  step(d, state, h, { lr }) {
+    const accumulator = add(state.accumulator, square(d));
+    const epsilon = h.epsilon ?? backend().epsilon();
+    return { delta: mul(div(d, sqrt(add(accumulator, epsilon))), -lr), state: { accumulator } };
+  },
+};
+
+/**
+ * tf.train.adadelta: g² ← ρ·g² + (1 − ρ)·d²; u = √(x² + ε)/√(g²_old + ε)·d (tf.train divides by
+ * the accumulator before this step's update); x² ← ρ·x² + (1 − ρ)·u²; Δ = −lr·u.
+ */
+const adadelta: OpsRule<OpsHyperparameters["adadelta"]> = {
+  slots: () => ["accum_grad", "accum_var"],
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr }) {
+    const accumGrad = add(mul(state.accum_grad, h.rho), mul(square(d), 1 - h.rho));
+    const updates = mul(div(sqrt(add(state.accum_var, h.epsilon)), sqrt(add(state.accum_grad, h.epsilon))), d);
+    const accumVar = add(mul(state.accum_var, h.rho), mul(square(updates), 1 - h.rho));
+    return { delta: mul(updates, -lr), state: { accum_grad: accumGrad, accum_var: accumVar } };
+  },
+};
+
+/**
+ * tf.train.rmsprop: r ← ρ·r + (1 − ρ)·d²; plain: a ← μ·a + lr·d/√(r + ε); centered: g ← ρ·g + (1 − ρ)·d,
+ * a ← μ·a + lr·d/√(r − (g² + ε)); Δ = −a (ρ: `decay`, μ: `momentum`).
+ */
+const rmsprop: OpsRule<OpsHyperparameters["rmsprop"]> = {
+  slots: (h) => (h.centered ? ["rms", "momentum", "mg"] : ["rms", "momentum"]),
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr }): { delta: Tensor; state: Record<string, Tensor> } {
+    const rms = add(mul(state.rms, h.decay), mul(square(d), 1 - h.decay));
+    if (h.centered) {
+      const mg = add(mul(state.mg, h.decay), mul(d, 1 - h.decay));
+      const contribution = div(mul(d, lr), sqrt(sub(rms, add(square(mg), h.epsilon))));
+      const a = add(mul(state.momentum, h.momentum), contribution);
+      return { delta: neg(a), state: { rms, momentum: a, mg } };
+    }
+    const a = add(mul(state.momentum, h.momentum), div(mul(d, lr), sqrt(add(rms, h.epsilon))));
+    return { delta: neg(a), state: { rms, momentum: a } };
+  },
+};
+
+/** The first and second moments as the main entry's kernels advance them (m, v of d). */
+function moments(d: Tensor, state: SlotState, beta1: number, beta2: number) {
+  return {
+    m: add(mul(state.m, beta1), mul(d, 1 - beta1)),
+    v: add(mul(state.v, beta2), mul(square(d), 1 - beta2)),
+  };
+}
+
+/** AdamW as the main entry's kernel: Δ = −lr/(1 − β1ᵗ) · m/(√v/√(1 − β2ᵗ) + ε) (decay decoupled). */
+const adamw: OpsRule<OpsHyperparameters["adamw"]> = {
+  slots: () => ["m", "v"],
+  initial: zero,
+  decoupled: true,
+  step(d, state, h, { lr, t }) {
+    const { m, v } = moments(d, state, h.beta1, h.beta2);
+    const negStepSize = -lr / (1 - h.beta1 ** t);
+    const invBc2 = 1 / Math.fround(Math.sqrt(1 - h.beta2 ** t));
+    const denominator = add(mul(sqrt(v), invBc2), h.epsilon);
+    return { delta: mul(negStepSize, div(m, denominator)), state: { m, v } };
+  },
+};
+
+/**
+ * RAdam as the main entry (torch.optim.RAdam): ρ∞ = 2/(1 − β2) − 1, ρₜ = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ);
+ * ρₜ > 5: Δ = −lr·r·√(1 − β2ᵗ)/(1 − β1ᵗ) · m/(√v + ε), r = √((ρₜ−4)(ρₜ−2)ρ∞/((ρ∞−4)(ρ∞−2)ρₜ)); else Δ = −lr/(1 − β1ᵗ)·m.
+ * (The same scalars as src/optim/rules/radam.ts's radamRectification, which the tfjs bundle does not import.)
+ */
+const radam: OpsRule<OpsHyperparameters["radam"]> = {
+  slots: () => ["m", "v"],
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr, t }) {
+    const { m, v } = moments(d, state, h.beta1, h.beta2);
+    const rhoInf = 2 / (1 - h.beta2) - 1;
+    const rhoT = rhoInf - (2 * t * h.beta2 ** t) / (1 - h.beta2 ** t);
+    const stepSize = lr / (1 - h.beta1 ** t);
+    if (!(rhoT > 5)) return { delta: mul(-stepSize, m), state: { m, v } };
+    const r = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+    const negStepSize = -stepSize * r * Math.sqrt(1 - h.beta2 ** t);
+    return { delta: mul(negStepSize, div(m, add(sqrt(v), h.epsilon))), state: { m, v } };
+  },
+};
+
+/** Πᵢ≤ₜ μᵢ of NAdam's schedule, in float64 as the main entry keeps it (the last product remembered). */
+const muProducts = new Map<string, { t: number; value: number }>();
+function muProduct(beta1: number, psi: number, t: number): number {
+  const key = `${beta1},${psi}`;
+  let last = muProducts.get(key);
+  if (last === undefined || last.t > t) last = { t: 0, value: 1 };
+  let { t: k, value } = last;
+  for (; k < t; k++) value *= beta1 * (1 - 0.5 * 0.96 ** ((k + 1) * psi));
+  muProducts.set(key, { t, value });
+  return value;
+}
+
+/**
+ * NAdam as the main entry (torch.optim.NAdam): μₜ = β1·(1 − ½·0.96^(tψ)); m, v as Adam;
+ * Δ = (coefD·d + coefM·m)/(√v/√(1 − β2ᵗ) + ε), coefD = −lr(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ), coefM = −lr·μₜ₊₁/(1 − Πᵢ≤ₜ₊₁ μᵢ).
+ */
+const nadam: OpsRule<OpsHyperparameters["nadam"]> = {
+  slots: () => ["m", "v"],
+  initial: zero,
+  decoupled: false,
+  step(d, state, h, { lr, t }) {
+    const { m, v } = moments(d, state, h.beta1, h.beta2);
+    const mu = h.beta1 * (1 - 0.5 * 0.96 ** (t * h.momentumDecay));
+    const muNext = h.beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * h.momentumDecay));
+    const product = muProduct(h.beta1, h.momentumDecay, t);
+    const coefD = (-lr * (1 - mu)) / (1 - product);
+    const coefM = (-lr * muNext) / (1 - product * muNext);
+    const invBc2 = 1 / Math.sqrt(1 - h.beta2 ** t);
+    const denominator = add(mul(sqrt(v), invBc2), h.epsilon);
+    return { delta: div(add(mul(coefD, d), mul(coefM, m)), denominator), state: { m, v } };
+  },
+};
+
+/** Lion (Chen et al., 2023): c = β1·m + (1 − β1)·g; Δ = −lr·sign(c); m ← β2·m + (1 − β2)·g (decay decoupled). */
+const lion: OpsRule<OpsHyperparameters["lion"]> = {
+  slots: () => ["m"],
+  initial: zero,
+  decoupled: true,
+  step(g, state, h, { lr }) {
+    const c = add(mul(state.m, h.beta1), mul(g, 1 - h.beta1));
+    const m = add(mul(state.m, h.beta2), mul(g, 1 - h.beta2));
+    return { delta: mul(-lr, sign(c)), state: { m } };
+  },
+};
+
+/** Every rule by name. */
+export const opsRules: { readonly [R in RuleName]: OpsRule<OpsHyperparameters[R]> } = {
+  sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop, adamw, radam, nadam, lion,
+};
