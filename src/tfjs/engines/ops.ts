@@ -18,7 +18,7 @@ export interface OpsEngineConfig<R extends RuleName = RuleName> {
 /** The unit axes of a variable: `unitAxis` merged with the `unitSpan − 1` axes after it (default 1). */
 function unitAxesOf(v: EngineVariable): UnitAxes | null {
   if (v.unitAxis === null) return null;
-  return { axis: v.unitAxis, span: (v as { unitSpan?: number }).unitSpan ?? 1 };
+  return { axis: v.unitAxis, span: v.unitSpan ?? 1 };
 }
 
 /**
