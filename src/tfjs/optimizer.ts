@@ -24,6 +24,7 @@ import { kindOf } from "../checks.js";
 import { nonNegative } from "../optim/hyperparameters.js";
 import type { Engine, EngineConfig, EngineVariable, NamedTensor } from "./engines/engine.js";
 import { createKernelsEngine } from "./engines/kernels.js";
+import { createOpsEngine } from "./engines/ops.js";
 import type { TrainConfig, TrainExtras } from "./options.js";
 
 /** The backends whose tensors the kernels engine reads and writes cheaply (its data in CPU memory). */
@@ -150,7 +151,7 @@ export class GcOptimizer extends Optimizer {
       if (!kernelsReady()) throw notInitialized(this.#caller);
       this.#engine = createKernelsEngine(config);
     } else {
-      this.#engine = createOpsEngine(config, this.#caller);
+      this.#engine = createOpsEngine(config);
     }
     return this.#engine;
   }
@@ -240,9 +241,4 @@ function gradientEntries(value: NamedTensorMap | NamedTensor[], caller: string):
     });
   }
   return Object.keys(value).map((name) => ({ name, gradient: value[name] ?? null }));
-}
-
-/** The TF.js-ops engine (engines/ops.ts), not built on this branch yet. */
-function createOpsEngine(_config: EngineConfig, caller: string): Engine {
-  throw new TypeError(`${caller}: the TF.js-ops engine is not available yet; use the cpu or wasm backend after init()`);
 }

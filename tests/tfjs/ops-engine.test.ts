@@ -6,9 +6,10 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, test } from "vitest";
-import type { EngineVariable, RuleName } from "../../src/tfjs/engines/engine.js";
-import { createOpsEngine, type OpsEngineConfig } from "../../src/tfjs/engines/ops.js";
-import { type OpsHyperparameters, opsRules } from "../../src/tfjs/engines/ops-rules.js";
+import type { EngineConfig, EngineVariable, RuleHyperparameters, RuleName } from "../../src/tfjs/engines/engine.js";
+import { createOpsEngine } from "../../src/tfjs/engines/ops.js";
+import { opsRules } from "../../src/tfjs/engines/ops-rules.js";
+import { LookaheadReference } from "../lookahead-oracle.js";
 import { AdamReference, type GcMode, LionReference, NAdamReference, RAdamReference, type ReferenceParam } from "../optim-oracle.js";
 import { centralizeReference, maxAbsDiff } from "../oracle.js";
 import { randomArray } from "../random.js";
@@ -51,18 +52,18 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     expect(await tf.setBackend(backend)).toBe(true);
   });
 
-  type TfTrainCase = { [R in RuleName]: [string, () => tf.Optimizer, R, OpsHyperparameters[R], number] }[RuleName];
+  type TfTrainCase = { [R in RuleName]: [string, () => tf.Optimizer, R, RuleHyperparameters[R], number] }[RuleName];
   const tfTrainCases: TfTrainCase[] = [
     ["sgd", () => tf.train.sgd(0.1), "sgd", {}, 0.1],
-    ["momentum", () => tf.train.momentum(0.05, 0.9), "momentum", { momentum: 0.9 }, 0.05],
+    ["momentum", () => tf.train.momentum(0.05, 0.9), "momentum", { momentum: 0.9, useNesterov: false }, 0.05],
     ["momentum (Nesterov)", () => tf.train.momentum(0.05, 0.9, true), "momentum", { momentum: 0.9, useNesterov: true }, 0.05],
     ["adam", () => tf.train.adam(0.01, 0.8, 0.95, 1e-6), "adam", { beta1: 0.8, beta2: 0.95, epsilon: 1e-6 }, 0.01],
     ["adam (defaults)", () => tf.train.adam(), "adam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, 0.001],
     ["adamax (lr decay)", () => tf.train.adamax(0.02, 0.85, 0.99, 1e-6, 0.01), "adamax", { beta1: 0.85, beta2: 0.99, epsilon: 1e-6, decay: 0.01 }, 0.02],
-    ["adagrad", () => tf.train.adagrad(0.1, 0.2), "adagrad", { initialAccumulatorValue: 0.2 }, 0.1],
+    ["adagrad", () => tf.train.adagrad(0.1, 0.2), "adagrad", { initialAccumulatorValue: 0.2, epsilon: 1e-7 }, 0.1], // tf.train's: the backend's epsilon
     ["adadelta", () => tf.train.adadelta(1, 0.9, 1e-5), "adadelta", { rho: 0.9, epsilon: 1e-5 }, 1],
-    ["rmsprop", () => tf.train.rmsprop(0.01, 0.9, 0, 1e-6), "rmsprop", { decay: 0.9, momentum: 0, epsilon: 1e-6 }, 0.01],
-    ["rmsprop (momentum)", () => tf.train.rmsprop(0.01, 0.8, 0.5, 1e-6), "rmsprop", { decay: 0.8, momentum: 0.5, epsilon: 1e-6 }, 0.01],
+    ["rmsprop", () => tf.train.rmsprop(0.01, 0.9, 0, 1e-6), "rmsprop", { decay: 0.9, momentum: 0, epsilon: 1e-6, centered: false }, 0.01],
+    ["rmsprop (momentum)", () => tf.train.rmsprop(0.01, 0.8, 0.5, 1e-6), "rmsprop", { decay: 0.8, momentum: 0.5, epsilon: 1e-6, centered: false }, 0.01],
     ["rmsprop (centered)", () => tf.train.rmsprop(0.01, 0.9, 0.3, 1e-6, true), "rmsprop", { decay: 0.9, momentum: 0.3, epsilon: 1e-6, centered: true }, 0.01],
   ];
 
@@ -73,7 +74,7 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
         const reference = makeVariables(`${tag}-ref`);
         const ours = makeVariables(`${tag}-ops`);
         const optimizer = makeOptimizer();
-        const engine = createOpsEngine({ rule, hyperparameters, gc: false, weightDecay: 0 } as OpsEngineConfig);
+        const engine = createOpsEngine({ rule, hyperparameters, gc: false } as EngineConfig);
         const variables = engineVariables(ours);
         for (let k = 0; k < STEPS; k++) {
           const values = gradientValues(k);
@@ -101,26 +102,21 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     }
   });
 
-  describe("gc \"gradient\" and L2 decay: tf.train fed P(g + wd·w), centered in float64", () => {
+  describe("gc \"gradient\": tf.train fed P g, centered in float64", () => {
     const cases = tfTrainCases.filter(([name]) => ["momentum (Nesterov)", "adam", "adagrad", "rmsprop (momentum)"].includes(name));
     for (const [name, makeOptimizer, rule, hyperparameters, lr] of cases) {
       test(`${name}`, () => {
         const tag = uniqueTag(name.replace(/\W+/g, "_"));
-        const wd = 0.05;
         const reference = makeVariables(`${tag}-ref`);
         const ours = makeVariables(`${tag}-ops`);
         const optimizer = makeOptimizer();
-        const engine = createOpsEngine({ rule, hyperparameters, gc: "gradient", weightDecay: wd } as OpsEngineConfig);
+        const engine = createOpsEngine({ rule, hyperparameters, gc: "gradient" } as EngineConfig);
         const variables = engineVariables(ours);
-        variables[2] = { ...variables[2], decay: false }; // conv: excluded from weight decay
         for (let k = 0; k < STEPS; k++) {
           const values = gradientValues(k);
           const centered = values.map((g, i) => {
             if (g === null) return null;
-            const w = reference[i].dataSync();
-            const decay = variables[i].decay ? wd : 0;
-            const d = g.map((x, j) => Math.fround(x + Math.fround(Math.fround(decay) * w[j])));
-            return tf.tensor(Float32Array.from(reference[i].rank > 1 ? centralizeReference(d, reference[i].shape, "out-last") : d), reference[i].shape);
+            return tf.tensor(Float32Array.from(reference[i].rank > 1 ? centralizeReference(g, reference[i].shape, "out-last") : g), reference[i].shape);
           });
           optimizer.applyGradients(reference.map((variable, i) => ({ name: variable.name, tensor: centered[i] as tf.Tensor })));
           const gradients = values.map((v, i) => (v === null ? null : tf.tensor(v, reference[i].shape)));
@@ -138,32 +134,35 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     }
   });
 
-  type MainCase = [string, RuleName, Record<string, number>, number, (params: ReferenceParam[]) => { step(g: ArrayLike<number>[], s: object[]): void }, object];
+  type MainCase = [string, RuleName, object, number, (params: ReferenceParam[]) => { step(g: ArrayLike<number>[], s: object[]): void }, object];
   const b1 = 0.85;
   const b2 = 0.98;
+  const wd = 0.1;
   const mainCases: MainCase[] = [
-    ["adamw", "adamw", { beta1: b1, beta2: b2, epsilon: 1e-6 }, 0.01, (p) => new AdamReference(p), { betas: [b1, b2], eps: 1e-6, amsgrad: false, decoupled: true }],
-    ["radam", "radam", { beta1: b1, beta2: b2, epsilon: 1e-6 }, 0.01, (p) => new RAdamReference(p), { betas: [b1, b2], eps: 1e-6 }],
-    ["nadam", "nadam", { beta1: b1, beta2: b2, epsilon: 1e-6, momentumDecay: 4e-3 }, 0.01, (p) => new NAdamReference(p), { betas: [b1, b2], eps: 1e-6, momentumDecay: 4e-3 }],
-    ["lion", "lion", { beta1: 0.9, beta2: 0.99 }, 0.001, (p) => new LionReference(p), { betas: [0.9, 0.99] }],
+    ["adamw", "adamw", { betas: [b1, b2], eps: 1e-6, weightDecay: wd, amsgrad: false }, 0.01, (p) => new AdamReference(p), { betas: [b1, b2], eps: 1e-6, amsgrad: false, decoupled: true }],
+    ["adamw (amsgrad)", "adamw", { betas: [b1, b2], eps: 1e-6, weightDecay: wd, amsgrad: true }, 0.01, (p) => new AdamReference(p), { betas: [b1, b2], eps: 1e-6, amsgrad: true, decoupled: true }],
+    ["radam", "radam", { betas: [b1, b2], eps: 1e-6, weightDecay: wd }, 0.01, (p) => new RAdamReference(p), { betas: [b1, b2], eps: 1e-6 }],
+    ["nadam", "nadam", { betas: [b1, b2], eps: 1e-6, weightDecay: wd, momentumDecay: 4e-3 }, 0.01, (p) => new NAdamReference(p), { betas: [b1, b2], eps: 1e-6, momentumDecay: 4e-3 }],
+    ["lion", "lion", { betas: [0.9, 0.99], weightDecay: wd }, 0.001, (p) => new LionReference(p), { betas: [0.9, 0.99] }],
+    ["ranger", "ranger", { betas: [0.95, 0.999], eps: 1e-5, weightDecay: wd, k: 6, alpha: 0.5 }, 0.01, (p) => new LookaheadReference(new RAdamReference(p), 6, 0.5), { betas: [0.95, 0.999], eps: 1e-5 }],
   ];
 
-  describe("AdamW, RAdam, NAdam, Lion: the float64 references of tests/optim-oracle.ts", () => {
+  describe("AdamW, RAdam, NAdam, Lion, Ranger: the float64 references of tests/optim-oracle.ts and tests/lookahead-oracle.ts", () => {
     for (const [name, rule, hyperparameters, lr, makeReference, settings] of mainCases) {
       for (const gc of [false, "gradient", "update"] as GcMode[]) {
-        test(`${name}, gc ${gc}, weight decay 0.1, ${STEPS} steps`, () => {
-          const wd = 0.1;
+        test(`${name}, gc ${gc}, weight decay 0.1 (conv excluded), ${STEPS} steps`, () => {
           const ours = makeVariables(uniqueTag(`${name}-${gc}`));
           const params: ReferenceParam[] = ours.map((v) => ({ value: Float64Array.from(v.dataSync()), shape: v.shape, gc: v.rank > 1 }));
           const reference = makeReference(params);
-          const engine = createOpsEngine({ rule, hyperparameters, gc, weightDecay: wd } as OpsEngineConfig);
+          const engine = createOpsEngine({ rule, hyperparameters, gc } as EngineConfig);
           const variables = engineVariables(ours);
-          const step = { lr, weightDecay: wd, gc, convOnly: false, layout: "out-last", ...settings };
+          variables[2] = { ...variables[2], decay: false }; // excludeFromWeightDecay names the conv kernel
+          const settings_ = (decay: boolean) => ({ lr, weightDecay: decay ? wd : 0, gc, convOnly: false, layout: "out-last", ...settings });
           for (let k = 0; k < STEPS; k++) {
             const values = gradientValues(k).map((g, i) => g ?? new Float32Array(size(ours[i].shape))); // the references have no null gradients
             const gradients = values.map((v, i) => tf.tensor(v, ours[i].shape));
             engine.apply(variables, { gradients, learningRate: lr, step: k + 1 });
-            reference.step(values, ours.map(() => step));
+            reference.step(values, variables.map((v) => settings_(v.decay)));
             tf.dispose(gradients);
           }
           ours.forEach((variable, i) => {
@@ -186,10 +185,10 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
       ...mainCases.map(([name, rule, h, lr]) => [name, rule, h, lr] as [string, RuleName, object, number]),
     ];
     for (const [name, rule, hyperparameters, lr] of all) {
-      test(`${name} with weight decay 0.1`, () => {
+      test(`${name}`, () => {
         const ours = makeVariables(uniqueTag(`${name.replace(/\W+/g, "_")}-update`));
         const initial = ours.map((v) => v.dataSync().slice());
-        const engine = createOpsEngine({ rule, hyperparameters, gc: "update", weightDecay: 0.1 } as OpsEngineConfig);
+        const engine = createOpsEngine({ rule, hyperparameters, gc: "update", weightDecay: 0.1 } as EngineConfig);
         const variables = engineVariables(ours);
         for (let k = 0; k < 10; k++) {
           const gradients = gradientValues(k).map((v, i) => (v === null ? null : tf.tensor(v, ours[i].shape)));
@@ -211,7 +210,7 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
   test("a DepthwiseConv2D kernel (unitAxis 2, unitSpan 2): SGD's Δ is −lr·Σ P g with P per (in, multiplier) pair (float64 reference)", () => {
     const shape = [3, 3, 4, 2];
     const w = tf.variable(tf.zeros(shape), true, uniqueTag("depthwise"));
-    const engine = createOpsEngine({ rule: "sgd", hyperparameters: {}, gc: "gradient", weightDecay: 0 });
+    const engine = createOpsEngine({ rule: "sgd", hyperparameters: {}, gc: "gradient" });
     const variables: EngineVariable[] = [{ name: w.name, variable: w, unitAxis: 2, unitSpan: 2, decay: true }];
     const expected = new Float64Array(size(shape));
     const outLast = new Float64Array(size(shape));
@@ -233,19 +232,20 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     const rules: [RuleName, object][] = [
       ["adam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }],
       ["rmsprop", { decay: 0.9, momentum: 0.5, epsilon: 1e-6, centered: true }],
-      ["adagrad", { initialAccumulatorValue: 0.1 }],
+      ["adagrad", { initialAccumulatorValue: 0.1, epsilon: 1e-7 }],
       ["adadelta", { rho: 0.95, epsilon: 1e-6 }],
-      ["adamax", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }],
-      ["momentum", { momentum: 0.9 }],
+      ["adamax", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 }],
+      ["momentum", { momentum: 0.9, useNesterov: true }],
       ["sgd", {}],
-      ["adamw", { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }],
-      ["radam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }],
-      ["nadam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, momentumDecay: 4e-3 }],
-      ["lion", { beta1: 0.9, beta2: 0.99 }],
+      ["adamw", { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: true }],
+      ["radam", { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 }],
+      ["nadam", { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, momentumDecay: 4e-3 }],
+      ["lion", { betas: [0.9, 0.99], weightDecay: 0.01 }],
+      ["ranger", { betas: [0.95, 0.999], eps: 1e-5, weightDecay: 0.01, k: 4, alpha: 0.5 }],
     ];
     for (const [rule, hyperparameters] of rules) {
       test(`${rule}: getState → setState on a new engine continues identically; no tensor leaks over 100 steps; dispose frees the state`, () => {
-        const config = { rule, hyperparameters, gc: "gradient", weightDecay: 0.01 } as OpsEngineConfig;
+        const config = { rule, hyperparameters, gc: "gradient" } as EngineConfig;
         const base = uniqueTag(rule);
         const a = makeVariables(`${base}-a`);
         const b = makeVariables(`${base}-b`);
@@ -264,7 +264,8 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
         b.forEach((v, i) => v.assign(a[i]));
         const state = first.getState(va);
         const slots = opsRules[rule].slots(hyperparameters as never);
-        expect(state.map((s) => s.name)).toEqual(va.flatMap((v) => slots.map((slot) => `${v.name}/${slot}`)));
+        const scalars = rule === "nadam" ? ["mu_product"] : []; // NAdam's μ-product rides along, as in the kernels engine's checkpoints
+        expect(state.map((s) => s.name)).toEqual(va.flatMap((v) => [...slots, ...scalars].map((slot) => `${v.name}/${slot}`)));
         const second = createOpsEngine(config);
         second.setState(vb, state.map((s) => ({ name: s.name.replace(`${base}-a/`, `${base}-b/`), tensor: s.tensor })));
         tf.dispose(state.map((s) => s.tensor));
