@@ -12,12 +12,13 @@ import { createOpsEngine } from "../../src/tfjs/engines/ops.js";
 import { init } from "../../src/tfjs/index.js";
 import { randomArray } from "../random.js";
 
-/** Shapes and unit axes: out-last (Dense, Conv2D), none (bias), axis 0 (Embedding). */
-const VARIABLES: [string, number[], number | null][] = [
+/** Shapes and unit axes: out-last (Dense, Conv2D), none (bias), axis 0 (Embedding), (in, mult) pairs (DepthwiseConv2D). */
+const VARIABLES: [string, number[], number | null, number?][] = [
   ["dense", [5, 4], 1],
   ["bias", [4], null],
   ["conv", [2, 2, 3, 4], 3],
   ["embedding", [6, 3], 0],
+  ["depthwise", [3, 3, 4, 2], 2, 2],
 ];
 const STEPS = 20;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -25,9 +26,9 @@ let serial = 0;
 
 /** Fresh variables (same seeded values for every call) as an engine sees them; the bias is not decayed. */
 function variables(tag: string): EngineVariable[] {
-  return VARIABLES.map(([name, shape, unitAxis], i) => {
+  return VARIABLES.map(([name, shape, unitAxis, unitSpan = 1], i) => {
     const variable = tf.variable(tf.tensor(randomArray(size(shape), 40 + i), shape), true, `${tag}/${name}`);
-    return { name: variable.name, variable, unitAxis, decay: name !== "bias" };
+    return { name: variable.name, variable, unitAxis, unitSpan, decay: name !== "bias" };
   });
 }
 
