@@ -22,6 +22,7 @@ import {
 import type { Engine, EngineConfig, EngineStep, EngineVariable, NamedTensor, RuleHyperparameters, RuleName } from "./engine.js";
 import { readWeights, writeWeights } from "./weights.js";
 import { unitView } from "../unit-view.js";
+import { nadamMuProduct } from "./ops-rules.js";
 
 /** What the engine needs of a main-entry optimizer (SGD, Adam, …, or Ranger's Lookahead). */
 interface CoreOptimizer {
@@ -310,6 +311,12 @@ class KernelsEngine implements Engine {
     const inner = isLookahead(dict) ? dict.inner : dict;
     inner.state[0].step = steps;
     inner.step = steps;
+    if (this.#config.rule === "nadam" && steps > 0) {
+      // The μ-product follows the optimizer's steps as the bias corrections do (steps this variable
+      // had no gradient included), as the ops engine's does.
+      const { betas, momentumDecay } = this.#config.hyperparameters as RuleHyperparameters["nadam"];
+      (inner.state[0] as unknown as Record<string, unknown>).muProduct = nadamMuProduct(betas[0], momentumDecay, steps);
+    }
     if (isLookahead(dict)) dict.step = steps;
     slot.optimizer.loadStateDict(dict as never);
     slot.steps = steps;

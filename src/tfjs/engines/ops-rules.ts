@@ -201,9 +201,15 @@ const radam: OpsRule<H<"radam">> = {
   },
 };
 
-/** Πᵢ≤ₜ μᵢ of NAdam's schedule, in float64 as the main entry keeps it (the last product remembered). */
+/**
+ * Πᵢ≤ₜ μᵢ of NAdam's schedule μᵢ = β1·(1 − ½·0.96^(iψ)), multiplied in float64 in the main entry's
+ * order (the last product per (β1, ψ) remembered, so step t + 1 costs one multiplication).
+ *
+ * @example
+ * nadamMuProduct(0.9, 4e-3, 1); // 0.9·(1 − ½·0.96^0.004) ≈ 0.45007
+ */
 const muProducts = new Map<string, { t: number; value: number }>();
-function muProduct(beta1: number, psi: number, t: number): number {
+export function nadamMuProduct(beta1: number, psi: number, t: number): number {
   const key = `${beta1},${psi}`;
   let last = muProducts.get(key);
   if (last === undefined || last.t > t) last = { t: 0, value: 1 };
@@ -227,14 +233,14 @@ const nadam: OpsRule<H<"nadam">> = {
     const { m, v } = moments(d, state, h.betas);
     const mu = beta1 * (1 - 0.5 * 0.96 ** (t * h.momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * h.momentumDecay));
-    const product = muProduct(beta1, h.momentumDecay, t);
+    const product = nadamMuProduct(beta1, h.momentumDecay, t);
     const coefD = (-lr * (1 - mu)) / (1 - product);
     const coefM = (-lr * muNext) / (1 - product * muNext);
     const invBc2 = 1 / Math.sqrt(1 - beta2 ** t);
     const denominator = add(mul(sqrt(v), invBc2), h.eps);
     return { delta: div(add(mul(coefD, d), mul(coefM, m)), denominator), state: { m, v } };
   },
-  scalars: (h, t) => ({ mu_product: muProduct(h.betas[0], h.momentumDecay, t) }),
+  scalars: (h, t) => ({ mu_product: nadamMuProduct(h.betas[0], h.momentumDecay, t) }),
 };
 
 /** Lion (Chen et al., 2023): c = β1·m + (1 − β1)·g; Δ = −lr·sign(c); m ← β2·m + (1 − β2)·g (decay decoupled). */
