@@ -1,6 +1,7 @@
 // The two engines of the TF.js optimizers side by side: the fused kernels (engines/kernels.ts) and
 // TF.js ops (engines/ops.ts) fed the same gradients from the same weights give the same weights
-// (float32 tolerance, relative to the distance travelled) and the same state under the same names,
+// (bit for bit with gc off; with GC within 1e-5 relative to the distance travelled) and the same
+// state under the same names,
 // and a checkpoint of one continues in the other; every rule, gc "gradient" / "update" / off, on
 // TF.js's cpu and wasm backends.
 import * as tf from "@tensorflow/tfjs";
@@ -66,7 +67,7 @@ const CASES: [RuleName, object, number][] = [
   ["sgd", {}, 0.1],
   ["momentum", { momentum: 0.9, useNesterov: true }, 0.05],
   ["adam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, 0.01],
-  ["adamax", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 }, 0.01],
+  ["adamax", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0.01 }, 0.01],
   ["adagrad", { initialAccumulatorValue: 0.1, epsilon: 1e-7 }, 0.05],
   ["adadelta", { rho: 0.95, epsilon: 1e-6 }, 0.5],
   ["rmsprop", { decay: 0.9, momentum: 0.5, epsilon: 1e-6, centered: false }, 0.01],
@@ -111,7 +112,13 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
         const gaps = [relativeGap(kernelVars, opsVars), relativeGap(kernelVars, resumedVars), relativeGap(opsVars, backVars)];
         const key = `${rule} gc ${gc}`;
         worst[key] = Math.max(worst[key] ?? 0, ...gaps);
-        for (const gap of gaps) expect(gap).toBeLessThan(1e-4);
+        // gc off: the same float32 operations in both engines (tf.train's for its seven, via the
+        // kernels' formula "tfjs"); with GC the means differ in rounding (compensated in the kernels,
+        // two passes in TF.js ops): measured ≤ 2.8e-6
+        for (const gap of gaps) {
+          if (gc === false) expect(gap).toBe(0);
+          else expect(gap).toBeLessThan(1e-5);
+        }
         for (const engine of [kernels, ops, resumed, back]) engine.dispose();
         tf.dispose([...kernelVars, ...opsVars, ...resumedVars, ...backVars].map((v) => v.variable));
       });
