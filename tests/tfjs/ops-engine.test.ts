@@ -228,6 +228,30 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     engine.dispose();
   });
 
+  test("a bad gradient (wrong shape, int32, disposed) throws before any variable moves; setState refuses a wrong shape", () => {
+    const vars = makeVariables(uniqueTag("bad"));
+    const engine = createOpsEngine({ rule: "adam", hyperparameters: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, gc: "gradient" });
+    const variables = engineVariables(vars);
+    const before = vars.map((v) => v.dataSync().slice());
+    const good = vars.map((v) => tf.onesLike(v));
+    const disposed = tf.ones([2, 2, 3, 4]);
+    disposed.dispose();
+    const bad: [tf.Tensor, ErrorConstructor, RegExp][] = [
+      [tf.ones([4, 5]), RangeError, /^applyGradients: the gradient of .*\/conv has shape \[4, 5\], its variable \[2, 2, 3, 4\]$/],
+      [tf.ones([2, 2, 3, 4], "int32"), TypeError, /must be float32, got int32/],
+      [disposed, TypeError, /is a disposed tf\.Tensor/],
+    ];
+    for (const [gradient, type, message] of bad) {
+      const call = () => engine.apply(variables, { gradients: [good[0], good[1], gradient], learningRate: 0.1, step: 1 });
+      expect(call).toThrow(type);
+      expect(call).toThrow(message);
+    }
+    vars.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(before[i])));
+    expect(() => engine.setState(variables, [{ name: `${vars[0].name}/m`, tensor: good[1] }])).toThrow(/^setState: .*\/dense\/m has shape \[4\], its variable \[5, 4\]$/);
+    tf.dispose([...vars, ...good, ...bad.map(([t]) => t)]);
+    engine.dispose();
+  });
+
   describe("state and memory", () => {
     const rules: [RuleName, object][] = [
       ["adam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }],

@@ -87,6 +87,10 @@ export function createOpsEngine<R extends RuleName>(config: EngineConfig<R>): En
     apply(variables: readonly EngineVariable[], step: EngineStep): void {
       variables.forEach((v, i) => {
         const g = step.gradients[i];
+        if (g != null) checkGradient(v, g);
+      });
+      variables.forEach((v, i) => {
+        const g = step.gradients[i];
         if (g != null) stepOne(v, g, step.learningRate, step.step);
       });
     },
@@ -125,4 +129,14 @@ export function createOpsEngine<R extends RuleName>(config: EngineConfig<R>): En
       states.clear();
     },
   };
+}
+
+/** A gradient must be a live float32 tensor of its variable's shape (checked before any variable moves). */
+function checkGradient(v: EngineVariable, gradient: Tensor): void {
+  const shape = v.variable.shape;
+  if (gradient.isDisposed) throw new TypeError(`applyGradients: the gradient of ${v.name} is a disposed tf.Tensor`);
+  if (gradient.dtype !== "float32") throw new TypeError(`applyGradients: the gradient of ${v.name} must be float32, got ${gradient.dtype}`);
+  if (gradient.shape.length !== shape.length || gradient.shape.some((d, i) => d !== shape[i])) {
+    throw new RangeError(`applyGradients: the gradient of ${v.name} has shape [${gradient.shape.join(", ")}], its variable [${shape.join(", ")}]`);
+  }
 }
