@@ -159,11 +159,14 @@ export function centralizeTensor(gradient: Tensor, options?: CentralizeTensorOpt
  * form (map or array), order and length, null gradients pass through, and every tensor the
  * wrapper creates is disposed after the update. Returns the same optimizer object (its
  * `applyGradients` replaced), so it still is a `tf.Optimizer` for `model.compile`.
+ * Each variable's units: `unitAxis(name, shape)` if given and not undefined, else its layer's in
+ * `model` (`layerUnitAxes`: Conv2DTranspose axis −2, DepthwiseConv2D (in, multiplier) pairs,
+ * Embedding rows, biases and normalization scales left alone), else `layout` (out-last).
  *
  * @example
  * import * as tf from "@tensorflow/tfjs";
  * import { withGradientCentralization } from "gradient-centralization/tfjs";
- * model.compile({ optimizer: withGradientCentralization(tf.train.adam(1e-3)), loss: "categoricalCrossentropy" });
+ * model.compile({ optimizer: withGradientCentralization(tf.train.adam(1e-3), { model }), loss: "categoricalCrossentropy" });
  * await model.fit(xs, ys);
  */
 export function withGradientCentralization<T extends Optimizer>(optimizer: T, options?: TfjsGcOptions): T {
