@@ -2,7 +2,7 @@
 // view against the float64 references, the gc "update" invariant on that view, the named ends
 // bit for bit, checkpoints carrying the object layout, and bad layouts refused by name.
 import { describe, expect, test } from "vitest";
-import { Adam, AdamW, type Layout, SGD, Tensor } from "../../src/index.js";
+import { Adam, AdamW, type Layout, Lookahead, Ranger, SGD, Tensor } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
 import { expectRefused } from "../hostile-fixtures.js";
 import { bits, makeModel, referenceParams, resumeFromMidway, trajectoryError } from "../optim-fixtures.js";
@@ -149,6 +149,18 @@ describe("checkpoints with layout { unitAxis }", () => {
       expect(run.plain).toEqual(run.uninterrupted);
       expect(run.json).toEqual(run.uninterrupted);
       expect(run.fresh).not.toEqual(run.uninterrupted);
+    }
+  });
+
+  test("Ranger and Lookahead(Adam) carry the layout through their inner optimizer: resumes are bit-identical", () => {
+    for (const gc of ["gradient", "update"] as GcMode[]) {
+      const layout: Layout = { unitAxis: -2 };
+      const ranger = resumeFromMidway((params) => new Ranger(params, { lr: 0.01, gc, layout }));
+      expect(ranger.plain).toEqual(ranger.uninterrupted);
+      expect(ranger.json).toEqual(ranger.uninterrupted);
+      const lookahead = resumeFromMidway((params) => new Lookahead(new Adam(params, { lr: 0.01, gc, layout }), { k: 3 }));
+      expect(lookahead.plain).toEqual(lookahead.uninterrupted);
+      expect(lookahead.json).toEqual(lookahead.uninterrupted);
     }
   });
 
