@@ -30,6 +30,12 @@ export const GC_GRADIENT = 1;
 export const GC_UPDATE = 2;
 // (bit 4 was "units are columns": the view's geometry says it now)
 export const RULE_FLAGS = 8;
+/**
+ * A rule bit shared by the rules that have a TF.js variant (Adam, Adagrad, RMSprop, Adamax,
+ * Adadelta): step by tf.train's formula (where it puts epsilon and the learning rate, which state
+ * it reads) instead of torch.optim's. Above every rule's own bits.
+ */
+export const FORMULA_TFJS = 1 << 12;
 
 // What one pass of a rule over a row does (hi/lo: the unit means to remove, see ruleRow).
 /** d = (fl(g + wd·w) − hi) − lo, state advanced, w updated (gc "gradient"; zeros when GC is off). */

@@ -36,6 +36,8 @@ export const F32 = {
   bc2Sqrt: 60, // √(1 − β2ᵗ)
   decay: 64, // 1 − lr·wd (AdamW), 1 otherwise
   negLrWd: 68, // −lr·wd (AdamW), 0 otherwise
+  bc1: 72, // formula "tfjs": 1 − β1ᵗ (negStepSize is then −lr)
+  bc2: 76, // formula "tfjs": 1 − β2ᵗ
 } as const;
 
 /** Bits of the flags field. */
@@ -48,6 +50,7 @@ export const FLAG = {
   firstStep: 32,
   amsgrad: 64,
   centerBuffer: 128, // SGD gc "update": center the momentum buffer first (it is not known to be centered)
+  formulaTfjs: 4096, // Adam, Adagrad, RMSprop, Adamax, Adadelta: tf.train's formula instead of torch.optim's (FORMULA_TFJS)
 } as const;
 
 /** Writes into one entry through the memory's Int32Array and Float32Array views. */
