@@ -1,5 +1,5 @@
-// Adagrad (torch.optim.Adagrad; Duchi et al., 2011): the element update of the fused kernel.
-import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
+// Adagrad (torch.optim.Adagrad, or tf.train.adagrad; Duchi et al., 2011): the element update of the fused kernel.
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
@@ -11,14 +11,17 @@ const FIRST_STEP = 8; // the sum buffer was just made: read INITIAL instead of i
 
 /**
  * Adagrad over one row of n values:
- *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;  Δ = −clr · d/(√s + eps).
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;
+ *   torch: Δ = −clr · d/(√s + eps);  FORMULA_TFJS (tf.train.adagrad): Δ = −clr · d/√(s + eps).
  * PHASE_APPLY recomputes d from g and w (w is not written before that) and Δ from the advanced s.
  */
 export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
   const w = <usize>load<u32>(e, VALUE) + off;
   const g = <usize>load<u32>(e, GRAD) + off;
   const s = <usize>load<u32>(e, STATE_A) + off;
-  const first = (load<i32>(e, FLAGS) & FIRST_STEP) != 0;
+  const flags = load<i32>(e, FLAGS);
+  const first = (flags & FIRST_STEP) != 0;
+  const tfjs = (flags & FORMULA_TFJS) != 0;
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negClr = load<f32>(e, NEG_CLR);
   const eps = load<f32>(e, EPS);
@@ -43,7 +46,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
         v128.store(s + o, sv);
       } else sv = v128.load(s + o);
-      const step = f32x4.mul(vclr, f32x4.div(d, f32x4.add(f32x4.sqrt(sv), veps)));
+      const denom = tfjs ? f32x4.sqrt(f32x4.add(sv, veps)) : f32x4.add(f32x4.sqrt(sv), veps);
+      const step = f32x4.mul(vclr, f32x4.div(d, denom));
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
@@ -57,7 +61,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
       sv = (first ? initial : load<f32>(s + o)) + d * d;
       store<f32>(s + o, sv);
     } else sv = load<f32>(s + o);
-    const step = negClr * (d / (sqrt<f32>(sv) + eps));
+    const denom = tfjs ? sqrt<f32>(sv + eps) : sqrt<f32>(sv) + eps;
+    const step = negClr * (d / denom);
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }
