@@ -3,16 +3,17 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as tf from "@tensorflow/tfjs";
-import { parseDigits } from "../../examples/digits/data.js";
 import { randomArray } from "../random.js";
 
 /** The first `count` digits as [count, 8, 8, 1] images in [0, 1] and one-hot labels. */
 export function digits(count: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  // 64 pixel values 0..16, then the label, one image a line (examples/data/README.md)
   const csv = gunzipSync(readFileSync(new URL("../../examples/data/digits.csv.gz", import.meta.url))).toString("utf8");
-  const data = parseDigits(csv) as { images: Float32Array; labels: Uint8Array };
+  const rows = csv.split("\n").filter((line) => line.trim() !== "").slice(0, count).map((line) => line.split(",").map(Number));
+  if (rows.length < count) throw new Error(`digits: ${count} images asked, ${rows.length} in the file`);
   return tf.tidy(() => ({
-    xs: tf.tensor4d(data.images.subarray(0, count * 64), [count, 8, 8, 1]),
-    ys: tf.oneHot(tf.tensor1d(Array.from(data.labels.subarray(0, count)), "int32"), 10).toFloat() as tf.Tensor2D,
+    xs: tf.tensor4d(rows.flatMap((row) => row.slice(0, 64).map((x) => x / 16)), [count, 8, 8, 1]),
+    ys: tf.oneHot(tf.tensor1d(rows.map((row) => row[64]), "int32"), 10).toFloat() as tf.Tensor2D,
   }));
 }
 
@@ -59,11 +60,29 @@ export async function fitWeights(kind: ModelKind, optimizer: tf.Optimizer | ((mo
   return weights;
 }
 
-/** The largest |a − b| / (|b| + floor) over every weight (the relative error, floored near 0). */
+/**
+ * The largest |a − b| / (|b| + floor) over every weight (the relative error, floored near 0). A NaN
+ * on both sides agrees (centered tf.train.rmsprop makes NaNs, see README); on one side it is Infinity.
+ */
 export function worstRelative(a: readonly Float32Array[], b: readonly Float32Array[], floor = 1e-2): number {
   let worst = 0;
   a.forEach((values, k) => {
-    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - b[k][i]) / (Math.abs(b[k][i]) + floor));
+    for (let i = 0; i < values.length; i++) {
+      const [x, y] = [values[i], b[k][i]];
+      if (Number.isNaN(x) || Number.isNaN(y)) worst = Number.isNaN(x) && Number.isNaN(y) ? worst : Infinity;
+      else worst = Math.max(worst, Math.abs(x - y) / (Math.abs(y) + floor));
+    }
   });
   return worst;
+}
+
+/** The share of finite values among all weights. */
+export function finiteShare(weights: readonly Float32Array[]): number {
+  let finite = 0;
+  let all = 0;
+  for (const values of weights) {
+    for (const x of values) finite += Number.isFinite(x) ? 1 : 0;
+    all += values.length;
+  }
+  return finite / all;
 }

@@ -73,7 +73,7 @@ const SCALAR_NAMES: Record<string, string> = { muProduct: "mu_product" };
 function coreLayout(unitAxis: number | null, rank: number): Layout {
   if (unitAxis === null || unitAxis === rank - 1) return "out-last";
   if (unitAxis === 0) return "out-first";
-  return { unitAxis } as unknown as Layout;
+  return { unitAxis };
 }
 
 /**
@@ -114,27 +114,27 @@ function makeCore(config: EngineConfig, variable: EngineVariable, value: Tensor,
     }
     case "adam": {
       const { beta1, beta2, epsilon } = hyper(config, "adam");
-      made = new Adam(params, { ...common, betas: [beta1, beta2], eps: epsilon });
+      made = new Adam(params, { ...common, betas: [beta1, beta2], eps: epsilon, formula: "tfjs" });
       break;
     }
     case "adamax": {
-      const { beta1, beta2, epsilon } = hyper(config, "adamax");
-      made = new Adamax(params, { ...common, betas: [beta1, beta2], eps: epsilon });
+      const { beta1, beta2, epsilon, decay: lrDecay } = hyper(config, "adamax");
+      made = new Adamax(params, { ...common, betas: [beta1, beta2], eps: epsilon, lrDecay, formula: "tfjs" });
       break;
     }
     case "adagrad": {
       const { initialAccumulatorValue, epsilon } = hyper(config, "adagrad");
-      made = new Adagrad(params, { ...common, initialAccumulatorValue, eps: epsilon });
+      made = new Adagrad(params, { ...common, initialAccumulatorValue, eps: epsilon, formula: "tfjs" });
       break;
     }
     case "adadelta": {
       const { rho, epsilon } = hyper(config, "adadelta");
-      made = new Adadelta(params, { ...common, rho, eps: epsilon });
+      made = new Adadelta(params, { ...common, rho, eps: epsilon, formula: "tfjs" });
       break;
     }
     case "rmsprop": {
       const { decay: alpha, momentum, epsilon, centered } = hyper(config, "rmsprop");
-      made = new RMSprop(params, { ...common, alpha, momentum, eps: epsilon, centered });
+      made = new RMSprop(params, { ...common, alpha, momentum, eps: epsilon, centered, formula: "tfjs" });
       break;
     }
     case "adamw": {
