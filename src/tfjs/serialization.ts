@@ -35,11 +35,15 @@ export const CLASS_NAMES: Readonly<Record<RuleName, string>> = {
   ranger: "GcRanger",
 };
 
-/** A variable as saved in the config: its name then, its shape, its unit axis (null: no GC), whether it decays. */
+/**
+ * A variable as saved in the config: its name then, its shape, its unit axes (`unitAxis`, null: no
+ * GC, and `unitSpan` axes from it: see EngineVariable), whether it decays.
+ */
 export interface SavedVariable {
   readonly name: string;
   readonly shape: readonly number[];
   readonly unitAxis: number | null;
+  readonly unitSpan: number;
   readonly decay: boolean;
 }
 
@@ -57,7 +61,7 @@ interface Restoring {
   /** From setWeights: the state, named after the saved variables. */
   state?: readonly SavedTensor[];
   /** After the first step: the current name of each saved variable → its saved axis and decay. */
-  byName?: Map<string, { unitAxis: number | null; decay: boolean }>;
+  byName?: Map<string, { unitAxis: number | null; unitSpan: number; decay: boolean }>;
   /** `restoreOptimizer` gave `unitAxis` again: the saved axes are not used. */
   ownAxes?: boolean;
   /** `restoreOptimizer` gave `excludeFromWeightDecay` again: the saved decay flags are not used. */
@@ -117,7 +121,7 @@ export function registerOptimizerClasses(classes: readonly (new (...args: never[
  */
 export function optimizerConfig(optimizer: GcOptimizer): serialization.ConfigDict {
   const { rule, learningRate, hyperparameters, gc, convOnly, excludeFromWeightDecay, clipNorm, clipValue, globalClipNorm, engine } = optimizer.config;
-  const stepped = optimizer.steppedVariables.map(({ name, variable, unitAxis, decay }) => ({ name, shape: [...variable.shape], unitAxis, decay }));
+  const stepped = optimizer.steppedVariables.map(({ name, variable, unitAxis, unitSpan = 1, decay }) => ({ name, shape: [...variable.shape], unitAxis, unitSpan, decay }));
   const variables: readonly SavedVariable[] = stepped.length > 0 ? stepped : (restoring.get(optimizer)?.variables ?? []);
   const config = {
     rule,
@@ -249,8 +253,8 @@ export function beforeStep(optimizer: GcOptimizer, names: readonly string[], cal
   if (pending === undefined || pending.byName !== undefined) return;
   const savedNames = pending.variables?.map((v) => v.name) ?? groupNames(pending.state ?? []);
   const rename = matchVariables(savedNames, names, pending, caller);
-  const byName = new Map<string, { unitAxis: number | null; decay: boolean }>();
-  for (const saved of pending.variables ?? []) byName.set(rename.get(saved.name)!, { unitAxis: saved.unitAxis, decay: saved.decay });
+  const byName = new Map<string, { unitAxis: number | null; unitSpan: number; decay: boolean }>();
+  for (const saved of pending.variables ?? []) byName.set(rename.get(saved.name)!, { unitAxis: saved.unitAxis, unitSpan: saved.unitSpan, decay: saved.decay });
   restoring.set(optimizer, { ...pending, state: undefined, byName });
   if (pending.state === undefined || pending.state.length === 0) return;
   const state = pending.state.map(({ name, shape, values }) => {
@@ -265,11 +269,11 @@ export function beforeStep(optimizer: GcOptimizer, names: readonly string[], cal
 }
 
 /** The saved unit axis and decay of a variable (by its current name), when the optimizer was loaded. */
-export function restoredVariable(optimizer: GcOptimizer, name: string): { unitAxis?: number | null; decay?: boolean } | undefined {
+export function restoredVariable(optimizer: GcOptimizer, name: string): { unitAxis?: number | null; unitSpan?: number; decay?: boolean } | undefined {
   const restored = restoring.get(optimizer);
   const saved = restored?.byName?.get(name);
   if (saved === undefined) return undefined;
-  return { ...(restored!.ownAxes ? {} : { unitAxis: saved.unitAxis }), ...(restored!.ownDecay ? {} : { decay: saved.decay }) };
+  return { ...(restored!.ownAxes ? {} : { unitAxis: saved.unitAxis, unitSpan: saved.unitSpan }), ...(restored!.ownDecay ? {} : { decay: saved.decay }) };
 }
 
 /** Options `restoreOptimizer` gives back to a loaded optimizer: those a saved model cannot hold. */
@@ -380,14 +384,14 @@ function readHyperparameters(rule: RuleName, value: unknown, caller: string): Tr
   return Object.freeze({ ...record }) as unknown as TrainConfig["hyperparameters"];
 }
 
-/** The config's `variables`: `[{ name, shape, unitAxis, decay }]`. */
+/** The config's `variables`: `[{ name, shape, unitAxis, unitSpan, decay }]`. */
 function readSavedVariables(value: unknown, caller: string): SavedVariable[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new TypeError(`${caller}: config.variables must be an array, got ${kindOf(value)}`);
   return value.map((item, i) => {
     const what = `config.variables[${i}]`;
-    const record = readOptions(item, ["name", "shape", "unitAxis", "decay"], caller, what, "a field of a saved variable");
-    const { name, shape, unitAxis, decay } = record;
+    const record = readOptions(item, ["name", "shape", "unitAxis", "unitSpan", "decay"], caller, what, "a field of a saved variable");
+    const { name, shape, unitAxis, unitSpan = 1, decay } = record;
     if (typeof name !== "string") throw new TypeError(`${caller}: ${what}.name must be a string, got ${kindOf(name)}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new TypeError(`${caller}: ${what}.shape must be an array of integers ≥ 0, got ${kindOf(shape)}`);
@@ -396,8 +400,13 @@ function readSavedVariables(value: unknown, caller: string): SavedVariable[] {
       const got = typeof unitAxis === "number" ? String(unitAxis) : kindOf(unitAxis);
       throw new RangeError(`${caller}: ${what}.unitAxis must be null or an integer in [0, ${shape.length}), got ${got}`);
     }
+    const room = unitAxis === null ? 1 : shape.length - (unitAxis as number);
+    if (!Number.isInteger(unitSpan) || (unitSpan as number) < 1 || (unitSpan as number) > room) {
+      const got = typeof unitSpan === "number" ? String(unitSpan) : kindOf(unitSpan);
+      throw new RangeError(`${caller}: ${what}.unitSpan must be an integer in [1, ${room}], got ${got}`);
+    }
     isBoolean(decay, caller, `${what}.decay`);
-    return { name, shape: [...(shape as number[])], unitAxis: unitAxis as number | null, decay: decay as boolean };
+    return { name, shape: [...(shape as number[])], unitAxis: unitAxis as number | null, unitSpan: unitSpan as number, decay: decay as boolean };
   });
 }
 

