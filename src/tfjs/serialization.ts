@@ -199,7 +199,13 @@ export function optimizerWeights(optimizer: GcOptimizer, iterations: number): Na
   return weights;
 }
 
-/** Frees the tensors the last `getWeights` returned (the optimizer's `dispose` calls it). */
+/**
+ * Frees the tensors the last `getWeights` returned (the optimizer's `dispose` calls it).
+ *
+ * @example
+ * const weights = optimizerWeights(optimizer, optimizer.iterations);
+ * releaseWeights(optimizer); // weights[i].tensor.isDisposed === true
+ */
 export function releaseWeights(optimizer: GcOptimizer): void {
   for (const { tensor } of lastWeights.get(optimizer) ?? []) tensor.dispose();
   lastWeights.delete(optimizer);
@@ -219,8 +225,9 @@ export async function loadOptimizerWeights(optimizer: GcOptimizer, weights: read
   const caller = `${optimizer.getClassName()}.setWeights`;
   if (!Array.isArray(weights)) throw new TypeError(`${caller}: weights must be a { name, tensor }[] list, got ${kindOf(weights)}`);
   const [iter, ...rest] = weights;
-  if (iter?.name !== "iter" || !isTensor(iter.tensor) || iter.tensor.size !== 1) {
-    throw new TypeError(`${caller}: weights[0] must be the step count { name: "iter", tensor: a scalar }, got ${kindOf(iter?.name ?? iter)}`);
+  const { name: iterName, tensor: iterTensor } = (iter ?? {}) as Partial<NamedTensor>;
+  if (iterName !== "iter" || !isTensor(iterTensor) || iterTensor.size !== 1) {
+    throw new TypeError(`${caller}: weights[0] must be the step count { name: "iter", tensor: a scalar }, got ${kindOf(iterName ?? iter)}`);
   }
   const state: SavedTensor[] = [];
   for (const [i, entry] of rest.entries()) {
@@ -230,7 +237,7 @@ export async function loadOptimizerWeights(optimizer: GcOptimizer, weights: read
     }
     state.push({ name, shape: [...t.shape], values: Float32Array.from(await t.data()) });
   }
-  const steps = (await iter.tensor.data())[0];
+  const steps = (await iterTensor.data())[0];
   if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`${caller}: the step count "iter" must be an integer ≥ 0, got ${steps}`);
   const current = restoring.get(optimizer) ?? {};
   restoring.set(optimizer, { ...current, state, byName: undefined });
@@ -241,6 +248,10 @@ export async function loadOptimizerWeights(optimizer: GcOptimizer, weights: read
  * Called by the optimizer before each step with the names of its variables, in order: the first
  * step after loading matches the saved variables to them and hands the loaded state to the engine.
  * A learning rate that was a schedule must have been given back first.
+ *
+ * @example
+ * // in GcOptimizer.applyGradients, before the variables are resolved:
+ * beforeStep(this, entries.map(({ name }) => name), "train.adam: applyGradients");
  */
 export function beforeStep(optimizer: GcOptimizer, names: readonly string[], caller: string): void {
   if (optimizer.config.learningRate === null && optimizer.extras.schedule === undefined) {
@@ -268,7 +279,13 @@ export function beforeStep(optimizer: GcOptimizer, names: readonly string[], cal
   }
 }
 
-/** The saved unit axis and decay of a variable (by its current name), when the optimizer was loaded. */
+/**
+ * The saved unit axes and decay of a variable (by its current name) once a loaded optimizer has
+ * matched its variables; undefined for others. Fields `restoreOptimizer` replaced are left out.
+ *
+ * @example
+ * restoredVariable(loaded, "dense_Dense1/kernel_1"); // { unitAxis: 1, unitSpan: 1, decay: true }
+ */
 export function restoredVariable(optimizer: GcOptimizer, name: string): { unitAxis?: number | null; unitSpan?: number; decay?: boolean } | undefined {
   const restored = restoring.get(optimizer);
   const saved = restored?.byName?.get(name);
