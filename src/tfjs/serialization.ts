@@ -264,16 +264,26 @@ export function beforeStep(optimizer: GcOptimizer, names: readonly string[], cal
   if (pending === undefined || pending.byName !== undefined) return;
   const savedNames = pending.variables?.map((v) => v.name) ?? groupNames(pending.state ?? []);
   const rename = matchVariables(savedNames, names, pending, caller);
+  const renamed = (pending.state ?? []).map(({ name, shape, values }) => {
+    const slash = name.lastIndexOf("/");
+    return { name: `${rename.get(name.slice(0, slash))}${name.slice(slash)}`, shape, values };
+  });
+  for (const { name, shape, values } of renamed) {
+    const variable = tfEngine().registeredVariables[name.slice(0, name.lastIndexOf("/"))];
+    if (variable !== undefined && values.length !== 1 && values.length !== variable.size) {
+      throw new RangeError(`${caller}: the loaded state ${name} has shape [${shape.join(", ")}], its variable [${variable.shape.join(", ")}]`);
+    }
+  }
   const byName = new Map<string, { unitAxis: number | null; unitSpan: number; decay: boolean }>();
   for (const saved of pending.variables ?? []) byName.set(rename.get(saved.name)!, { unitAxis: saved.unitAxis, unitSpan: saved.unitSpan, decay: saved.decay });
   restoring.set(optimizer, { ...pending, state: undefined, byName });
-  if (pending.state === undefined || pending.state.length === 0) return;
-  const state = pending.state.map(({ name, shape, values }) => {
-    const slash = name.lastIndexOf("/");
-    return { name: `${rename.get(name.slice(0, slash))}${name.slice(slash)}`, tensor: tensor(values, shape as number[], "float32") };
-  });
+  if (renamed.length === 0) return;
+  const state = renamed.map(({ name, shape, values }) => ({ name, tensor: tensor(values, shape as number[], "float32") }));
   try {
     optimizer.setState(state);
+  } catch (error) {
+    restoring.set(optimizer, pending); // still pending: nothing was stepped
+    throw error;
   } finally {
     for (const { tensor: t } of state) t.dispose();
   }
@@ -314,7 +324,7 @@ export interface RestoreOptions {
  *
  * @example
  * const model = await tf.loadLayersModel("indexeddb://digits");
- * restoreOptimizer(model.optimizer, { learningRate: cosineDecaySchedule({ initial: 1e-3, steps: 1000 }) });
+ * restoreOptimizer(model.optimizer, { learningRate: (step) => 1e-3 * 0.999 ** step }); // the schedule it was made with
  */
 export function restoreOptimizer<T extends GcOptimizer>(optimizer: T, options: RestoreOptions): T {
   const caller = "restoreOptimizer";

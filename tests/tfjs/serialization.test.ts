@@ -376,6 +376,27 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
     disposeAll(saved, loaded, other);
   });
 
+  test("a loaded state of the wrong shape for its variable throws a RangeError at the first step, before any change", async () => {
+    const batches = batchesOf(data, "mlp");
+    const model = buildModel("mlp");
+    compile(model, train.adam(1e-2));
+    await trainSteps(model, batches, 0, 1);
+    const weights = await model.optimizer.getWeights();
+    const kernelM = weights.findIndex((w) => /^dense_Dense\d+\/kernel\/m$/.test(w.name));
+    const wrong = [...weights];
+    wrong[kernelM] = { name: weights[kernelM].name, tensor: tf.zeros([3]) };
+    const next = train.adam(1e-2);
+    await next.setWeights(wrong);
+    model.optimizer.dispose();
+    model.optimizer = next;
+    const before = weightValues(model);
+    await expect(trainSteps(model, batches, 1, 2)).rejects.toThrow(RangeError);
+    await expect(trainSteps(model, batches, 1, 2)).rejects.toThrow(/^train\.adam: applyGradients: the loaded state dense_Dense\d+\/kernel\/m has shape \[3\], its variable \[64, 32\]$/);
+    expect(bitIdentical(weightValues(model), before)).toBe(true);
+    tf.dispose(wrong[kernelM].tensor);
+    disposeAll(model);
+  });
+
   test("getWeights' tensors are freed by the next getWeights and by dispose: saving again and again keeps tf.memory().numTensors flat", async () => {
     const model = buildModel("mlp");
     const optimizer = train.adam(1e-2);
