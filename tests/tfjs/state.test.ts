@@ -76,6 +76,8 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     ["nadam (its μ-product)", () => train.nadam(2e-3, { weightDecay: 0.01 })],
     ["ranger (its slow weights and rhythm)", () => train.ranger(3e-3, { k: 4 })],
     ["lion", () => train.lion(1e-3, { weightDecay: 0.1, gc: "update" })],
+    ["momentum, gc update (its centered buffer)", () => train.momentum(0.05, 0.9, false, { gc: "update" })],
+    ["momentum Nesterov, gc gradient", () => train.momentum(0.05, 0.9, true, { gc: "gradient" })],
   ];
 
   test.each(roundTrips)("%s: getState after 7 steps, setState into a new optimizer, 7 more steps: as 14 uninterrupted", (_name, make) => {
@@ -102,4 +104,32 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     whole.dispose();
     first.dispose();
   });
+});
+
+test("momentum, gc update: a loaded buffer that is not centered (tf.train's) is centered before the step, so unit means stay fixed", async () => {
+  await init();
+  await tf.setBackend("cpu");
+  const [a, b] = [variables("tf"), variables("ours")];
+  const reference = tf.train.momentum(0.05, 0.9);
+  for (let t = 0; t < 3; t++) {
+    const grads = gradients(t);
+    step(reference, a, grads);
+    tf.dispose(grads as tf.Tensor[]);
+  }
+  const rename = (name: string) => a.reduce((out, v, k) => out.replace(`${v.name}/`, `${b[k].name}/`), name);
+  const state = (await reference.getWeights()).slice(1).map(({ name, tensor }) => ({ name: rename(name), tensor }));
+  const optimizer = train.momentum(0.05, 0.9, false, { gc: "update" }) as GcOptimizer;
+  optimizer.setState(state);
+  const before = b[0].dataSync().slice();
+  const grads = gradients(3);
+  step(optimizer, b, grads);
+  const delta = b[0].dataSync().map((x, i) => x - before[i]);
+  for (let u = 0; u < 4; u++) {
+    let sum = 0;
+    for (let r = 0; r < 5; r++) sum += delta[r * 4 + u];
+    expect(Math.abs(sum / 5)).toBeLessThan(1e-8);
+  }
+  tf.dispose([...a, ...b, ...(grads as tf.Tensor[])]);
+  reference.dispose();
+  optimizer.dispose();
 });
