@@ -38,10 +38,10 @@ function worstRelative(ours: Float32Array[], theirs: Float32Array[]): number {
 
 const countNaN = (arrays: Float32Array[]) => arrays.reduce((n, a) => n + a.filter(Number.isNaN).length, 0);
 
-type Maker = (params: { value: Float32Array; grad: Float32Array; shape: number[] }[]) => { step(): void; dispose(): void };
+type Maker = (params: { value: Float32Array; grad: Float32Array; shape: number[] }[]) => { step(): void; dispose(): void; stateDict(): unknown };
 
-/** Runs tf.train's optimizer and ours side by side; returns both final weight sets. */
-function run(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset = 0.3, steps = STEPS): { ours: Float32Array[]; theirs: Float32Array[] } {
+/** tf.train's optimizer and ours stepped side by side from the same weights through the same gradients (not disposed). */
+function sideBySide(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset: number, steps: number) {
   const initial = SHAPES.map((shape, i) => randomArray(size(shape), seed + i, 0, 0.5));
   const variables = SHAPES.map((shape, i) => tf.variable(tf.tensor(initial[i], shape), true, `w${seed}_${i}_${Math.random()}`));
   const params = SHAPES.map((shape, i) => ({ value: Float32Array.from(initial[i]), grad: new Float32Array(size(shape)), shape }));
@@ -54,11 +54,25 @@ function run(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset = 0.3,
     tfOptimizer.applyGradients(named);
     tf.dispose(named.map((n) => n.tensor));
   }
-  const theirs = variables.map((v) => v.dataSync() as Float32Array);
-  tf.dispose(variables);
-  tfOptimizer.dispose();
-  opt.dispose();
-  return { ours: params.map((p) => p.value), theirs };
+  return {
+    variables,
+    opt,
+    ours: () => params.map((p) => p.value),
+    theirs: () => variables.map((v) => v.dataSync() as Float32Array),
+    dispose() {
+      tf.dispose(variables);
+      tfOptimizer.dispose();
+      opt.dispose();
+    },
+  };
+}
+
+/** Runs tf.train's optimizer and ours side by side; returns both final weight sets. */
+function run(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset = 0.3, steps = STEPS): { ours: Float32Array[]; theirs: Float32Array[] } {
+  const both = sideBySide(tfOptimizer, make, seed, offset, steps);
+  const result = { ours: both.ours(), theirs: both.theirs() };
+  both.dispose();
+  return result;
 }
 
 /** What each comparison measured, printed at the end (the report quotes it). */
@@ -113,6 +127,30 @@ describe("formula \"tfjs\" follows tf.train (cpu backend, gc false, 20 steps)", 
     expect(Math.abs(value[1] - theirs[1])).toBeLessThanOrEqual(1e-6);
     tf.dispose([v, g]);
     tfOpt.dispose();
+  });
+});
+
+describe("the state matches tf.train's slots bit for bit (getWeights: the engines' checkpoint names)", () => {
+  // tf.train slot → this package's buffer, per rule (src/tfjs/engines/engine.ts names the slots)
+  const cases: [string, () => tf.Optimizer, Maker, Record<string, string>][] = [
+    ["adagrad(0.1)", () => tf.train.adagrad(0.1), (p) => new Adagrad(p, { lr: 0.1, formula: "tfjs", initialAccumulatorValue: 0.1, eps: 1e-7, gc: false }), { accumulator: "sum" }],
+    ["rmsprop(0.01)", () => tf.train.rmsprop(0.01), (p) => new RMSprop(p, { lr: 0.01, alpha: 0.9, eps: 1e-7, formula: "tfjs", gc: false }), { rms: "squareAvg", momentum: "momentumBuffer" }],
+    ["rmsprop(0.01, 0.9, 0.5, 1e-3, centered)", () => tf.train.rmsprop(0.01, 0.9, 0.5, 1e-3, true), (p) => new RMSprop(p, { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true, eps: 1e-3, formula: "tfjs", gc: false }), { rms: "squareAvg", momentum: "momentumBuffer", mg: "gradAvg" }],
+    ["adadelta(1, 0.8, 1e-4)", () => tf.train.adadelta(1, 0.8, 1e-4), (p) => new Adadelta(p, { lr: 1, rho: 0.8, eps: 1e-4, formula: "tfjs", gc: false }), { accum_grad: "squareAvg", accum_var: "accDelta" }],
+    ["adam(0.01)", () => tf.train.adam(0.01), (p) => new Adam(p, { lr: 0.01, eps: 1e-7, formula: "tfjs", gc: false }), { m: "expAvg", v: "expAvgSq" }],
+  ];
+  test.each(cases)("tf.train.%s", async (_, tfMake, make, slots) => {
+    const tfOptimizer = tfMake();
+    const both = sideBySide(tfOptimizer, make, 6, 0.3, STEPS);
+    const state = (both.opt.stateDict() as { state: Record<string, Float32Array>[] }).state;
+    const weights = (await tfOptimizer.getWeights()).slice(1); // [iterations, ...slots]
+    expect(weights.length).toBe(SHAPES.length * Object.keys(slots).length);
+    for (const { name, tensor } of weights) {
+      const slash = name.lastIndexOf("/");
+      const k = both.variables.findIndex((v) => v.name === name.slice(0, slash));
+      expect(Array.from(state[k][slots[name.slice(slash + 1)]])).toEqual(Array.from(tensor.dataSync()));
+    }
+    both.dispose();
   });
 });
 

@@ -226,20 +226,28 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
   });
 });
 
-test("formula \"tfjs\" with momentum 0 keeps no momentum buffer (TF.js's equals its last step there), with momentum > 0 the buffer holds lr·d/√(v + eps)", () => {
-  const w = new Float32Array([1, 2]);
+test("RMSprop formula \"tfjs\" keeps the momentum buffer as tf.train.rmsprop does: lr·d/√(v + eps) summed with momentum, the last step itself with momentum 0", () => {
   const g = new Float32Array([0.5, -1]);
-  const plain = new RMSprop([{ value: w, grad: g, shape: [2] }], { lr: 0.1, alpha: 0.9, eps: 1e-7, formula: "tfjs" });
-  plain.step();
-  expect(Object.keys((plain.stateDict() as { state: object[] }).state[0]).sort()).toEqual(["squareAvg", "step"]);
-  plain.dispose();
-  const withMomentum = new RMSprop([{ value: Float32Array.from([1, 2]), grad: g, shape: [2] }], { lr: 0.1, alpha: 0.9, momentum: 0.5, eps: 1e-7, formula: "tfjs" });
-  withMomentum.step();
-  const { momentumBuffer } = (withMomentum.stateDict() as unknown as { state: { momentumBuffer: Float32Array }[] }).state[0];
-  // v = 0.1·g²: lr·g/√(0.1·g² + eps) = 0.1·sign(g)/√0.1 (eps negligible)
-  expect(momentumBuffer[0]).toBeCloseTo(0.1 / Math.sqrt(0.1), 5);
-  expect(momentumBuffer[1]).toBeCloseTo(-0.1 / Math.sqrt(0.1), 5);
-  withMomentum.dispose();
+  // v = 0.1·g² at step 1: lr·g/√(0.1·g² + eps) = 0.1·sign(g)/√0.1 (eps negligible)
+  const first = [0.1 / Math.sqrt(0.1), -0.1 / Math.sqrt(0.1)];
+  for (const momentum of [0, 0.5]) {
+    const w = new Float32Array([1, 2]);
+    const opt = new RMSprop([{ value: w, grad: g, shape: [2] }], { lr: 0.1, alpha: 0.9, momentum, eps: 1e-7, formula: "tfjs" });
+    opt.step();
+    const state = () => (opt.stateDict() as unknown as { state: { momentumBuffer: Float32Array }[] }).state[0];
+    expect(Array.from(state().momentumBuffer, (x) => Number(x.toFixed(5)))).toEqual(first.map((x) => Number(x.toFixed(5))));
+    expect(w[0]).toBeCloseTo(1 - first[0], 5);
+    opt.step();
+    // v = 0.19·g²: the new contribution 0.1·sign(g)/√0.19, plus momentum times the old buffer
+    const second = first.map((x) => momentum * x + (0.1 * Math.sign(x)) / Math.sqrt(0.19));
+    expect(Array.from(state().momentumBuffer, (x) => Number(x.toFixed(5)))).toEqual(second.map((x) => Number(x.toFixed(5))));
+    expect(w[0]).toBeCloseTo(1 - first[0] - second[0], 5);
+    opt.dispose();
+  }
+  const torch = new RMSprop([{ value: new Float32Array([1, 2]), grad: g, shape: [2] }], { lr: 0.1 });
+  torch.step();
+  expect(Object.keys((torch.stateDict() as unknown as { state: object[] }).state[0]).sort()).toEqual(["squareAvg", "step"]);
+  torch.dispose();
 });
 
 test("tf.train.adadelta's formula is SGD: with the old square average in δ, u and v get the same updates, so δ = d and w ← w − lr·d bit for bit", () => {
