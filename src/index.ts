@@ -14,7 +14,7 @@ export { Tensor } from "./tensor.js";
 export { tidy, keep } from "./tidy.js";
 export { memory, type MemoryInfo } from "./memory-use.js";
 export { centralize, centralizeAll, type GradientEntry } from "./centralize.js";
-export type { CentralizeOptions, Layout } from "./layout.js";
+export type { CentralizeOptions, Layout, UnitAxis } from "./layout.js";
 export { gradientStats, type GradientStats, type StatsOptions } from "./stats.js";
 export { SGD, type SGDOptions, type SGDHyperparameters } from "./optim/sgd.js";
 export { Adam, type AdamOptions, type AdamHyperparameters } from "./optim/adam.js";
