@@ -1,6 +1,6 @@
 // `formula: "tfjs"` (Adam, Adamax, Adagrad, Adadelta, RMSprop) against the float64 references of
 // tf.train's formulas (tests/optim-oracle.ts, written from the TF.js source), over 20 steps, every
-// gc mode, both layouts; the checkpoint keeps the formula; bad values are refused by name before
+// gc mode, three layouts (both ends and { unitAxis: -2 }); the checkpoint keeps the formula; bad values are refused by name before
 // anything changes. (tests/tfjs-formula.test.ts runs the real tf.train against the same kernels.)
 import { describe, expect, test } from "vitest";
 import { Adadelta, Adagrad, Adam, Adamax, RMSprop, Tensor } from "../../src/index.js";
@@ -98,7 +98,7 @@ function trajectory(c: FormulaCase, options: Options, reference: FormulaCase["tf
 
 describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
   describe.each(["gradient", "update", false] as GcMode[])("gc %s", (gc) => {
-    describe.each(["out-first", "out-last"] as Layout[])("%s", (layout) => {
+    describe.each([["out-first", "out-first"], ["out-last", "out-last"], ["{ unitAxis: -2 }", { unitAxis: -2 }]] as [string, Layout][])("%s", (_, layout) => {
       test.each(c.variants)("%s: 20 steps match tf.train's formula (float64 reference)", (_, options) => {
         expect(trajectory(c, { ...options, gc, layout }, c.tfjs).error).toBeLessThanOrEqual(1);
       });
