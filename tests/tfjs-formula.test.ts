@@ -178,3 +178,13 @@ describe("Adam: formula \"tfjs\" (β1ᵗ, β2ᵗ as float32 products) follows tf
     expect(worstRelative(torch.ours, torch.theirs)).toBeGreaterThan(1e-6);
   });
 });
+
+test("βᵗ as tf.train keeps it (float32Power): the float32 product loop's value for any t, in any order (rewinds, jumps past the stored stride)", async () => {
+  const { float32Power } = await import("../src/optim/formula.js");
+  for (const beta of [0.9, 0.999, 0.5, 0]) {
+    const sequence = [1];
+    for (let t = 1; t <= 5000; t++) sequence.push(Math.fround(sequence[t - 1] * Math.fround(beta)));
+    for (const t of [0, 1, 2, 3, 1023, 1024, 1025, 4000, 10, 2048, 2047, 5000, 3, 3, 4]) expect(float32Power(beta, t)).toBe(sequence[t]);
+    for (let t = 0; t <= 5000; t++) expect(float32Power(beta, t)).toBe(sequence[t]);
+  }
+});
