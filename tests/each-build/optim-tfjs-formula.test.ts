@@ -1,13 +1,13 @@
-// `formula: "tfjs"` (Adam, Adamax, Adagrad, Adadelta, RMSprop) against the float64 references of
+// `formula: "tfjs"` (Adam, AdamW, Adamax, Adagrad, Adadelta, RMSprop) against the float64 references of
 // tf.train's formulas (tests/optim-oracle.ts, written from the TF.js source), over 20 steps, every
 // gc mode, three layouts (both ends and { unitAxis: -2 }); the checkpoint keeps the formula; bad values are refused by name before
 // anything changes. (tests/tfjs-formula.test.ts runs the real tf.train against the same kernels.)
 import { describe, expect, test } from "vitest";
-import { Adadelta, Adagrad, Adam, Adamax, RMSprop, Tensor } from "../../src/index.js";
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, RMSprop, Tensor } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
 import {
   AdadeltaReference, AdagradReference, AdamaxReference, AdamReference, type GcMode, type ReferenceParam, RMSpropReference,
-  TfjsAdadeltaReference, TfjsAdagradReference, TfjsAdamaxReference, TfjsAdamReference, TfjsRMSpropReference,
+  TfjsAdadeltaReference, TfjsAdagradReference, TfjsAdamaxReference, TfjsAdamReference, TfjsAdamWReference, TfjsRMSpropReference,
 } from "../optim-oracle.js";
 import { bits, compareTrajectory, gradientSequence, makeModel, referenceParams, resumeBits, resumeFromMidway, SHAPES } from "../optim-fixtures.js";
 import type { Layout } from "../oracle.js";
@@ -83,6 +83,18 @@ const CASES: FormulaCase[] = [
       ["L2, betas [0.8, 0.99], eps 0.1", { lr: 0.01, weightDecay: 0.05, betas: [0.8, 0.99], eps: 0.1 }],
     ],
   },
+  {
+    // TF.js has no AdamW: Adam's rule with tf.train.adam's step and torch's decoupled decay
+    name: "AdamW",
+    make: (p, o) => new AdamW(p, o),
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, decoupled: true },
+    tfjs: (p) => new TfjsAdamWReference(p),
+    torch: (p) => new AdamReference(p),
+    variants: [
+      ["lr 0.01, eps 1e-7", { lr: 0.01, eps: 1e-7 }],
+      ["decay 0.5, betas [0.8, 0.99], eps 0.1", { lr: 0.01, weightDecay: 0.5, betas: [0.8, 0.99], eps: 0.1 }],
+    ],
+  },
 ];
 
 const STEPS = 20;
@@ -116,7 +128,7 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
   test("the formula reaches the kernel: these runs are outside the tolerance of torch's formula", () => {
     for (const [, options] of c.variants) {
       // Adam's formulas agree but for βᵗ in float32, a difference far below the tolerance at lr ≤ 0.01
-      if (c.name === "Adam") continue;
+      if (c.name === "Adam" || c.name === "AdamW") continue;
       expect(trajectory(c, { ...options, gc: false }, c.torch).error).toBeGreaterThan(2);
     }
   });
