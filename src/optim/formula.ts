@@ -3,13 +3,23 @@
 import { oneOf, type OptionCheck } from "../checks.js";
 
 /**
- * `"torch"`: torch.optim's formula (the default); `"tfjs"`: tf.train's (TF.js 4.x), epsilon and
- * learning rate where TF.js puts them, so that with `gc: false` the weights follow tf.train's
- * trajectory within float32 rounding.
+ * `"torch"`: torch.optim's formula (the default); `"tfjs"`: tf.train's (TF.js 4.22), epsilon and
+ * learning rate where TF.js puts them, in its float32 operations, so that with `gc: false` the
+ * weights follow tf.train's trajectory (bit for bit on the cpu backend in the tests).
+ *
+ * @example
+ * const opt = new RMSprop(params, { lr: 1e-3, alpha: 0.9, eps: 1e-7, formula: "tfjs" }); // tf.train.rmsprop(1e-3)
  */
 export type Formula = "torch" | "tfjs";
 
-/** `"torch"` or `"tfjs"`. */
+/**
+ * The check of `formula`: `"torch"` or `"tfjs"`, else a TypeError (not a string) or RangeError
+ * naming the caller and the option.
+ *
+ * @example
+ * formulaCheck("keras", "new Adagrad", "options.formula");
+ * // RangeError: new Adagrad: options.formula must be "torch" or "tfjs", got "keras"
+ */
 export const formulaCheck: OptionCheck = oneOf("torch", "tfjs");
 
 /** Steps between the stored products of `float32Power`. */
