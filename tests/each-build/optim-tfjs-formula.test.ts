@@ -214,7 +214,7 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
       model.dispose();
     });
 
-    test("in a checkpoint: loadStateDict throws naming state.paramGroups[0].formula (missing or wrong) and changes nothing", () => {
+    test("in a checkpoint: loadStateDict throws naming state.paramGroups[0].formula when it is wrong and changes nothing", () => {
       const model = makeModel(4);
       const opt = c.make(model.params, { formula: "tfjs" });
       model.setGrads(gradientSequence(1, 4)[0]);
@@ -226,12 +226,30 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
       wrong.paramGroups[0].formula = "tf";
       expect(() => other.loadStateDict(wrong as never)).toThrow(RangeError);
       expect(() => other.loadStateDict(wrong as never)).toThrow(new RegExp(`^${c.name}\\.loadStateDict: state\\.paramGroups\\[0\\]\\.formula must be "torch" or "tfjs"`));
-      const missing = JSON.parse(JSON.stringify(good));
-      delete missing.paramGroups[0].formula;
-      expect(() => other.loadStateDict(missing as never)).toThrow(new RegExp(`^${c.name}\\.loadStateDict: state\\.paramGroups\\[0\\]\\.formula is missing`));
       expect(JSON.stringify(other.stateDict({ json: true }))).toBe(before);
       expect((other.paramGroups[0] as { formula: unknown }).formula).toBe("torch");
       other.dispose();
+      opt.dispose();
+      model.dispose();
+    });
+
+    test("a checkpoint written before formula existed (no formula, no lrDecay) loads as \"torch\" and continues as the torch run does, bit for bit", () => {
+      const grads = gradientSequence(6, 4);
+      const model = makeModel(4);
+      const opt = c.make(model.params, {});
+      grads.slice(0, 3).forEach((g) => (model.setGrads(g), opt.step()));
+      const weights = model.values();
+      const old = JSON.parse(JSON.stringify(opt.stateDict({ json: true }))) as { paramGroups: Record<string, unknown>[] };
+      delete old.paramGroups[0].formula;
+      delete old.paramGroups[0].lrDecay;
+      grads.slice(3).forEach((g) => (model.setGrads(g), opt.step()));
+      expect(resumeBits((p) => c.make(p, { formula: "tfjs" }), weights, old, grads.slice(3))).toEqual(bits(model.values()));
+      const fresh = makeModel(4);
+      const check = c.make(fresh.params, { formula: "tfjs" });
+      check.loadStateDict(old as never);
+      expect((check.paramGroups[0] as { formula: unknown }).formula).toBe("torch");
+      check.dispose();
+      fresh.dispose();
       opt.dispose();
       model.dispose();
     });
