@@ -21,6 +21,8 @@ import {
 } from "../../index.js";
 import type { Engine, EngineConfig, EngineStep, EngineVariable, NamedTensor, RuleHyperparameters, RuleName } from "./engine.js";
 import { readWeights, writeWeights } from "./weights.js";
+import { unitView } from "../unit-view.js";
+import { nadamMuProduct } from "./ops-rules.js";
 
 /** What the engine needs of a main-entry optimizer (SGD, Adam, …, or Ranger's Lookahead). */
 interface CoreOptimizer {
@@ -74,6 +76,21 @@ function coreLayout(unitAxis: number | null, rank: number): Layout {
   return { unitAxis };
 }
 
+/**
+ * The core's view of a variable: its shape and unit axis, with the unit axes merged into one when
+ * `unitSpan` > 1 (DepthwiseConv2D's (in, multiplier) pairs: `[kh, kw, in, mult]` seen as
+ * `[kh·kw, in·mult]`, out-last). The values are the same row-major array either way.
+ */
+function coreView(variable: EngineVariable): { shape: number[]; unitAxis: number | null } {
+  const shape = [...variable.variable.shape];
+  const span = variable.unitSpan ?? 1;
+  if (variable.unitAxis === null || span === 1) return { shape, unitAxis: variable.unitAxis };
+  const [outer, units, inner] = unitView(shape, { axis: variable.unitAxis, span });
+  if (inner === 1) return { shape: [outer, units], unitAxis: 1 };
+  if (outer === 1) return { shape: [units, inner], unitAxis: 0 };
+  return { shape: [outer, units, inner], unitAxis: 1 };
+}
+
 /** The hyperparameters of `config`, typed as `rule`'s (the switch below reads each rule's own). */
 function hyper<R extends RuleName>(config: EngineConfig, _rule: R): RuleHyperparameters[R] {
   return config.hyperparameters as RuleHyperparameters[R];
@@ -83,7 +100,7 @@ function hyper<R extends RuleName>(config: EngineConfig, _rule: R): RuleHyperpar
 function makeCore(config: EngineConfig, variable: EngineVariable, value: Tensor, grad: Tensor): CoreOptimizer {
   const params = [{ value, grad }];
   const gc = variable.unitAxis === null ? false : config.gc;
-  const common = { lr: 0, gc, layout: coreLayout(variable.unitAxis, value.shape.length) };
+  const common = { lr: 0, gc, layout: coreLayout(coreView(variable).unitAxis, value.shape.length) };
   const decay = (weightDecay: number) => (variable.decay ? weightDecay : 0);
   let made: unknown;
   switch (config.rule) {
@@ -202,13 +219,13 @@ class KernelsEngine implements Engine {
       const entry = (isLookahead(dict) ? dict.inner : dict).state[0] as unknown as Record<string, unknown>;
       for (const [buffer, slotName] of Object.entries(names)) {
         const values = entry[buffer];
-        if (values instanceof Float32Array) out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(values, slot.value.shape as number[], "float32") });
+        if (values instanceof Float32Array) out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(values, slot.variable.shape, "float32") });
       }
       for (const [scalar, slotName] of Object.entries(SCALAR_NAMES)) {
         const value = entry[scalar];
         if (typeof value === "number") out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(value, [], "float32") });
       }
-      if (isLookahead(dict)) out.push({ name: `${variable.name}/slow`, tensor: tfTensor(dict.slow[0] as Float32Array, slot.value.shape as number[], "float32") });
+      if (isLookahead(dict)) out.push({ name: `${variable.name}/slow`, tensor: tfTensor(dict.slow[0] as Float32Array, slot.variable.shape, "float32") });
     }
     return out;
   }
@@ -263,7 +280,7 @@ class KernelsEngine implements Engine {
       slot = undefined;
     }
     if (slot === undefined) {
-      const shape = variable.variable.shape;
+      const { shape } = coreView(variable);
       const value = new Tensor(shape);
       const grad = new Tensor(shape);
       let optimizer: CoreOptimizer;
@@ -302,6 +319,12 @@ class KernelsEngine implements Engine {
     const inner = isLookahead(dict) ? dict.inner : dict;
     inner.state[0].step = steps;
     inner.step = steps;
+    if (this.#config.rule === "nadam" && steps > 0) {
+      // The μ-product follows the optimizer's steps as the bias corrections do (steps this variable
+      // had no gradient included), as the ops engine's does.
+      const { betas, momentumDecay } = this.#config.hyperparameters as RuleHyperparameters["nadam"];
+      (inner.state[0] as unknown as Record<string, unknown>).muProduct = nadamMuProduct(betas[0], momentumDecay, steps);
+    }
     if (isLookahead(dict)) dict.step = steps;
     slot.optimizer.loadStateDict(dict as never);
     slot.steps = steps;
