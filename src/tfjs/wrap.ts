@@ -3,7 +3,7 @@
 import type { Optimizer, Tensor } from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 import { checkOptions, isBoolean, kindOf, type OptionCheck } from "../checks.js";
-import { type Layout, isCentralized, layoutCheck } from "../layout.js";
+import { copyLayout, isCentralized, type Layout, layoutOrAxisCheck, unitAxisOf } from "../layout.js";
 import { layerUnitAxes } from "./units.js";
 import { centralizeUnits, resolveUnitSpec, type UnitAxes, type UnitSpec } from "./unit-view.js";
 
@@ -14,8 +14,8 @@ export interface TfjsGcOptions {
   /** Centralize only rank > 3 gradients (convolution kernels: the paper's GCC); default `false`. */
   convOnly?: boolean;
   /**
-   * Which axis holds the output units when neither `unitAxis` nor `model` says: default `"out-last"`
-   * (TF.js: dense `[in, out]`, conv `[kh, kw, in, out]`).
+   * Which axis holds the output units when neither `unitAxis` nor `model` says: `"out-last"`
+   * (default; TF.js: dense `[in, out]`, conv `[kh, kw, in, out]`), `"out-first"` or `{ unitAxis: k }`.
    */
   layout?: Layout;
   /**
@@ -67,6 +67,9 @@ function checkTfTensor(value: unknown, caller: string, name: string): Tensor {
   return value as Tensor;
 }
 
+/** A layout option: `"out-first"`, `"out-last"` or `{ unitAxis: k }`, checked on its plain-data copy. */
+const layoutOptionCheck: OptionCheck = (value, caller, name) => layoutOrAxisCheck(copyLayout(value, caller, name), caller, name);
+
 /** A tf.LayersModel, duck-typed (`getClassName` and a `layers` array). */
 const modelCheck: OptionCheck = (value, caller, name) => {
   const m = value as { getClassName?: unknown; layers?: unknown } | null;
@@ -98,7 +101,7 @@ function variableUnitAxes(layout: Layout, model?: LayersModel, unitAxis?: UnitAx
       if (spec === null) return null;
       if (spec !== undefined) return resolveUnitSpec(spec, shape.length, "applyGradients", `the unit axis of ${JSON.stringify(name)}`);
     }
-    return layoutAxes(layout, shape.length);
+    return layoutAxes(layout, shape, "applyGradients");
   };
 }
 
@@ -108,7 +111,7 @@ const originals = new WeakMap<Optimizer, ApplyGradients>();
 
 /** Options of `centralizeTensor`. */
 export interface CentralizeTensorOptions {
-  /** Which axis holds the output units: `"out-last"` (default) or `"out-first"`. */
+  /** Which axis holds the output units: `"out-last"` (default), `"out-first"` or `{ unitAxis: k }` (as the main entry's layouts). */
   layout?: Layout;
   /** The unit axes instead of `layout`: an axis (negative from the end) or `{ axis, span }` (see UnitSpec). */
   unitAxis?: UnitSpec;
@@ -116,9 +119,9 @@ export interface CentralizeTensorOptions {
   convOnly?: boolean;
 }
 
-/** The unit axes a layout names. */
-function layoutAxes(layout: Layout, rank: number): UnitAxes {
-  return { axis: layout === "out-first" ? 0 : rank - 1, span: 1 };
+/** The unit axes a layout names (`{ unitAxis: k }` out of range for `shape`: a RangeError naming `caller`). */
+function layoutAxes(layout: Layout, shape: readonly number[], caller: string): UnitAxes {
+  return { axis: unitAxisOf(shape, layout, caller, "options.layout"), span: 1 };
 }
 
 /**
@@ -139,16 +142,18 @@ function layoutAxes(layout: Layout, rank: number): UnitAxes {
 export function centralizeTensor(gradient: Tensor, options?: CentralizeTensorOptions): Tensor {
   const caller = "centralizeTensor";
   checkTfTensor(gradient, caller, "gradient");
-  const { layout, unitAxis, convOnly = false } = checkOptions<CentralizeTensorOptions>(
+  const record = checkOptions<CentralizeTensorOptions>(
     options,
-    { layout: layoutCheck, unitAxis: () => {}, convOnly: isBoolean },
+    { layout: layoutOptionCheck, unitAxis: () => {}, convOnly: isBoolean },
     caller,
   );
+  const layout = copyLayout(record.layout, caller, "options.layout") as Layout | undefined;
+  const { unitAxis, convOnly = false } = record;
   if (layout !== undefined && unitAxis !== undefined) {
     throw new TypeError(`${caller}: options.layout and options.unitAxis name the unit axis twice; pass one`);
   }
   const rank = gradient.rank;
-  const axes = unitAxis === undefined ? layoutAxes(layout ?? "out-last", rank) : resolveUnitSpec(unitAxis, rank, caller, "options.unitAxis");
+  const axes = unitAxis === undefined ? layoutAxes(layout ?? "out-last", gradient.shape, caller) : resolveUnitSpec(unitAxis, rank, caller, "options.unitAxis");
   return isCentralized(gradient.shape, convOnly) ? centralizeUnits(gradient, axes) : gradient;
 }
 
@@ -174,17 +179,13 @@ export function withGradientCentralization<T extends Optimizer>(optimizer: T, op
   if (optimizer === null || typeof optimizer !== "object" || typeof optimizer.applyGradients !== "function") {
     throw new TypeError(`${caller}: optimizer must be a tf.Optimizer (with applyGradients), got ${kindOf(optimizer)}`);
   }
-  const {
-    gc = "gradient",
-    convOnly = false,
-    layout = "out-last",
-    model,
-    unitAxis,
-  } = checkOptions<TfjsGcOptions>(
+  const record = checkOptions<TfjsGcOptions>(
     options,
-    { gc: gcCheck, convOnly: isBoolean, layout: layoutCheck, model: modelCheck, unitAxis: functionCheck },
+    { gc: gcCheck, convOnly: isBoolean, layout: layoutOptionCheck, model: modelCheck, unitAxis: functionCheck },
     caller,
   );
+  const { gc = "gradient", convOnly = false, model, unitAxis } = record;
+  const layout = (copyLayout(record.layout, caller, "options.layout") as Layout | undefined) ?? "out-last";
   const original = originals.get(optimizer) ?? optimizer.applyGradients;
   originals.set(optimizer, original);
   if (gc === false) {

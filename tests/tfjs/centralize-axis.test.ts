@@ -3,11 +3,13 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, test } from "vitest";
-import { centralizeTensor } from "../../src/tfjs/index.js";
+import { centralizeTensor, withGradientCentralization } from "../../src/tfjs/index.js";
 import { unitView } from "../../src/tfjs/unit-view.js";
 import { maxAbsDiff } from "../oracle.js";
 import { randomArray } from "../random.js";
 import { centralizeAxesReference, largestUnitMean } from "./unit-oracle.js";
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 describe.each(["cpu", "wasm"])("%s backend", (backend) => {
   beforeAll(async () => {
@@ -33,6 +35,27 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
       tf.dispose([g, out]);
     });
   }
+
+  test("layout { unitAxis: k } (the main entry's layouts) is the same as unitAxis k; out of range throws by name", () => {
+    const shape = [3, 3, 6, 4];
+    const values = randomArray(size(shape), 5, 1);
+    const g = tf.tensor(values, shape);
+    const viaLayout = centralizeTensor(g, { layout: { unitAxis: -2 } });
+    const viaOption = centralizeTensor(g, { unitAxis: -2 });
+    expect(Array.from(viaLayout.dataSync())).toEqual(Array.from(viaOption.dataSync()));
+    expect(maxAbsDiff(viaLayout.dataSync(), centralizeAxesReference(values, shape, { axis: 2, span: 1 }))).toBeLessThanOrEqual(5e-7);
+    expect(() => centralizeTensor(g, { layout: { unitAxis: 4 } })).toThrow(RangeError);
+    expect(() => centralizeTensor(g, { layout: { unitAxis: 4 } })).toThrow(/^centralizeTensor: options\.layout\.unitAxis 4 is out of range for a rank-4 tensor/);
+    expect(() => centralizeTensor(g, { layout: { axis: 1 } as unknown as "out-last" })).toThrow(/options\.layout\.axis is not a field of a layout/);
+    const sgd = tf.train.sgd(0);
+    const seen: Float32Array[] = [];
+    sgd.applyGradients = (grads) => void seen.push(...(grads as { tensor: tf.Tensor }[]).map((e) => e.tensor.dataSync() as Float32Array));
+    withGradientCentralization(sgd, { layout: { unitAxis: 0 } });
+    const v = tf.variable(tf.zeros(shape), true, `layout-axis-${backend}`);
+    sgd.applyGradients([{ name: v.name, tensor: g }]);
+    expect(maxAbsDiff(seen[0], centralizeAxesReference(values, shape, { axis: 0, span: 1 }))).toBeLessThanOrEqual(5e-7);
+    tf.dispose([g, viaLayout, viaOption, v]);
+  });
 
   test("the JSDoc examples; unitView's", () => {
     const g = tf.tensor2d([[1, 10], [3, 30]]);

@@ -13,13 +13,15 @@ import { createOpsEngine } from "../../src/tfjs/engines/ops.js";
 import { init } from "../../src/tfjs/index.js";
 import { randomArray } from "../random.js";
 
-/** Shapes and unit axes: out-last (Dense, Conv2D), none (bias), axis 0 (Embedding), (in, mult) pairs (DepthwiseConv2D). */
+/** Shapes and unit axes: out-last (Dense, Conv2D), none (bias), axis 0 (Embedding), (in, mult) pairs (DepthwiseConv2D), middle axes. */
 const VARIABLES: [string, number[], number | null, number?][] = [
   ["dense", [5, 4], 1],
   ["bias", [4], null],
   ["conv", [2, 2, 3, 4], 3],
   ["embedding", [6, 3], 0],
   ["depthwise", [3, 3, 4, 2], 2, 2],
+  ["convTranspose", [2, 2, 5, 3], 2], // Conv2DTranspose [kh, kw, filters, in]: a middle axis
+  ["spanned", [2, 3, 4, 5], 1, 2], // units over two middle axes: the core's [2, 12, 5] view
 ];
 const STEPS = 20;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
