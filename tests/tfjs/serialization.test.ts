@@ -326,6 +326,44 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
     disposeAll(uninterrupted, saved, loaded, plain);
   });
 
+  test("the axes `model` picked per layer (DepthwiseConv2D's (in, multiplier) units, Conv2DTranspose's axis 2) are saved: the loaded optimizer needs no model and continues bit for bit", async () => {
+    const batches = batchesOf(data, "conv");
+    const build = () => {
+      const model = tf.sequential();
+      model.add(tf.layers.depthwiseConv2d({ inputShape: [8, 8, 1], kernelSize: 3, depthMultiplier: 3, activation: "relu", depthwiseInitializer: tf.initializers.glorotUniform({ seed: 11 }) }));
+      model.add(tf.layers.conv2dTranspose({ filters: 4, kernelSize: 2, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }));
+      model.add(tf.layers.flatten());
+      model.add(tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: tf.initializers.glorotUniform({ seed: 13 }) }));
+      return model;
+    };
+    const run = async (model: tf.Sequential, withModel: boolean) => {
+      compile(model, train.adam(1e-2, 0.9, 0.999, null, withModel ? { model } : {}));
+      return model;
+    };
+    const uninterrupted = await run(build(), true);
+    await trainSteps(uninterrupted, batches, 0, BEFORE + AFTER);
+    const saved = await run(build(), true);
+    await trainSteps(saved, batches, 0, BEFORE);
+    const artifacts = await saveToMemory(saved);
+    const variables = savedOptimizerConfig(artifacts).config.variables as { shape: number[]; unitAxis: number | null; unitSpan: number }[];
+    expect(variables.map((v) => [v.shape, v.unitAxis, v.unitSpan])).toEqual([
+      [[3, 3, 1, 3], 2, 2], // depthwise_kernel [kh, kw, in, multiplier]: each (in, multiplier) pair a unit
+      [[3], null, 1],
+      [[2, 2, 4, 3], 2, 1], // Conv2DTranspose kernel [kh, kw, filters, in]: the filters
+      [[4], null, 1],
+      [[196, 10], 1, 1],
+      [[10], null, 1],
+    ]);
+    const loaded = await loadFromMemory(artifacts);
+    await trainSteps(loaded, batches, BEFORE, BEFORE + AFTER);
+    expect(bitIdentical(weightValues(loaded), weightValues(uninterrupted))).toBe(true);
+    // The layer axes mattered: without `model` (the last axis everywhere) the run goes elsewhere.
+    const plain = await run(build(), false);
+    await trainSteps(plain, batches, 0, BEFORE + AFTER);
+    expect(maxAbsDiffs(weightValues(plain), weightValues(uninterrupted))).toBeGreaterThan(1e-4);
+    disposeAll(uninterrupted, saved, loaded, plain);
+  });
+
   test("saved before its first step, an optimizer has no per-variable decisions: restoreOptimizer gives the unitAxis function back", async () => {
     const batches = batchesOf(data, "conv");
     const unitAxis = (_name: string, shape: readonly number[]) => (shape.length === 4 ? 0 : null);
