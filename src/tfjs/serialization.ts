@@ -1,15 +1,7 @@
-// Saving and loading the TF.js optimizers with a model (`model.save(url, { includeOptimizer: true })`,
-// `tf.loadLayersModel(url)`). tfjs-layers saves `{ class_name: optimizer.getClassName(), config:
-// optimizer.getConfig() }` and the tensors of `optimizer.getWeights()`; loading looks the class
-// name up in tf.serialization's map (filled by `registerClass`), calls `cls.fromConfig(cls, config)`
-// with the config's string values camel-cased (`"dense_Dense1/bias"` → `"denseDense1/bias"`: only
-// a `name` key keeps its string), compiles, loads the model's weights, then calls `setWeights`.
-//
-// What is saved: the config (rule, hyperparameters, gc, convOnly, clipping, engine, the strings of
-// excludeFromWeightDecay) and, per variable stepped so far, its unit axis and whether it decays —
-// what the `model`, a `unitAxis` function and RegExps decided, so the reloaded optimizer needs none
-// of them. A schedule function cannot be saved: `restoreOptimizer` gives it back. The weights:
-// `iter` (the step count) first, then the state, `${variable.name}/${slot}` (tf.train's slot names).
+// Saving and loading the TF.js optimizers with a model (README: "Saving and loading"). tfjs-layers
+// saves `{ class_name: getClassName(), config: getConfig() }` and `getWeights()`; loading finds the
+// class registered under that name, calls `fromConfig` with the config's strings camel-cased (only a
+// `name` key keeps its string: "dense_Dense1/bias" would become "denseDense1/bias"), then `setWeights`.
 import { engine as tfEngine, serialization, tensor, type Tensor } from "@tensorflow/tfjs-core";
 import { readOptions } from "../args.js";
 import { backend as kernelsBackend } from "../index.js";
