@@ -2,7 +2,7 @@
 // saves `{ class_name: getClassName(), config: getConfig() }` and `getWeights()`; loading finds the
 // class registered under that name, calls `fromConfig` with the config's strings camel-cased (only a
 // `name` key keeps its string: "dense_Dense1/bias" would become "denseDense1/bias"), then `setWeights`.
-import { engine as tfEngine, serialization, tensor, type Tensor } from "@tensorflow/tfjs-core";
+import { engine as tfEngine, type Optimizer, serialization, tensor, type Tensor } from "@tensorflow/tfjs-core";
 import { readOptions } from "../args.js";
 import { backend as kernelsBackend } from "../index.js";
 import { isBoolean, kindOf, type OptionCheck } from "../checks.js";
@@ -318,17 +318,18 @@ export interface RestoreOptions {
  * const model = await tf.loadLayersModel("indexeddb://digits");
  * restoreOptimizer(model.optimizer, { learningRate: (step) => 1e-3 * 0.999 ** step }); // the schedule it was made with
  */
-export function restoreOptimizer<T extends GcOptimizer>(optimizer: T, options: RestoreOptions): T {
+export function restoreOptimizer<T extends Optimizer>(given: T, options: RestoreOptions): T {
   const caller = "restoreOptimizer";
-  if (optimizer === null || typeof optimizer !== "object" || typeof (optimizer as { setState?: unknown }).setState !== "function" || !(optimizer.config?.rule in CLASS_NAMES)) {
+  const optimizer = given as unknown as GcOptimizer; // `model.optimizer` is typed tf.Optimizer: checked here
+  if (optimizer === null || typeof optimizer !== "object" || typeof optimizer.setState !== "function" || !(optimizer.config?.rule in CLASS_NAMES)) {
     throw new TypeError(`${caller}: optimizer must be one of this package's TF.js optimizers (train.*), got ${kindOf(optimizer)}`);
   }
   const record = readOptions(options, ["learningRate", "model", "unitAxis", "excludeFromWeightDecay"], caller);
   const rate = record.learningRate;
   if (rate !== undefined && typeof rate !== "function") nonNegative(rate, caller, "options.learningRate");
   const { rule } = optimizer.config;
-  const given = { model: record.model, unitAxis: record.unitAxis, excludeFromWeightDecay: record.excludeFromWeightDecay };
-  const { config, extras } = readTrainOptions(given, rule, caller);
+  const again = { model: record.model, unitAxis: record.unitAxis, excludeFromWeightDecay: record.excludeFromWeightDecay };
+  const { config, extras } = readTrainOptions(again, rule, caller);
   optimizer.restoreExtras(
     {
       ...optimizer.extras,
@@ -347,7 +348,7 @@ export function restoreOptimizer<T extends GcOptimizer>(optimizer: T, options: R
     if (record.unitAxis !== undefined) restored.ownAxes = true;
     if (record.excludeFromWeightDecay !== undefined) restored.ownDecay = true;
   }
-  return optimizer;
+  return given;
 }
 
 /** The variable names of a state list (`${variable}/${slot}`), in first-appearance order. */

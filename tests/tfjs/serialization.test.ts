@@ -303,7 +303,7 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
       /^train\.adam: applyGradients: this optimizer was loaded from a saved model and its learning rate was a schedule .* restoreOptimizer\(optimizer, \{ learningRate: schedule \}\)/,
     );
     expect(bitIdentical(weightValues(loaded), before)).toBe(true); // nothing moved
-    expect(restoreOptimizer(loaded.optimizer as GcOptimizer, { learningRate: schedule })).toBe(loaded.optimizer);
+    expect(restoreOptimizer(loaded.optimizer, { learningRate: schedule })).toBe(loaded.optimizer);
     await trainSteps(loaded, batches, BEFORE, BEFORE + AFTER);
     expect(bitIdentical(weightValues(loaded), weightValues(uninterrupted))).toBe(true);
     disposeAll(uninterrupted, saved, loaded);
@@ -375,7 +375,7 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
     const artifacts = await saveToMemory(saved);
     expect(savedOptimizerWeightNames(artifacts)).toEqual(["iter"]);
     const restored = await loadFromMemory(artifacts);
-    restoreOptimizer(restored.optimizer as GcOptimizer, { unitAxis });
+    restoreOptimizer(restored.optimizer, { unitAxis });
     await trainSteps(restored, batches, 0, BEFORE);
     expect(bitIdentical(weightValues(restored), weightValues(uninterrupted))).toBe(true);
     const unrestored = await loadFromMemory(artifacts); // last axis by default
@@ -387,7 +387,7 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
   test("restoreOptimizer's unitAxis replaces the saved axes (here: no GC anywhere)", async () => {
     const batches = batchesOf(data, "conv");
     const { uninterrupted, saved, loaded } = await roundTrip("conv", () => train.sgd(0.1), batches, (model) => {
-      restoreOptimizer(model.optimizer as GcOptimizer, { unitAxis: () => null });
+      restoreOptimizer(model.optimizer, { unitAxis: () => null });
     });
     expect((loaded.optimizer.getConfig().variables as { unitAxis: number | null }[]).map((v) => v.unitAxis)).toEqual([null, null, null, null, null, null]);
     expect(maxAbsDiffs(weightValues(loaded), weightValues(uninterrupted))).toBeGreaterThan(1e-4);
@@ -459,7 +459,7 @@ describe("cpu backend: config, weights, what a saved model cannot hold", () => {
       ["learning rate -1", () => GcAdam.fromConfig(GcAdam, { ...config, learningRate: -1 }), RangeError, /^GcAdam\.fromConfig: config\.learningRate must be a finite number ≥ 0, got -1$/],
       ["a unit axis out of range", () => GcAdam.fromConfig(GcAdam, { ...config, variables: [{ name: "w", shape: [2, 3], unitAxis: 2, decay: true }] }), RangeError, /^GcAdam\.fromConfig: config\.variables\[0\]\.unitAxis must be null or an integer in \[0, 2\), got 2$/],
       ["excludeFromWeightDecay as strings", () => GcAdam.fromConfig(GcAdam, { ...config, excludeFromWeightDecay: ["bias"] }), TypeError, /^GcAdam\.fromConfig: config\.excludeFromWeightDecay\[0\] must be \{ name: string \}, got string/],
-      ["restore a tf.train optimizer", () => restoreOptimizer(tf.train.adam(1e-2) as unknown as GcOptimizer, {}), TypeError, /^restoreOptimizer: optimizer must be one of this package's TF\.js optimizers \(train\.\*\), got AdamOptimizer$/],
+      ["restore a tf.train optimizer", () => restoreOptimizer(tf.train.adam(1e-2), {}), TypeError, /^restoreOptimizer: optimizer must be one of this package's TF\.js optimizers \(train\.\*\), got AdamOptimizer$/],
       ["restore a negative rate", () => restoreOptimizer(adam, { learningRate: -1 }), RangeError, /^restoreOptimizer: options\.learningRate must be a finite number ≥ 0, got -1$/],
       ["restore a typo", () => restoreOptimizer(adam, { lr: 1 } as object), TypeError, /^restoreOptimizer: options\.lr is not an option \(known: learningRate, model, unitAxis, excludeFromWeightDecay\)$/],
     ];
