@@ -20,6 +20,7 @@ export { centralizeTensor, withGradientCentralization, type CentralizeTensorOpti
 export { layerUnitAxes, weightUnitSpec } from "./units.js";
 export type { UnitSpec } from "./unit-view.js";
 export { GcOptimizer } from "./optimizer.js";
+export { restoreOptimizer, type RestoreOptions } from "./serialization.js";
 export {
   GcSGD,
   GcMomentum,

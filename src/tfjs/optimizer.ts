@@ -31,6 +31,7 @@ import { layerUnitAxes } from "./units.js";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 import { resolveUnitSpec, type UnitAxes, type UnitSpec } from "./unit-view.js";
 import type { TrainConfig, TrainExtras } from "./options.js";
+import { beforeStep, loadOptimizerWeights, optimizerConfig, optimizerFromConfig, optimizerWeights, releaseWeights, restoredVariable } from "./serialization.js";
 
 /** The backends whose tensors the kernels engine reads and writes cheaply (its data in CPU memory). */
 const KERNEL_BACKENDS = ["cpu", "wasm"];
@@ -121,6 +122,7 @@ export class GcOptimizer extends Optimizer {
   override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const caller = `${this.#caller}: applyGradients`;
     const entries = gradientEntries(variableGradients, caller);
+    beforeStep(this, entries.map(({ name }) => name), caller);
     const variables = entries.map(({ name }) => this.#variable(name, caller));
     const learningRate = this.#learningRateNow(caller);
     const engine = this.#engineNow();
@@ -150,12 +152,45 @@ export class GcOptimizer extends Optimizer {
     this.#engineNow().setState(variables, state);
   }
 
+  /** The variables stepped so far, in the order first stepped (package-internal: serialization reads them). */
+  get steppedVariables(): readonly EngineVariable[] {
+    return [...this.#variables.values()];
+  }
+
+  /** The config as plain JSON, with each stepped variable's unit axis and decay (serialization.ts). */
   override getConfig(): serialization.ConfigDict {
-    return JSON.parse(JSON.stringify(this.config)) as serialization.ConfigDict;
+    return optimizerConfig(this);
+  }
+
+  /** A new optimizer of `cls` from a config `getConfig` made (what `tf.loadLayersModel` calls; serialization.ts). */
+  static override fromConfig<T extends serialization.Serializable>(cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    return optimizerFromConfig(cls as never, config) as unknown as T;
+  }
+
+  /** `iter` then the state `${variable.name}/${slot}`, as new tensors freed by the next call or `dispose()` (serialization.ts). */
+  override async getWeights(): Promise<NamedTensor[]> {
+    return optimizerWeights(this, this.iterations);
+  }
+
+  /** Reads `iter` and the state; the state reaches the engine at the next step (serialization.ts). */
+  override async setWeights(weights: NamedTensor[]): Promise<void> {
+    this.iterations_ = await loadOptimizerWeights(this, weights);
+  }
+
+  /**
+   * Package-internal (serialization.ts, `restoreOptimizer`): gives a loaded optimizer back what a
+   * saved model cannot hold (a schedule, a model, functions, RegExps) and the config fields they change.
+   */
+  restoreExtras(extras: TrainExtras, config: Partial<Pick<TrainConfig, "learningRate" | "excludeFromWeightDecay">>): void {
+    const self = this as { -readonly [K in "config" | "extras" | "learningRate"]: GcOptimizer[K] };
+    self.config = Object.freeze({ ...this.config, ...config });
+    self.extras = Object.freeze({ ...extras });
+    self.learningRate = this.extras.schedule ?? (this.config.learningRate as number);
   }
 
   /** Frees the state (linear memory or tensors). */
   override dispose(): void {
+    releaseWeights(this);
     this.#engine?.dispose();
     this.#engine = undefined;
     this.#variables.clear();
@@ -181,8 +216,9 @@ export class GcOptimizer extends Optimizer {
     if (variable === undefined) throw new TypeError(`${caller}: no variable is named ${JSON.stringify(name)}`);
     const known = this.#variables.get(name);
     if (known !== undefined && known.variable === variable) return known;
-    const axes = this.#unitAxes(name, variable.shape);
-    const made: EngineVariable = { name, variable, unitAxis: axes?.axis ?? null, unitSpan: axes?.span ?? 1, decay: this.#decays(name) };
+    const saved = restoredVariable(this, name); // loaded from a saved model: its saved axes and decay
+    const axes = saved?.unitAxis !== undefined ? (saved.unitAxis === null ? null : { axis: saved.unitAxis, span: saved.unitSpan ?? 1 }) : this.#unitAxes(name, variable.shape);
+    const made: EngineVariable = { name, variable, unitAxis: axes?.axis ?? null, unitSpan: axes?.span ?? 1, decay: saved?.decay ?? this.#decays(name) };
     this.#variables.set(name, made);
     return made;
   }

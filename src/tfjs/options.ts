@@ -5,6 +5,7 @@ import { copyArray, readOptions } from "../args.js";
 import { isBoolean, kindOf, oneOf, type OptionCheck } from "../checks.js";
 import { betasCheck, gcCheck, halfOpenUnitInterval, nonNegative, positive, unitInterval } from "../optim/hyperparameters.js";
 import type { RuleHyperparameters, RuleName, TfjsGcMode } from "./engines/engine.js";
+import type { UnitSpec } from "./unit-view.js";
 
 /** A learning-rate schedule: the rate of the step that follows `step` steps taken (0 first). */
 export type LearningRateSchedule = (step: number) => number;
@@ -12,8 +13,11 @@ export type LearningRateSchedule = (step: number) => number;
 /** A learning rate: a number, or a schedule. */
 export type TrainLearningRate = number | LearningRateSchedule;
 
-/** Picks a variable's output-unit axis (negative counts from the end); null: no GC for it. */
-export type UnitAxisFunction = (name: string, shape: readonly number[]) => number | null;
+/**
+ * Picks a variable's unit axes: an axis (negative counts from the end) or `{ axis, span }` (units over
+ * `span` consecutive axes); null: no GC for it; undefined: its layer's in `model`, else the last axis.
+ */
+export type UnitAxisFunction = (name: string, shape: readonly number[]) => UnitSpec | null | undefined;
 
 /** Which engine steps the optimizer: `"auto"` picks the kernels on the cpu and wasm backends once `init()` has finished. */
 export type EngineChoice = "auto" | "kernels" | "tfjs";

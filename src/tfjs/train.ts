@@ -2,6 +2,7 @@
 // options object; the main entry's rules beyond TF.js as (learningRate, options).
 import type { RuleHyperparameters, RuleName } from "./engines/engine.js";
 import { GcOptimizer } from "./optimizer.js";
+import { registerOptimizerClasses } from "./serialization.js";
 import {
   type AdamWTrainOptions,
   betasCheck,
@@ -176,6 +177,7 @@ export const RULE_CLASSES: Record<RuleName, new (...args: ConstructorParameters<
   lion: GcLion,
   ranger: GcRanger,
 };
+registerOptimizerClasses(Object.values(RULE_CLASSES)); // tf.loadLayersModel finds them by className
 
 /** Makes the optimizer of `rule` from its learning rate, checked hyperparameters and options. */
 function make<R extends RuleName>(

@@ -4,6 +4,7 @@ import type { Optimizer, Tensor } from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 import { checkOptions, isBoolean, kindOf, type OptionCheck } from "../checks.js";
 import { copyLayout, isCentralized, type Layout, layoutOrAxisCheck, unitAxisOf } from "../layout.js";
+import type { UnitAxisFunction } from "./options.js";
 import { layerUnitAxes } from "./units.js";
 import { centralizeUnits, resolveUnitSpec, type UnitAxes, type UnitSpec } from "./unit-view.js";
 
@@ -30,9 +31,6 @@ export interface TfjsGcOptions {
    */
   unitAxis?: UnitAxisFunction;
 }
-
-/** Picks a variable's unit axes from its name and shape; null: not centralized; undefined: the default. */
-export type UnitAxisFunction = (name: string, shape: readonly number[]) => UnitSpec | null | undefined;
 
 /** What `applyGradients` accepts: a `{ [name]: gradient }` map or a `{ name, tensor }[]` list. */
 export type VariableGradients = Parameters<Optimizer["applyGradients"]>[0];

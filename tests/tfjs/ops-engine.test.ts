@@ -259,6 +259,24 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     engine.dispose();
   });
 
+  test("a new variable under a known name (a model rebuilt) starts with fresh state, of its own shape; the old state is freed", () => {
+    const name = uniqueTag("rebuilt");
+    const engine = createOpsEngine({ rule: "adam", hyperparameters: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, gc: false });
+    const first = tf.variable(tf.zeros([3, 2]), true, name);
+    const g1 = tf.ones([3, 2]);
+    engine.apply([{ name, variable: first, unitAxis: null, decay: true }], { gradients: [g1], learningRate: 0.1, step: 1 });
+    first.dispose();
+    const start = tf.memory().numTensors;
+    const second = tf.tidy(() => tf.variable(tf.zeros([4]), true, name)); // (tidy frees the zeros it starts from)
+    const g2 = tf.ones([4]);
+    engine.apply([{ name, variable: second, unitAxis: null, decay: true }], { gradients: [g2], learningRate: 0.1, step: 1 });
+    // Adam's first step from fresh moments: −lr·g/(|g| + ε) ≈ −0.1
+    expect(Array.from(second.dataSync()).every((x) => Math.abs(x + 0.1) < 1e-6)).toBe(true);
+    expect(tf.memory().numTensors).toBe(start + 2 + 2 - 2); // + second, g2, its m and v; − the first's m and v
+    engine.dispose();
+    tf.dispose([second, g1, g2]);
+  });
+
   describe("state and memory", () => {
     const rules: [RuleName, object][] = [
       ["adam", { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }],

@@ -3,7 +3,7 @@
 // the hand-written table of the issue and a float64 reference of GC over a general unit axis.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "vitest";
-import { withGradientCentralization } from "../../src/tfjs/index.js";
+import { init, train, withGradientCentralization } from "../../src/tfjs/index.js";
 import { layerUnitAxes, weightUnitSpec } from "../../src/tfjs/units.js";
 import { resolveUnitSpec, type UnitSpec } from "../../src/tfjs/unit-view.js";
 import { maxAbsDiff } from "../oracle.js";
@@ -162,6 +162,39 @@ describe("units.ts on the cpu backend", () => {
       ["bigru", "conv", "conv1d", "conv3d", "convT", "depthwise", "embedding", "head", "lstm", "nestedDense", "rnn", "separable", "timeDense"],
     );
   });
+
+  for (const engine of ["kernels", "tfjs"] as const) {
+    test(`train.sgd({ model, engine: "${engine}" }): one model.fit step moves each weight by −lr·P g on its layer's axes (float64 reference)`, async () => {
+      await init();
+      const lr = 0.5;
+      const optimizer = train.sgd(lr, { model: trainable, engine });
+      const raw = new Map<string, Float32Array>();
+      const own = optimizer.applyGradients.bind(optimizer);
+      optimizer.applyGradients = (gradients) => {
+        for (const { name, tensor } of gradients as { name: string; tensor: tf.Tensor }[]) raw.set(name, (tensor.dataSync() as Float32Array).slice());
+        own(gradients);
+      };
+      trainable.compile({ optimizer, loss: "meanSquaredError" });
+      const before = new Map(trainable.trainableWeights.map((w) => [w.name, (w.read().dataSync() as Float32Array).slice()]));
+      const { xs, ys } = batch(6, 9);
+      await trainable.fit(xs, ys, { epochs: 1, batchSize: 6, verbose: 0 });
+      tf.dispose([...xs, ys]);
+      expect((optimizer as unknown as { engineKind: string }).engineKind).toBe(engine);
+      for (const weight of trainable.trainableWeights) {
+        const { spec } = expectedFor(weight.name);
+        const g = raw.get(weight.name)!;
+        const centered = spec === null ? Float64Array.from(g) : centralizeAxesReference(g, weight.shape as number[], resolveUnitSpec(spec, weight.shape.length, "test", weight.name));
+        // w₁ against w₀ − lr·P g in float64: apart by the rounding of w₁ (2 ulp) and of the float32 step (1e-6 of its largest)
+        const w0 = before.get(weight.name)!;
+        const w1 = weight.read().dataSync() as Float32Array;
+        const step = Math.max(...centered.map((x) => Math.abs(lr * x)));
+        expect(step, weight.name).toBeGreaterThan(0);
+        const worst = Math.max(...Array.from(w1, (x, j) => Math.abs(x - (w0[j] - lr * centered[j])) / (2 ** -22 * Math.abs(x) + 1e-6 * step)));
+        expect(worst, weight.name).toBeLessThanOrEqual(1);
+      }
+      optimizer.dispose();
+    });
+  }
 
   test("unitAxis overrides per variable (null: no GC; undefined: the model's axis); a bad answer throws before any variable moves", () => {
     const { optimizer, received } = recorder();

@@ -13,6 +13,8 @@ function unitAxesOf(v: EngineVariable): UnitAxes | null {
 
 /** One variable's state: a non-trainable tf.Variable per slot, and the last step it took. */
 interface VariableState {
+  /** The variable it belongs to (another one under the same name: the state starts over). */
+  readonly owner: Variable;
   readonly slots: Record<string, Variable>;
   t: number;
 }
@@ -48,9 +50,14 @@ export function createOpsEngine<R extends RuleName>(config: EngineConfig<R>): En
 
   const stateOf = (v: EngineVariable): VariableState => {
     let state = states.get(v.name);
+    if (state !== undefined && state.owner !== v.variable) {
+      // Another variable under this name (a model rebuilt, the old variable disposed): start over, as the kernels engine does.
+      for (const slot of slots) state.slots[slot].dispose();
+      state = undefined;
+    }
     if (state === undefined) {
       const made = Object.fromEntries(slots.map((slot) => [slot, tidy(() => variable(initialValue(v, slot), false))]));
-      state = { slots: made, t: 0 };
+      state = { owner: v.variable, slots: made, t: 0 };
       states.set(v.name, state);
     }
     return state;
@@ -96,7 +103,8 @@ export function createOpsEngine<R extends RuleName>(config: EngineConfig<R>): En
     },
     getState(variables: readonly EngineVariable[]): NamedTensor[] {
       return variables.flatMap((v) => {
-        const state = states.get(v.name);
+        const known = states.get(v.name);
+        const state = known?.owner === v.variable ? known : undefined;
         const tensors = slots.map((slot) => ({
           name: `${v.name}/${slot}`,
           tensor: state === undefined ? initialValue(v, slot) : clone(state.slots[slot]),
