@@ -1,0 +1,156 @@
+// TF.js optimizers on TF.js's cpu and wasm backends: tf.train.adam without GC, the same Adam wrapped
+// by withGradientCentralization (GC as TF.js ops), and this package's train.adam with GC on the
+// gradient on each engine ("kernels": the fused kernels over linear memory; "tfjs": TF.js ops).
+// Workloads, in TF.js layout (dense [in, out], conv [kh, kw, in, out]):
+// - optimizer time (applyGradients on fixed gradients) over the digits MLP 64-64-10, an MLP
+//   784-1024-256-10 (1,068,810 parameters) and the ResNet-18 parameter set (11,689,512);
+// - the digits MLP's whole training step, as model.fit takes it: forward, backward
+//   (tf.variableGrads) and the optimizer's step, on a batch of 32 real digits;
+// - where the kernels engine's time goes: the same copies it makes (gradients in, weights out),
+//   timed alone, next to this package's Adam + GC kernel over the same shapes in linear memory.
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import * as tfjsEntry from "../dist/tfjs.js";
+import { parseDigits } from "../examples/digits/data.js";
+import { resnet18Parameters } from "../examples/resnet18.js";
+import { timeInterleaved } from "./harness.mjs";
+import { seededValues } from "./peers.mjs";
+
+const { withGradientCentralization, train } = tfjsEntry;
+const product = (shape) => shape.reduce((a, b) => a * b, 1);
+const LR = 1e-3;
+const [BETA1, BETA2, EPSILON] = [0.9, 0.999, 1e-7]; // tf.train.adam's defaults (ε: the cpu and wasm backends')
+
+/** Dense layers [in, out] and biases [out] of an MLP with these layer sizes. */
+const mlpShapes = (sizes) => sizes.slice(1).flatMap((out, l) => [[sizes[l], out], [out]]);
+
+/** The models whose optimizer step is timed: `{ name, shapes }`. */
+export const MODELS = [
+  { name: "digits MLP 64-64-10", shapes: mlpShapes([64, 64, 10]) },
+  { name: "MLP 784-1024-256-10", shapes: mlpShapes([784, 1024, 256, 10]) },
+  { name: "ResNet-18 parameter set", shapes: resnet18Parameters("out-last").map((p) => p.shape) },
+];
+export const parameterCount = (shapes) => shapes.reduce((n, s) => n + product(s), 0);
+
+/** The optimizers compared: tf.train.adam, the adapter, and train.adam on each engine (when this build has train). */
+export const OPTIMIZERS = [
+  { name: "tf.train.adam (no GC)", make: (tf) => tf.train.adam(LR, BETA1, BETA2, EPSILON) },
+  { name: "withGradientCentralization(tf.train.adam)", make: (tf) => withGradientCentralization(tf.train.adam(LR, BETA1, BETA2, EPSILON)) },
+  { name: 'train.adam, gc "gradient", engine "kernels"', make: () => train.adam(LR, BETA1, BETA2, EPSILON, { gc: "gradient", engine: "kernels" }), needsTrain: true },
+  { name: 'train.adam, gc "gradient", engine "tfjs"', make: () => train.adam(LR, BETA1, BETA2, EPSILON, { gc: "gradient", engine: "tfjs" }), needsTrain: true },
+];
+export const BASELINE = OPTIMIZERS[0].name;
+export const KERNELS = OPTIMIZERS[2].name;
+const available = OPTIMIZERS.filter((o) => !o.needsTrain || typeof train?.adam === "function");
+
+let made = 0;
+/** Variables and fixed gradients of `shapes` on the current backend (unique names: TF.js requires them). */
+function variablesAndGradients(tf, shapes) {
+  const tag = ++made;
+  const variables = shapes.map((s, i) => tf.variable(tf.tensor(seededValues(product(s), i + 1, 0.1), s), true, `bench${tag}/w${i}`));
+  const gradients = Object.fromEntries(shapes.map((s, i) => [variables[i].name, tf.tensor(seededValues(product(s), i + 101, 0.01, 0.002), s)]));
+  return { variables, gradients, dispose: () => tf.dispose([...variables, ...Object.values(gradients)]) };
+}
+
+/**
+ * The kernels engine's three phases over `shapes`, each timed on its own: the gradients read out of
+ * TF.js and copied into linear memory; this package's Adam + GC (out-last) over Tensors in linear
+ * memory; the new weights copied out into the TF.js variables.
+ */
+function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
+  const grads = Object.values(gradients);
+  const params = shapes.map((shape, i) => ({
+    value: pkg.Tensor.from(seededValues(product(shape), i + 1, 0.1), shape),
+    grad: pkg.Tensor.from(seededValues(product(shape), i + 101, 0.01, 0.002), shape),
+  }));
+  const adam = new pkg.Adam(params, { lr: LR, betas: [BETA1, BETA2], eps: EPSILON, gc: "gradient", layout: "out-last" });
+  return {
+    cases: [
+      { name: `${backendName}: gradients in`, run: () => grads.forEach((g, i) => params[i].grad.data.set(g.dataSync())) },
+      { name: `${backendName}: kernel`, run: () => adam.step() },
+      {
+        name: `${backendName}: weights out`,
+        run: () =>
+          variables.forEach((v, i) => {
+            const fresh = tf.tensor(params[i].value.data.slice(), v.shape);
+            v.assign(fresh);
+            fresh.dispose();
+          }),
+      },
+    ],
+    dispose: () => {
+      adam.dispose();
+      for (const p of params) p.value.dispose(), p.grad.dispose();
+    },
+  };
+}
+
+/** Optimizer time per step on one backend and model, and the kernels engine's phases. */
+async function optimizerTimes(tf, pkg, backendName, model, options) {
+  await tf.setBackend(backendName);
+  const data = variablesAndGradients(tf, model.shapes);
+  const optimizers = available.map((o) => ({ name: o.name, optimizer: o.make(tf) }));
+  const phases = phaseCases(tf, pkg, backendName, model.shapes, data);
+  const cases = [...optimizers.map(({ name, optimizer }) => ({ name, run: () => optimizer.applyGradients(data.gradients) })), ...phases.cases];
+  const times = await timeInterleaved(cases, options);
+  optimizers.forEach(({ optimizer }) => optimizer.dispose());
+  phases.dispose();
+  data.dispose();
+  return {
+    model: model.name,
+    parameters: parameterCount(model.shapes),
+    backend: backendName,
+    rows: optimizers.map(({ name }) => ({ name, ms: times.get(name) })),
+    phases: { in: times.get(`${backendName}: gradients in`), kernel: times.get(`${backendName}: kernel`), out: times.get(`${backendName}: weights out`) },
+  };
+}
+
+/** A batch of 32 real digits (the first 32 of the file) as TF.js tensors. */
+function digitsBatch(tf) {
+  const data = parseDigits(gunzipSync(readFileSync(new URL("../examples/data/digits.csv.gz", import.meta.url))).toString("utf8"));
+  const batch = 32;
+  return {
+    x: tf.tensor2d(data.images.subarray(0, batch * 64), [batch, 64]),
+    y: tf.oneHot(tf.tensor1d(data.labels.subarray(0, batch), "int32"), 10),
+  };
+}
+
+/** The digits MLP's whole training step (forward, backward, optimizer) per optimizer, on one backend. */
+async function wholeStepTimes(tf, backendName, options) {
+  await tf.setBackend(backendName);
+  const { x, y } = digitsBatch(tf);
+  const cases = available.map((o) => {
+    const { variables, dispose } = variablesAndGradients(tf, mlpShapes([64, 64, 10]));
+    const [w1, b1, w2, b2] = variables;
+    const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
+    const optimizer = o.make(tf);
+    return {
+      name: o.name,
+      run: () => {
+        const { value, grads } = tf.variableGrads(loss, variables);
+        optimizer.applyGradients(grads);
+        tf.dispose([value, grads]);
+      },
+      dispose: () => (optimizer.dispose(), dispose()),
+    };
+  });
+  const times = await timeInterleaved(cases, options);
+  cases.forEach((c) => c.dispose());
+  tf.dispose([x, y]);
+  return { backend: backendName, rows: cases.map(({ name }) => ({ name, ms: times.get(name) })) };
+}
+
+/**
+ * Runs the TF.js optimizer workloads on each backend of `tfs`. Returns
+ * `{ optimizer: [{ model, parameters, backend, rows: [{ name, ms }], phases: { in, kernel, out } }],
+ *    wholeStep: [{ backend, rows }], missing: [names of optimizers this build lacks] }`, ms per step.
+ */
+export async function runTfjsBench({ pkgs, tfs }, options, models = MODELS) {
+  const optimizer = [];
+  const wholeStep = [];
+  for (const [backendName, tf] of Object.entries(tfs)) {
+    for (const model of models) optimizer.push(await optimizerTimes(tf, pkgs.simd, backendName, model, options));
+    wholeStep.push(await wholeStepTimes(tf, backendName, options));
+  }
+  return { optimizer, wholeStep, missing: OPTIMIZERS.filter((o) => !available.includes(o)).map((o) => o.name) };
+}
