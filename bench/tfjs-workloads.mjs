@@ -53,9 +53,22 @@ function variablesAndGradients(tf, shapes) {
 }
 
 /**
- * The kernels engine's three phases over `shapes`, each timed on its own: the gradients read out of
- * TF.js and copied into linear memory; this package's Adam + GC (out-last) over Tensors in linear
- * memory; the new weights copied out into the TF.js variables.
+ * A Float32Array over a tensor's own storage in TF.js's backend, without copying: the cpu backend's
+ * values array, or the wasm backend's heap at the tensor's offset. Only for the copies' lower bound
+ * (writing through it changes every tensor that shares the storage).
+ */
+function storageView(tf, tensor) {
+  const backend = tf.backend();
+  if (tf.getBackend() === "cpu") return backend.data.get(tensor.dataId).values;
+  const { memoryOffset } = backend.dataIdMap.get(tensor.dataId);
+  return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, tensor.size);
+}
+
+/**
+ * The kernels engine's phases over `shapes`, each timed on its own: the gradients read out of
+ * TF.js into linear memory (by dataSync, or straight from the backend's storage); this package's
+ * Adam + GC (out-last) over Tensors in linear memory; the new weights copied out into the TF.js
+ * variables (a new tensor assigned, or written into the variable's storage in place).
  */
 function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
   const grads = Object.values(gradients);
@@ -64,12 +77,14 @@ function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
     grad: pkg.Tensor.from(seededValues(product(shape), i + 101, 0.01, 0.002), shape),
   }));
   const adam = new pkg.Adam(params, { lr: LR, betas: [BETA1, BETA2], eps: EPSILON, gc: "gradient", layout: "out-last" });
+  const phase = (name) => `${backendName}: ${name}`;
   return {
     cases: [
-      { name: `${backendName}: gradients in`, run: () => grads.forEach((g, i) => params[i].grad.data.set(g.dataSync())) },
-      { name: `${backendName}: kernel`, run: () => adam.step() },
+      { name: phase("in, dataSync"), run: () => grads.forEach((g, i) => params[i].grad.data.set(g.dataSync())) },
+      { name: phase("in, storage"), run: () => grads.forEach((g, i) => params[i].grad.data.set(storageView(tf, g))) },
+      { name: phase("kernel"), run: () => adam.step() },
       {
-        name: `${backendName}: weights out`,
+        name: phase("out, assign"),
         run: () =>
           variables.forEach((v, i) => {
             const fresh = tf.tensor(params[i].value.data.slice(), v.shape);
@@ -77,7 +92,9 @@ function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
             fresh.dispose();
           }),
       },
+      { name: phase("out, storage"), run: () => variables.forEach((v, i) => storageView(tf, v).set(params[i].value.data)) },
     ],
+    read: (times) => Object.fromEntries(["in, dataSync", "in, storage", "kernel", "out, assign", "out, storage"].map((name) => [name, times.get(phase(name))])),
     dispose: () => {
       adam.dispose();
       for (const p of params) p.value.dispose(), p.grad.dispose();
@@ -101,7 +118,7 @@ async function optimizerTimes(tf, pkg, backendName, model, options) {
     parameters: parameterCount(model.shapes),
     backend: backendName,
     rows: optimizers.map(({ name }) => ({ name, ms: times.get(name) })),
-    phases: { in: times.get(`${backendName}: gradients in`), kernel: times.get(`${backendName}: kernel`), out: times.get(`${backendName}: weights out`) },
+    phases: phases.read(times),
   };
 }
 
@@ -142,7 +159,7 @@ async function wholeStepTimes(tf, backendName, options) {
 
 /**
  * Runs the TF.js optimizer workloads on each backend of `tfs`. Returns
- * `{ optimizer: [{ model, parameters, backend, rows: [{ name, ms }], phases: { in, kernel, out } }],
+ * `{ optimizer: [{ model, parameters, backend, rows: [{ name, ms }], phases: { [phase]: ms } }],
  *    wholeStep: [{ backend, rows }], missing: [names of optimizers this build lacks] }`, ms per step.
  */
 export async function runTfjsBench({ pkgs, tfs }, options, models = MODELS) {

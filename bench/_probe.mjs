@@ -1,0 +1,11 @@
+import { loadTf } from "./peers.mjs";
+import { runTfjsBench, MODELS } from "./tfjs-workloads.mjs";
+import { formatResults } from "./report.mjs";
+const simd = await import("../dist/index.js");
+await simd.init();
+const tfs = { cpu: await loadTf("cpu"), wasm: await loadTf("wasm") };
+const which = (process.env.MODELS ?? "0,1").split(",").map(Number);
+const t0 = performance.now();
+const r = await runTfjsBench({ pkgs: { simd }, tfs }, { rounds: 3, batchMs: 5 }, which.map((i) => MODELS[i]));
+console.log(JSON.stringify(r, null, 1).slice(0, 3000));
+console.log(((performance.now() - t0) / 1000).toFixed(1), "s");
