@@ -1,0 +1,248 @@
+// The TF.js optimizer of this package: a tf.Optimizer (model.compile, model.fit, minimize,
+// applyGradients) that clips, picks each variable's unit axis and decay, evaluates the learning
+// rate, and hands the step to an engine (the fused kernels, or TF.js ops).
+import {
+  clipByValue,
+  dispose,
+  engine as tfEngine,
+  getBackend,
+  maximum,
+  mul,
+  type NamedTensorMap,
+  type serialization,
+  Optimizer,
+  scalar,
+  sqrt,
+  square,
+  sum,
+  type Tensor,
+  tidy,
+  type Variable,
+} from "@tensorflow/tfjs-core";
+import { backend as kernelsBackend } from "../index.js";
+import { kindOf } from "../checks.js";
+import { nonNegative } from "../optim/hyperparameters.js";
+import type { Engine, EngineConfig, EngineVariable, NamedTensor } from "./engines/engine.js";
+import { createKernelsEngine } from "./engines/kernels.js";
+import type { TrainConfig, TrainExtras } from "./options.js";
+
+/** The backends whose tensors the kernels engine reads and writes cheaply (its data in CPU memory). */
+const KERNEL_BACKENDS = ["cpu", "wasm"];
+
+/** True once `init()` (or `initSync()`) of gradient-centralization has finished. */
+export function kernelsReady(): boolean {
+  try {
+    kernelsBackend();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The message of an optimizer that needs the kernels before `init()` finished. */
+export function notInitialized(caller: string): TypeError {
+  return new TypeError(`${caller}: options.engine "kernels" needs the WebAssembly kernels: await init() (or call initSync()) from gradient-centralization/tfjs first`);
+}
+
+/**
+ * A TF.js optimizer with Gradient Centralization fused into its rule. Made by the `train.*`
+ * factories (`train.adam(1e-3, undefined, undefined, undefined, { gc: "gradient" })`). Per
+ * `applyGradients` (hence `minimize` and `model.fit`), for each variable with a gradient:
+ *   g ← clip(g) (clipValue, clipNorm or globalClipNorm, as Keras);
+ *   gc "gradient": g ← P g, P removing each output unit's mean, then the rule's update;
+ *   gc "update": the rule's update Δ, then Δ ← P Δ (each unit's weight mean stays fixed).
+ * The learning rate of step t (0 first) is `learningRate` or `schedule(t)`; `iterations` counts
+ * the steps as tf.train's optimizers do. Null gradients leave their variable and state alone.
+ *
+ * @example
+ * const optimizer = train.adam(1e-3, 0.9, 0.999, null, { gc: "gradient", model });
+ * model.compile({ optimizer, loss: "categoricalCrossentropy" });
+ * await model.fit(xs, ys, { epochs: 5 });
+ */
+export class GcOptimizer extends Optimizer {
+  /** The registered class name (each rule's subclass has its own). */
+  static get className(): string {
+    return "GcOptimizer";
+  }
+
+  /** Everything about this optimizer that can be serialized (a plain, frozen object). */
+  readonly config: Readonly<TrainConfig>;
+  /** What the optimizer keeps beside its config: the schedule, model, unitAxis function, RegExps. */
+  readonly extras: Readonly<TrainExtras>;
+  /** The learning rate: a number, or the schedule function. */
+  readonly learningRate: number | ((step: number) => number);
+  /** The name in messages (`train.adam`). */
+  readonly #caller: string;
+  #engine: Engine | undefined;
+  readonly #variables = new Map<string, EngineVariable>();
+
+  /**
+   * Made by the `train.*` factories from a checked config. When `config.engine` is `"kernels"`,
+   * `init()` must have finished.
+   */
+  constructor(config: TrainConfig, extras: TrainExtras = {}, caller = `train.${config.rule}`) {
+    super();
+    if (config.engine === "kernels" && !kernelsReady()) throw notInitialized(caller);
+    this.config = Object.freeze({ ...config });
+    this.extras = Object.freeze({ ...extras });
+    this.learningRate = extras.schedule ?? (config.learningRate as number);
+    this.#caller = caller;
+  }
+
+  /** The engine stepping this optimizer (chosen at its first use): `"kernels"` or `"tfjs"`; undefined before. */
+  get engineKind(): "kernels" | "tfjs" | undefined {
+    return this.#engine?.kind;
+  }
+
+  /**
+   * One step: `variableGradients` as a `{ [variableName]: gradient }` map or a `{ name, tensor }[]`
+   * list; null gradients are skipped. Every tensor it makes is disposed.
+   */
+  override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
+    const caller = `${this.#caller}: applyGradients`;
+    const entries = gradientEntries(variableGradients, caller);
+    const variables = entries.map(({ name }) => this.#variable(name, caller));
+    const learningRate = this.#learningRateNow(caller);
+    const engine = this.#engineNow();
+    const gradients = entries.map(({ gradient }) => gradient);
+    const clipped = this.#clip(gradients);
+    try {
+      engine.apply(variables, { gradients: clipped, learningRate, step: this.iterations + 1 });
+    } finally {
+      dispose(clipped.filter((g, i): g is Tensor => g !== null && g !== gradients[i]));
+    }
+    this.incrementIterations();
+  }
+
+  /**
+   * The state (package-internal: serialization reads it): new tensors named
+   * `${variable.name}/${slot}` (tf.train's slot names), for the variables stepped so far.
+   */
+  getState(): NamedTensor[] {
+    return this.#engine === undefined ? [] : this.#engine.getState([...this.#variables.values()]);
+  }
+
+  /** Replaces the state from tensors named as `getState` names them (package-internal). */
+  setState(state: readonly NamedTensor[]): void {
+    const caller = `${this.#caller}: setState`;
+    const names = [...new Set(state.map(({ name }) => name.slice(0, Math.max(0, name.lastIndexOf("/")))))];
+    const variables = names.map((name) => this.#variable(name, caller));
+    this.#engineNow().setState(variables, state);
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    return JSON.parse(JSON.stringify(this.config)) as serialization.ConfigDict;
+  }
+
+  /** Frees the state (linear memory or tensors). */
+  override dispose(): void {
+    this.#engine?.dispose();
+    this.#engine = undefined;
+    this.#variables.clear();
+    super.dispose();
+  }
+
+  #engineNow(): Engine {
+    if (this.#engine !== undefined) return this.#engine;
+    const config: EngineConfig = { rule: this.config.rule, hyperparameters: this.config.hyperparameters, gc: this.config.gc };
+    const choice = this.config.engine;
+    if (choice === "kernels" || (choice === "auto" && kernelsReady() && KERNEL_BACKENDS.includes(getBackend()))) {
+      if (!kernelsReady()) throw notInitialized(this.#caller);
+      this.#engine = createKernelsEngine(config);
+    } else {
+      this.#engine = createOpsEngine(config, this.#caller);
+    }
+    return this.#engine;
+  }
+
+  /** The variable named `name`, with its unit axis and decay (worked out once per variable). */
+  #variable(name: string, caller: string): EngineVariable {
+    const variable = tfEngine().registeredVariables[name] as Variable | undefined;
+    if (variable === undefined) throw new TypeError(`${caller}: no variable is named ${JSON.stringify(name)}`);
+    const known = this.#variables.get(name);
+    if (known !== undefined && known.variable === variable) return known;
+    const made: EngineVariable = { name, variable, unitAxis: this.#unitAxis(name, variable.shape), decay: this.#decays(name) };
+    this.#variables.set(name, made);
+    return made;
+  }
+
+  /**
+   * The axis GC centers `name` over: `unitAxis(name, shape)` when given, else its layer's (with
+   * `model`), else the last axis; null for rank ≤ 1 (rank ≤ 3 with `convOnly`) and when GC is off.
+   */
+  #unitAxis(name: string, shape: readonly number[]): number | null {
+    const rank = shape.length;
+    if (this.config.gc === false || rank <= (this.config.convOnly ? 3 : 1)) return null;
+    const { unitAxis } = this.extras;
+    if (unitAxis === undefined) return rank - 1;
+    const axis: unknown = unitAxis(name, shape);
+    if (axis === null) return null;
+    const what = `${this.#caller}: options.unitAxis(${JSON.stringify(name)}, [${shape.join(", ")}])`;
+    if (typeof axis !== "number") throw new TypeError(`${what} must return an integer or null, got ${kindOf(axis)}`);
+    if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new RangeError(`${what} must return an integer in [${-rank}, ${rank}) or null, got ${axis}`);
+    return axis < 0 ? axis + rank : axis;
+  }
+
+  /** False when `excludeFromWeightDecay` names `name` (a substring, or a RegExp that matches). */
+  #decays(name: string): boolean {
+    if (this.config.excludeFromWeightDecay.some((part) => name.includes(part))) return false;
+    return !(this.extras.excludePatterns ?? []).some((pattern) => {
+      pattern.lastIndex = 0;
+      return pattern.test(name);
+    });
+  }
+
+  #learningRateNow(caller: string): number {
+    const { schedule } = this.extras;
+    if (schedule === undefined) return this.config.learningRate as number;
+    const step = this.iterations;
+    const value: unknown = schedule(step);
+    nonNegative(value, caller, `learningRate(${step})`);
+    return value as number;
+  }
+
+  /** The gradients clipped as the options say (new tensors where clipped; the same ones where not). */
+  #clip(gradients: readonly (Tensor | null)[]): (Tensor | null)[] {
+    const { clipValue, clipNorm, globalClipNorm } = this.config;
+    if (clipValue !== null) return gradients.map((g) => (g === null ? null : clipByValue(g, -clipValue, clipValue)));
+    if (clipNorm !== null) return gradients.map((g) => (g === null ? null : tidy(() => scaleToNorm(g, sqrt(sum(square(g))), clipNorm))));
+    if (globalClipNorm !== null) {
+      const present = gradients.filter((g): g is Tensor => g !== null);
+      if (present.length === 0) return [...gradients];
+      const norm = tidy(() => sqrt(present.map((g) => sum(square(g))).reduce((a, b) => a.add(b))));
+      try {
+        return gradients.map((g) => (g === null ? null : tidy(() => scaleToNorm(g, norm, globalClipNorm))));
+      } finally {
+        norm.dispose();
+      }
+    }
+    return [...gradients];
+  }
+}
+
+/** `g · clip / max(norm, clip)`: tf.clip_by_norm's (and clip_by_global_norm's) rescaling. */
+function scaleToNorm(g: Tensor, norm: Tensor, clip: number): Tensor {
+  const limit = scalar(clip);
+  return mul(g, limit.div(maximum(norm, limit)));
+}
+
+/** The gradients of a map or a list, in order, null kept (TF.js skips them). */
+function gradientEntries(value: NamedTensorMap | NamedTensor[], caller: string): { name: string; gradient: Tensor | null }[] {
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`${caller}: gradients must be a { name: tensor } map or a { name, tensor }[] list, got ${kindOf(value)}`);
+  }
+  if (Array.isArray(value)) {
+    return value.map((entry, i) => {
+      if (entry === null || typeof entry !== "object" || typeof entry.name !== "string") {
+        throw new TypeError(`${caller}: gradients[${i}] must be { name, tensor }, got ${kindOf(entry)}`);
+      }
+      return { name: entry.name, gradient: entry.tensor ?? null };
+    });
+  }
+  return Object.keys(value).map((name) => ({ name, gradient: value[name] ?? null }));
+}
+
+/** The TF.js-ops engine (engines/ops.ts), not built on this branch yet. */
+function createOpsEngine(_config: EngineConfig, caller: string): Engine {
+  throw new TypeError(`${caller}: the TF.js-ops engine is not available yet; use the cpu or wasm backend after init()`);
+}
