@@ -83,7 +83,7 @@ const TFJS_ROWS_NOTE =
   "Optimizer time: one applyGradients on fixed gradients (TF.js layout: dense [in, out], conv [kh, kw, in, out]), median ms per step. " +
   "speed-up: tf.train.adam (no GC)'s time ÷ the row's time, on the same backend.";
 
-export function tfjsTables({ optimizer, wholeStep, missing }) {
+export function tfjsTables({ optimizer, wholeStep, missing, failed }) {
   const out = [];
   const backends = [...new Set(optimizer.map((r) => r.backend))];
   const cell = (rows, name) => rows.find((r) => r.name === name)?.ms;
@@ -91,10 +91,10 @@ export function tfjsTables({ optimizer, wholeStep, missing }) {
     const groups = backends.map((b) => optimizer.find((r) => r.model === model && r.backend === b));
     out.push(`### ${model} (${groups[0].parameters.toLocaleString("en-US")} parameters): optimizer time per step`, "");
     out.push(`| optimizer | ${backends.map((b) => `${b} ms | ${b} speed-up`).join(" | ")} |`, `|---|${backends.map(() => "---:|---:").join("|")}|`);
-    for (const { name } of groups[0].rows) {
+    for (const name of [...new Set(groups.flatMap((g) => g.rows.map((r) => r.name)))]) {
       const cells = groups.map((g) => {
         const ms = cell(g.rows, name);
-        return `${fmtMs(ms)} | ${fmtX(cell(g.rows, BASELINE) / ms)}`;
+        return ms === undefined ? "— | —" : `${fmtMs(ms)} | ${fmtX(cell(g.rows, BASELINE) / ms)}`;
       });
       out.push(`| ${name} | ${cells.join(" | ")} |`);
     }
@@ -121,12 +121,16 @@ export function tfjsTables({ optimizer, wholeStep, missing }) {
   }
   out.push("", "### Digits MLP 64-64-10: the whole training step (forward, backward, optimizer; batch 32)", "");
   out.push(`| optimizer | ${backends.map((b) => `${b} ms | ${b} speed-up`).join(" | ")} |`, `|---|${backends.map(() => "---:|---:").join("|")}|`);
-  for (const { name } of wholeStep[0].rows) {
-    const cells = wholeStep.map((g) => `${fmtMs(cell(g.rows, name))} | ${fmtX(cell(g.rows, BASELINE) / cell(g.rows, name))}`);
+  for (const name of [...new Set(wholeStep.flatMap((g) => g.rows.map((r) => r.name)))]) {
+    const cells = wholeStep.map((g) => {
+      const ms = cell(g.rows, name);
+      return ms === undefined ? "— | —" : `${fmtMs(ms)} | ${fmtX(cell(g.rows, BASELINE) / ms)}`;
+    });
     out.push(`| ${name} | ${cells.join(" | ")} |`);
   }
   out.push("");
   if (missing.length) out.push(`Not in this build of the tfjs entry (rows left out): ${missing.join("; ")}.`, "");
+  for (const [name, message] of failed) out.push(`Not run: ${name}: ${message}`, "");
   return out;
 }
 

@@ -102,11 +102,30 @@ function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
   };
 }
 
+/**
+ * The optimizers of `available`, made for `tf`, each tried once with `tryStep(optimizer)`: those that
+ * throw (an engine this build does not have yet) are disposed and reported, not timed.
+ */
+function makeOptimizers(tf, tryStep, failed) {
+  const made = [];
+  for (const o of available) {
+    const optimizer = o.make(tf);
+    try {
+      tryStep(optimizer);
+      made.push({ name: o.name, optimizer });
+    } catch (error) {
+      failed.set(o.name, error instanceof Error ? error.message : String(error));
+      optimizer.dispose();
+    }
+  }
+  return made;
+}
+
 /** Optimizer time per step on one backend and model, and the kernels engine's phases. */
-async function optimizerTimes(tf, pkg, backendName, model, options) {
+async function optimizerTimes(tf, pkg, backendName, model, options, failed) {
   await tf.setBackend(backendName);
   const data = variablesAndGradients(tf, model.shapes);
-  const optimizers = available.map((o) => ({ name: o.name, optimizer: o.make(tf) }));
+  const optimizers = makeOptimizers(tf, (optimizer) => optimizer.applyGradients(data.gradients), failed);
   const phases = phaseCases(tf, pkg, backendName, model.shapes, data);
   const cases = [...optimizers.map(({ name, optimizer }) => ({ name, run: () => optimizer.applyGradients(data.gradients) })), ...phases.cases];
   const times = await timeInterleaved(cases, options);
@@ -133,41 +152,39 @@ function digitsBatch(tf) {
 }
 
 /** The digits MLP's whole training step (forward, backward, optimizer) per optimizer, on one backend. */
-async function wholeStepTimes(tf, backendName, options) {
+async function wholeStepTimes(tf, backendName, options, failed) {
   await tf.setBackend(backendName);
   const { x, y } = digitsBatch(tf);
-  const cases = available.map((o) => {
-    const { variables, dispose } = variablesAndGradients(tf, mlpShapes([64, 64, 10]));
-    const [w1, b1, w2, b2] = variables;
-    const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
-    const optimizer = o.make(tf);
-    return {
-      name: o.name,
-      run: () => {
-        const { value, grads } = tf.variableGrads(loss, variables);
-        optimizer.applyGradients(grads);
-        tf.dispose([value, grads]);
-      },
-      dispose: () => (optimizer.dispose(), dispose()),
-    };
-  });
-  const times = await timeInterleaved(cases, options);
-  cases.forEach((c) => c.dispose());
+  const { variables, dispose } = variablesAndGradients(tf, mlpShapes([64, 64, 10]));
+  const [w1, b1, w2, b2] = variables;
+  const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
+  const step = (optimizer) => {
+    const { value, grads } = tf.variableGrads(loss, variables);
+    optimizer.applyGradients(grads);
+    tf.dispose([value, grads]);
+  };
+  const optimizers = makeOptimizers(tf, step, failed);
+  const times = await timeInterleaved(optimizers.map(({ name, optimizer }) => ({ name, run: () => step(optimizer) })), options);
+  optimizers.forEach(({ optimizer }) => optimizer.dispose());
+  dispose();
   tf.dispose([x, y]);
-  return { backend: backendName, rows: cases.map(({ name }) => ({ name, ms: times.get(name) })) };
+  return { backend: backendName, rows: optimizers.map(({ name }) => ({ name, ms: times.get(name) })) };
 }
 
 /**
  * Runs the TF.js optimizer workloads on each backend of `tfs`. Returns
  * `{ optimizer: [{ model, parameters, backend, rows: [{ name, ms }], phases: { [phase]: ms } }],
- *    wholeStep: [{ backend, rows }], missing: [names of optimizers this build lacks] }`, ms per step.
+ *    wholeStep: [{ backend, rows }], missing: [names of optimizers this build lacks],
+ *    failed: [[name, error message]] }`, ms per step.
  */
 export async function runTfjsBench({ pkgs, tfs }, options, models = MODELS) {
+  await tfjsEntry.init?.(); // the same instance as the main entry's (already initialized), unless dist bundles two
   const optimizer = [];
   const wholeStep = [];
+  const failed = new Map();
   for (const [backendName, tf] of Object.entries(tfs)) {
-    for (const model of models) optimizer.push(await optimizerTimes(tf, pkgs.simd, backendName, model, options));
-    wholeStep.push(await wholeStepTimes(tf, backendName, options));
+    for (const model of models) optimizer.push(await optimizerTimes(tf, pkgs.simd, backendName, model, options, failed));
+    wholeStep.push(await wholeStepTimes(tf, backendName, options, failed));
   }
-  return { optimizer, wholeStep, missing: OPTIMIZERS.filter((o) => !available.includes(o)).map((o) => o.name) };
+  return { optimizer, wholeStep, missing: OPTIMIZERS.filter((o) => !available.includes(o)).map((o) => o.name), failed: [...failed] };
 }
