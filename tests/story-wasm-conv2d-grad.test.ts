@@ -21,8 +21,8 @@ async function kernelGradient(backend: string, x: Float32Array, xShape: number[]
   await tf.setBackend(backend);
   return tf.tidy(() => {
     const [xt, wt] = [tf.tensor4d(x, xShape as [number, number, number, number]), tf.tensor4d(w, wShape as [number, number, number, number])];
-    const grad = tf.grad((kernel: tf.Tensor4D) => {
-      const y = tf.conv2d(xt, kernel, strides, pad);
+    const grad = tf.grad((kernel) => {
+      const y = tf.conv2d(xt, kernel as tf.Tensor4D, strides, pad);
       return tf.sum(tf.mul(y, tf.tensor(r.subarray(0, y.size), y.shape)));
     });
     return grad(wt).dataSync().slice();

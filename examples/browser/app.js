@@ -21,8 +21,11 @@ let tfjsModule; // ./tfjs-model.js once loaded
 const isTfjs = (key) => key === TFJS_SETTING.key;
 const labelOf = (key) => (isTfjs(key) ? TFJS_SETTING.label : SETTINGS[key].label);
 
-/** What the page has done so far; the browser test reads it. `tfjsBackend`: the TF.js backend the TF.js setting runs on. */
-const demo = { status: "loading", backend: undefined, tfjsBackend: undefined, optimizer: undefined, gc: undefined, curves: { on: [], off: [] }, initial: {}, error: undefined };
+/**
+ * What the page has done so far; the browser test reads it. `tfjsBackend`, `tfjsEngine`: the TF.js
+ * backend the TF.js setting runs on and the engine train.adam steps with ("kernels" or "tfjs").
+ */
+const demo = { status: "loading", backend: undefined, tfjsBackend: undefined, tfjsEngine: undefined, optimizer: undefined, gc: undefined, curves: { on: [], off: [] }, initial: {}, error: undefined };
 window.gcDemo = demo;
 
 async function loadDigits() {
@@ -81,7 +84,7 @@ async function train(split) {
     demo.tfjsBackend = await tfjsModule.useBackend(TFJS_SETTING.backend, TFJS_SETTING.wasmPaths);
     if (token !== run) return;
     trainer = new tfjsModule.TfjsTrainer(split, { gc, seed: 1 });
-    backend = `TF.js ${demo.tfjsBackend} backend, package kernels ${demo.backend}`;
+    backend = `TF.js ${demo.tfjsBackend} backend`;
   } else {
     const capture = SETTINGS[demo.optimizer].network === "cnn" ? "conv.weight" : "dense1.weight";
     trainer = new Trainer(split, { optimizer: demo.optimizer, gc, seed: 1, capture });
@@ -93,6 +96,10 @@ async function train(split) {
       await trainer.epoch();
       if (token !== run) return; // restarted while the epoch ran (the TF.js steps are asynchronous)
       const metrics = trainer.evaluate();
+      if (isTfjs(demo.optimizer)) {
+        demo.tfjsEngine = trainer.engine;
+        backend = `TF.js ${demo.tfjsBackend} backend, train.adam on ${demo.tfjsEngine === "kernels" ? `this package's kernels (${demo.backend})` : "TF.js ops"}`;
+      }
       demo.curves[key].push(metrics);
       drawLoss();
       drawHistogram(trainer, key === "on");

@@ -4,7 +4,7 @@
 // gives the same initial weights and the same batch order, so runs with GC on and off differ only by GC.
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { centralizeTensor, train } from "gradient-centralization/tfjs";
+import { centralizeTensor, init, train } from "gradient-centralization/tfjs";
 import { permutation, uniform } from "../digits/random.js";
 import { TRAINING } from "../digits/train.js";
 import { registerWasmConv2dBackpropFilter } from "./wasm-conv2d-grad.js";
@@ -12,10 +12,11 @@ import { registerWasmConv2dBackpropFilter } from "./wasm-conv2d-grad.js";
 const LEARNING_RATE = 2e-3;
 
 /**
- * Loads TF.js's `name` backend ("wasm": its .wasm files from `wasmPaths`; "webgl") and selects it.
- * Resolves to the backend's name.
+ * Loads TF.js's `name` backend ("wasm": its .wasm files from `wasmPaths`; "webgl") and selects it,
+ * and this package's kernels for train.adam. Resolves to the backend's name.
  */
 export async function useBackend(name, wasmPaths) {
+  await init(); // train.* steps in the package's kernels on the cpu and wasm backends (a no-op once the page's init() ran)
   if (!tf.findBackend(name)) {
     if (name === "wasm") {
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
@@ -60,6 +61,11 @@ export class TfjsTrainer {
     this.captured = undefined;
     this.steps = 0;
     this.stepMs = 0;
+  }
+
+  /** The engine train.adam steps with: "kernels" (the package's WebAssembly kernels) or "tfjs" (TF.js ops); known after the first step. */
+  get engine() {
+    return this.optimizer.engineKind;
   }
 
   get stepsPerEpoch() {
