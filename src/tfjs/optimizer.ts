@@ -2,7 +2,9 @@
 // applyGradients) that clips, picks each variable's unit axis and decay, evaluates the learning
 // rate, and hands the step to an engine (the fused kernels, or TF.js ops).
 import {
+  add,
   clipByValue,
+  div,
   dispose,
   engine as tfEngine,
   getBackend,
@@ -209,7 +211,7 @@ export class GcOptimizer extends Optimizer {
     if (globalClipNorm !== null) {
       const present = gradients.filter((g): g is Tensor => g !== null);
       if (present.length === 0) return [...gradients];
-      const norm = tidy(() => sqrt(present.map((g) => sum(square(g))).reduce((a, b) => a.add(b))));
+      const norm = tidy(() => sqrt(present.map((g) => sum(square(g))).reduce((a, b) => add(a, b))));
       try {
         return gradients.map((g) => (g === null ? null : tidy(() => scaleToNorm(g, norm, globalClipNorm))));
       } finally {
@@ -223,7 +225,7 @@ export class GcOptimizer extends Optimizer {
 /** `g · clip / max(norm, clip)`: tf.clip_by_norm's (and clip_by_global_norm's) rescaling. */
 function scaleToNorm(g: Tensor, norm: Tensor, clip: number): Tensor {
   const limit = scalar(clip);
-  return mul(g, limit.div(maximum(norm, limit)));
+  return mul(g, div(limit, maximum(norm, limit)));
 }
 
 /** The gradients of a map or a list, in order, null kept (TF.js skips them). */

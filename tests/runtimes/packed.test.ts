@@ -34,6 +34,10 @@ import { EXTRA_NODE_MAJORS, installPackagedNodes, packagedNode, packagedNodeUnav
 // builds as base64, and @assemblyscript/loader (≈4 KB gzipped).
 const SIMD_WASM_LIMIT = 16 * 1024;
 const GZIPPED_ESM_LIMIT = 64 * 1024;
+// The tfjs entry carries its optimizers, engines and checks, not the runtime: 15,320 B gzipped when
+// its optimizers landed on the kernels engine (issue 12), before the TF.js-ops engine, the layer
+// unit axes and serialization joined it.
+const GZIPPED_TFJS_LIMIT = 32 * 1024;
 
 let packed: PackedProject;
 const installed = () => join(packed.project, "node_modules/gradient-centralization");
@@ -85,6 +89,17 @@ describe("the packed package", () => {
     expect(imports("dist/workerd.js").sort()).toEqual(["./gc.scalar.wasm", "./gc.simd.wasm"]);
     expect(imports("dist/edge-light.js").sort()).toEqual(["./gc.scalar.wasm?module", "./gc.simd.wasm?module"]);
     expect(readFileSync(join(installed(), "dist/cjs/index.js"), "utf8")).toContain("require('@assemblyscript/loader')");
+  });
+
+  test(`the tfjs entry imports the main entry (one runtime, one init) and TF.js, and is at most ${GZIPPED_TFJS_LIMIT} bytes gzipped`, () => {
+    const esm = readFileSync(join(installed(), "dist/tfjs.js"));
+    const imports = [...esm.toString("utf8").matchAll(/^(?:import|export)\b[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    expect([...new Set(imports)].sort()).toEqual(["@tensorflow/tfjs-core", "gradient-centralization"]);
+    const cjs = readFileSync(join(installed(), "dist/cjs/tfjs.js"), "utf8");
+    expect([...cjs.matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]).sort()).toEqual(["./index.js", "@tensorflow/tfjs-core"]);
+    const gzipped = gzipSync(esm, { level: 9 }).length;
+    console.log(`sizes: dist/tfjs.js ${esm.length} B (${gzipped} B gzipped)`);
+    expect(gzipped).toBeLessThanOrEqual(GZIPPED_TFJS_LIMIT);
   });
 
   test("ships dist/ and package.json only, with both .wasm builds as their own subpaths", () => {

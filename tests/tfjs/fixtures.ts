@@ -3,20 +3,25 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as tf from "@tensorflow/tfjs";
-import { parseDigits } from "../../examples/digits/data.js";
 import { randomArray } from "../random.js";
 
 /** The first `count` digits as [count, 8, 8, 1] images in [0, 1] and one-hot labels. */
 export function digits(count: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  // 64 pixel values 0..16, then the label, one image a line (examples/data/README.md)
   const csv = gunzipSync(readFileSync(new URL("../../examples/data/digits.csv.gz", import.meta.url))).toString("utf8");
-  const data = parseDigits(csv) as { images: Float32Array; labels: Uint8Array };
+  const rows = csv.split("\n").filter((line) => line.trim() !== "").slice(0, count).map((line) => line.split(",").map(Number));
+  if (rows.length < count) throw new Error(`digits: ${count} images asked, ${rows.length} in the file`);
   return tf.tidy(() => ({
-    xs: tf.tensor4d(data.images.subarray(0, count * 64), [count, 8, 8, 1]),
-    ys: tf.oneHot(tf.tensor1d(Array.from(data.labels.subarray(0, count)), "int32"), 10).toFloat() as tf.Tensor2D,
+    xs: tf.tensor4d(rows.flatMap((row) => row.slice(0, 64).map((x) => x / 16)), [count, 8, 8, 1]),
+    ys: tf.oneHot(tf.tensor1d(rows.map((row) => row[64]), "int32"), 10).toFloat() as tf.Tensor2D,
   }));
 }
 
-export type ModelKind = "mlp" | "conv";
+/**
+ * "mlp": Dense 64 → 32 → 10; "conv2d": Conv2D 3×3×6, max pooling, Dense; "conv3d": the same over
+ * [8, 8, 1] volumes (TF.js's wasm backend has no Conv2DBackpropFilter kernel, but Conv3D's).
+ */
+export type ModelKind = "mlp" | "conv2d" | "conv3d";
 
 /** A model of `kind` with weights drawn from a fixed seed (the same on every call). */
 export function makeModel(kind: ModelKind): tf.LayersModel {
@@ -25,9 +30,15 @@ export function makeModel(kind: ModelKind): tf.LayersModel {
     model.add(tf.layers.flatten({ inputShape: [8, 8, 1] }));
     model.add(tf.layers.dense({ units: 32, activation: "relu" }));
     model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
-  } else {
+  } else if (kind === "conv2d") {
     model.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 3, activation: "relu" }));
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
+  } else {
+    model.add(tf.layers.reshape({ inputShape: [8, 8, 1], targetShape: [8, 8, 1, 1] }));
+    model.add(tf.layers.conv3d({ filters: 6, kernelSize: [3, 3, 1], activation: "relu" }));
+    model.add(tf.layers.maxPooling3d({ poolSize: [2, 2, 1] }));
     model.add(tf.layers.flatten());
     model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
   }

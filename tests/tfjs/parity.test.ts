@@ -10,7 +10,11 @@ const STEPS = 24;
 const TOLERANCE = 1e-5;
 
 const cases: [string, () => tf.Optimizer, () => tf.Optimizer][] = [
+  ["sgd", () => tf.train.sgd(0.1), () => train.sgd(0.1, { gc: false })],
+  ["momentum", () => tf.train.momentum(0.05, 0.9), () => train.momentum(0.05, 0.9, false, { gc: false })],
+  ["momentum (Nesterov)", () => tf.train.momentum(0.05, 0.9, true), () => train.momentum(0.05, 0.9, true, { gc: false })],
   ["adam", () => tf.train.adam(0.01), () => train.adam(0.01, undefined, undefined, undefined, { gc: false })],
+  ["adam (defaults)", () => tf.train.adam(), () => train.adam(undefined, undefined, undefined, undefined, { gc: false })],
 ];
 
 describe.each(["cpu", "wasm"])("%s backend", (backend) => {
@@ -18,7 +22,9 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
     await init();
     expect(await tf.setBackend(backend)).toBe(true);
   });
-  for (const kind of ["mlp", "conv"] as ModelKind[]) {
+  // The wasm backend cannot train Conv2D (no Conv2DBackpropFilter kernel): the conv net there is Conv3D's.
+  const kinds: ModelKind[] = backend === "cpu" ? ["mlp", "conv2d", "conv3d"] : ["mlp", "conv3d"];
+  for (const kind of kinds) {
     test.each(cases)(`%s on the ${kind} follows tf.train's`, async (_name, reference, ours) => {
       const expected = await fitWeights(kind, reference(), STEPS);
       const optimizer = ours();
