@@ -65,8 +65,13 @@ export class TfjsTrainer {
     this.random = uniform(seed ^ 0x5eed);
     const init = NETWORKS.mlp.create(seed);
     this.variables = init.params.map(({ name, shape, value }) => {
-      const outLast = shape.length === 2 ? tf.tidy(() => tf.transpose(tf.tensor2d(value.data, shape))) : tf.tensor1d(value.data);
-      return tf.variable(outLast, true, `${name}-run${++runs}`); // TF.js variable names must be unique
+      // A copy: TF.js's cpu backend keeps the array it is given, and value.data is a view of the
+      // package's linear memory, freed below (and detached when that memory grows).
+      const values = value.data.slice();
+      const outLast = shape.length === 2 ? tf.tidy(() => tf.transpose(tf.tensor2d(values, shape))) : tf.tensor1d(values);
+      const variable = tf.variable(outLast, true, `${name}-run${++runs}`); // TF.js variable names must be unique
+      outLast.dispose();
+      return variable;
     });
     init.dispose();
     this.optimizer = TFJS_OPTIMIZERS[optimizer].create(gc);
