@@ -1,15 +1,16 @@
 // Gradient Centralization kernels (Yong et al., 2020, arXiv:2004.01461).
-// Each kernel subtracts, from every value of an output unit, that unit's mean:
-//   rows    (out-first): unit r is the contiguous row x[r, 0..cols)
-//   columns (out-last):  unit c is the strided column x[0..rows, c]
+// A tensor is an [outer, units, inner] view (row-major): unit u is every x[o, u, i], and GC
+// subtracts from each of them the unit's mean over all (o, i). `centralizeView` takes the view;
+// its two ends have their own kernels:
+//   rows    (outer = 1, out-first):  unit r is the contiguous row x[r, 0..cols)
+//   columns (inner = 1, out-last):   unit c is the strided column x[0..rows, c]
+//   general (outer, inner > 1; TF.js Conv2DTranspose [kh·kw, filters, in]): rows of `inner`
+//            values, row r in unit r mod units
 // Means are accumulated in float64. The float32 subtraction uses the mean split into
 // hi = f32(mean) and lo = f32(mean - hi): (x - hi) - lo keeps the float64 accuracy while
 // the SIMD lanes stay 4-wide.
 // Loop bounds never overflow i32: vector loops run to a precomputed multiple (n & ~7, n & ~3)
 // and blocked loops advance by the block actually done, so a counter never passes its limit.
-
-export const LAYOUT_ROWS = 0;
-export const LAYOUT_COLUMNS = 1;
 
 /** Σ x[i] for i < n, in float64. */
 export function sumRow(ptr: usize, n: i32): f64 {
@@ -255,17 +256,88 @@ function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usiz
 }
 
 /**
- * Runs GC over `count` tensors described by a table of i32 quadruples
- * (ptr, rows, cols, layout), layout 0 = rows, 1 = columns. `scratch` holds
- * columnScratchBytes of the widest column tensor.
+ * Units whose float64 sums the general view keeps at once (8 bytes each, 32 KiB): its whole
+ * scratch, however many units there are.
+ */
+export const UNIT_CHUNK = 4096;
+
+/**
+ * Bytes of scratch `centralizeView` needs for an [outer, units, inner] view: columnScratchBytes
+ * for column units (inner = 1), none for row units (outer = 1), a float64 per unit (at most
+ * UNIT_CHUNK of them) otherwise; 0 for an empty view.
+ */
+export function viewScratchBytes(outer: i32, units: i32, inner: i32): usize {
+  if (outer <= 0 || units <= 0 || inner <= 0) return 0;
+  if (inner == 1) return columnScratchBytes(units);
+  if (outer == 1) return 0;
+  return <usize>min(units, UNIT_CHUNK) << 3;
+}
+
+/** Address of row (o, u) of an [outer, units, inner] view: its `inner` values are contiguous. */
+// @ts-ignore: decorator
+@inline export function viewRow(ptr: usize, o: i32, units: i32, u: i32, rowBytes: usize): usize {
+  return ptr + (<usize>o * <usize>units + <usize>u) * rowBytes;
+}
+
+/**
+ * Turns the float64 sum at `at` into its unit's mean (over `count` values) split into hi and lo,
+ * stored as two float32 in the same 8 bytes.
+ */
+// @ts-ignore: decorator
+@inline export function sumToMean(at: usize, count: f64): void {
+  const mean = load<f64>(at) / count;
+  const hi = <f32>mean;
+  store<f32>(at, hi);
+  store<f32>(at, lowPart(mean, hi), 4);
+}
+
+/**
+ * GC of the general view (outer > 1, inner > 1): per unit, Σ of its `outer` rows of `inner`
+ * values in float64, then each row minus the mean (hi, lo); UNIT_CHUNK units at a time.
+ * `scratch` holds viewScratchBytes(outer, units, inner) bytes.
+ */
+function centralizeUnitRows(ptr: usize, outer: i32, units: i32, inner: i32, scratch: usize): void {
+  const rowBytes = <usize>inner << 2;
+  const count = <f64>outer * <f64>inner;
+  for (let u0 = 0; u0 < units; ) {
+    const width = min(UNIT_CHUNK, units - u0);
+    memory.fill(scratch, 0, <usize>width << 3);
+    for (let o = 0; o < outer; o++) {
+      for (let u = 0; u < width; u++) {
+        const s = scratch + (<usize>u << 3);
+        store<f64>(s, load<f64>(s) + sumRow(viewRow(ptr, o, units, u0 + u, rowBytes), inner));
+      }
+    }
+    for (let u = 0; u < width; u++) sumToMean(scratch + (<usize>u << 3), count);
+    for (let o = 0; o < outer; o++) {
+      for (let u = 0; u < width; u++) {
+        const s = scratch + (<usize>u << 3);
+        subtractRow(viewRow(ptr, o, units, u0 + u, rowBytes), inner, load<f32>(s), load<f32>(s, 4));
+      }
+    }
+    u0 += width;
+  }
+}
+
+/**
+ * GC of an [outer, units, inner] view: x[o, u, i] ← x[o, u, i] − mean over (o', i') of
+ * x[o', u, i']. Column units (inner = 1) and row units (outer = 1) run their own kernels.
+ * `scratch` holds viewScratchBytes(outer, units, inner) bytes.
+ */
+export function centralizeView(ptr: usize, outer: i32, units: i32, inner: i32, scratch: usize): void {
+  if (outer <= 0 || units <= 0 || inner <= 0) return;
+  if (inner == 1) centralizeColumns(ptr, outer, units, scratch);
+  else if (outer == 1) centralizeRows(ptr, units, inner);
+  else centralizeUnitRows(ptr, outer, units, inner, scratch);
+}
+
+/**
+ * Runs GC over `count` tensors described by a table of i32 quadruples (ptr, outer, units,
+ * inner): `centralizeView` of each. `scratch` holds the largest viewScratchBytes among them.
  */
 export function centralizeMany(table: usize, count: i32, scratch: usize): void {
   for (let k = 0; k < count; k++) {
     const e = table + (<usize>k << 4);
-    const ptr = <usize>load<u32>(e);
-    const rows = load<i32>(e, 4);
-    const cols = load<i32>(e, 8);
-    if (load<i32>(e, 12) == LAYOUT_COLUMNS) centralizeColumns(ptr, rows, cols, scratch);
-    else centralizeRows(ptr, rows, cols);
+    centralizeView(<usize>load<u32>(e), load<i32>(e, 4), load<i32>(e, 8), load<i32>(e, 12), scratch);
   }
 }

@@ -1,4 +1,4 @@
-export { centralizeRows, centralizeColumns, centralizeMany, columnScratchBytes } from "./centralize";
+export { centralizeRows, centralizeColumns, centralizeView, centralizeMany, columnScratchBytes, viewScratchBytes } from "./centralize";
 export { unitStats } from "./stats";
 export {
   sgdStep, adamStep, radamStep, nadamStep, adamaxStep, adagradStep, adadeltaStep, rmspropStep, lionStep,

@@ -167,6 +167,31 @@ export function readRecord(value: unknown, caller: string, name: string, optiona
 }
 
 /**
+ * Reads a small data object (a layout's `{ unitAxis }`) into a frozen copy with no prototype:
+ * every own key must be a string naming an enumerable data property (a getter, a setter, a
+ * symbol key or a non-enumerable property is a TypeError naming it), each read once.
+ *
+ * @example
+ * readDataRecord({ unitAxis: 1 }, "centralize", "options.layout"); // frozen { unitAxis: 1 }, no prototype
+ */
+export function readDataRecord(value: object, caller: string, name: string): Readonly<Record0> {
+  const record = create(null) as Record0;
+  // The Proxy traps a caller may have set run here, once; the checks below use what they returned.
+  const fields = reading(caller, name, () =>
+    ownKeys(value).map((key) => [key, getOwnPropertyDescriptor(value, key)] as const),
+  );
+  for (const [key, descriptor] of fields) {
+    if (descriptor === undefined) continue;
+    if (typeof key !== "string") throw new TypeError(`${caller}: ${name} has a symbol key (${String(key)}); only unitAxis is allowed`);
+    const field = `${name}.${key}`;
+    if (!("value" in descriptor)) throw new TypeError(`${caller}: ${field} must be a plain data property, got a getter or setter`);
+    if (!descriptor.enumerable) throw new TypeError(`${caller}: ${field} must be an enumerable own property`);
+    record[key] = descriptor.value;
+  }
+  return freeze(record);
+}
+
+/**
  * Reads only `keys` of a caller's object, with `readRecord`'s rules (own enumerable properties,
  * each read once): cheaper than `readRecord` on a hot path (every step reads every parameter).
  */

@@ -1,7 +1,7 @@
 // Gradient Centralization (Yong et al., 2020, "Gradient Centralization: A New Optimization
 // Technique for Deep Neural Networks", arXiv:2004.01461).
 import { copyArray, describe, has, isArrayValue, readRecord } from "./args.js";
-import { type CentralizeOptions, centralizeOptions, checkExtent, isCentralized, isEmptyShape, unitMatrix } from "./layout.js";
+import { type CentralizeOptions, centralizeOptions, checkExtent, isCentralized, isEmptyShape, unitView } from "./layout.js";
 import { checkDisjoint, checkGradient, type Gradient, type GradientInput, readGradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import { isTensor, type Tensor } from "./tensor.js";
@@ -9,16 +9,18 @@ import { isTensor, type Tensor } from "./tensor.js";
 const TABLE_ENTRY_BYTES = 16;
 
 /**
- * Gradient Centralization, in place: for a gradient of rank > 1,
- * `g[u, …] ← g[u, …] − mean(g[u, …])` for every output unit `u`, the mean taken over every
- * other axis (P = I − eeᵀ applied to each unit's slice). Rank ≤ 1 gradients are returned
- * unchanged; with `convOnly`, so are ranks 2 and 3.
+ * Gradient Centralization, in place: for a gradient of rank > 1 seen as an `[outer, units, inner]`
+ * view (units on the layout's axis k: `[prod(shape[:k]), shape[k], prod(shape[k+1:])]`),
+ * `g[o, u, i] ← g[o, u, i] − mean over (o', i') of g[o', u, i']` for every output unit `u`
+ * (P = I − eeᵀ applied to each unit's values). Rank ≤ 1 gradients are returned unchanged; with
+ * `convOnly`, so are ranks 2 and 3.
  *
  * @example
  * await init();
  * const g = new Float32Array([1, 2, 3, 4, 5, 6]);
- * centralize(g, [2, 3]);                          // rows (out-first): [-1, 0, 1, -1, 0, 1]
- * centralize(g2, [3, 2], { layout: "out-last" }); // columns of [3, 2]
+ * centralize(g, [2, 3]);                                   // rows (out-first): [-1, 0, 1, -1, 0, 1]
+ * centralize(g2, [3, 2], { layout: "out-last" });          // columns of [3, 2]
+ * centralize(g3, [3, 3, 8, 16], { layout: { unitAxis: -2 } }); // Conv2DTranspose: 8 units of 3·3·16
  * @returns `grad`, centralized.
  */
 export function centralize(grad: Float32Array, shape: readonly number[], options?: CentralizeOptions): Float32Array;
@@ -37,12 +39,11 @@ export function centralize(
   checkExtent(operand.shape, caller);
   // An empty gradient has nothing to centralize: no scratch, no kernel call, whatever its other dims.
   if (!isCentralized(operand.shape, convOnly) || isEmptyShape(operand.shape)) return grad;
-  const { rows, cols, unitsAreRows } = unitMatrix(operand.shape, layout);
+  const { outer, units, inner } = unitView(operand.shape, layout, caller, "options.layout");
   const { kernels } = rt;
-  const scratchBytes = unitsAreRows ? 0 : kernels.columnScratchBytes(cols);
+  const scratchBytes = kernels.viewScratchBytes(outer, units, inner);
   withOperands(rt, [operand], scratchBytes, true, ([ptr], scratch) => {
-    if (unitsAreRows) kernels.centralizeRows(ptr, rows, cols);
-    else kernels.centralizeColumns(ptr, rows, cols, scratch);
+    kernels.centralizeView(ptr, outer, units, inner, scratch);
   }, { caller: "centralize" });
   return grad;
 }
@@ -91,20 +92,21 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
   const written = operands.map((op) => isCentralized(op.shape, convOnly) && !isEmptyShape(op.shape));
   const work = operands.filter((_, i) => written[i]);
   checkDisjoint(caller, operands, (i) => inputs[i].name, (i) => written[i]);
-  const matrices = work.map((op) => unitMatrix(op.shape, layout));
+  const workNames = inputs.filter((_, i) => written[i]).map((input) => input.name);
+  const views = work.map((op, k) => unitView(op.shape, layout, caller, "options.layout", workNames[k]));
   const { kernels } = rt;
-  let columnScratch = 0;
-  for (const m of matrices) if (!m.unitsAreRows) columnScratch = Math.max(columnScratch, kernels.columnScratchBytes(m.cols));
+  let viewScratch = 0;
+  for (const v of views) viewScratch = Math.max(viewScratch, kernels.viewScratchBytes(v.outer, v.units, v.inner));
   const tableBytes = work.length * TABLE_ENTRY_BYTES;
-  const scratchBytes = tableBytes + columnScratch;
+  const scratchBytes = tableBytes + viewScratch;
   withOperands(rt, work, scratchBytes, true, (ptrs, scratch) => {
     const table = rt.memory.i32;
-    matrices.forEach((m, k) => {
+    views.forEach((v, k) => {
       const at = (scratch >>> 2) + k * 4;
       table[at] = ptrs[k];
-      table[at + 1] = m.rows;
-      table[at + 2] = m.cols;
-      table[at + 3] = m.unitsAreRows ? 0 : 1;
+      table[at + 1] = v.outer;
+      table[at + 2] = v.units;
+      table[at + 3] = v.inner;
     });
     kernels.centralizeMany(scratch, work.length, scratch + tableBytes);
   }, { caller: "centralizeAll" });

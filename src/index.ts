@@ -14,7 +14,7 @@ export { Tensor } from "./tensor.js";
 export { tidy, keep } from "./tidy.js";
 export { memory, type MemoryInfo } from "./memory-use.js";
 export { centralize, centralizeAll, type GradientEntry } from "./centralize.js";
-export type { CentralizeOptions, Layout } from "./layout.js";
+export type { CentralizeOptions, Layout, UnitAxis } from "./layout.js";
 export { gradientStats, type GradientStats, type StatsOptions } from "./stats.js";
 export { SGD, type SGDOptions, type SGDHyperparameters } from "./optim/sgd.js";
 export { Adam, type AdamOptions, type AdamHyperparameters } from "./optim/adam.js";
@@ -29,6 +29,7 @@ export { Lion, type LionOptions, type LionHyperparameters } from "./optim/rules/
 export type { Optimizer, ParamGroup, ParamGroupInput, OptimizerStateDict, StateDictOptions } from "./optim/base.js";
 export type { Param } from "./optim/params.js";
 export type { GcMode } from "./optim/hyperparameters.js";
+export type { Formula } from "./optim/formula.js";
 export type { ParamStateDict, StateBuffer } from "./optim/state.js";
 export type { LearningRate, OptimizerOptions, Scheduled } from "./optim/base.js";
 export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from "./optim/lookahead.js";

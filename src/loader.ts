@@ -26,7 +26,9 @@ export interface Kernels {
   centralizeColumns(ptr: number, rows: number, cols: number, scratch: number): void;
   centralizeMany(table: number, count: number, scratch: number): void;
   columnScratchBytes(cols: number): number;
-  unitStats(ptr: number, units: number, count: number, unitStride: number, elemStride: number, out: number): void;
+  centralizeView(ptr: number, outer: number, units: number, inner: number, scratch: number): void;
+  viewScratchBytes(outer: number, units: number, inner: number): number;
+  unitStats(ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number): void;
   sgdStep: OptimizerKernel;
   adamStep: OptimizerKernel;
   radamStep: OptimizerKernel;
@@ -151,6 +153,8 @@ const KERNEL_FUNCTIONS = Object.keys({
   clipGradNorm: true,
   clipGradValue: true,
   lookaheadSync: true,
+  centralizeView: true,
+  viewScratchBytes: true,
 } satisfies Record<Exclude<keyof Kernels, "memory">, true>) as Exclude<keyof Kernels, "memory">[];
 
 function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller: string): LoadedKernels {

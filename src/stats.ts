@@ -1,6 +1,7 @@
 // Per-output-unit statistics of a gradient: what GC changes, made visible.
+import { readOptions } from "./args.js";
 import { checkOptions, sizeOf } from "./checks.js";
-import { checkExtent, type Layout, layoutCheck, MAX_TENSOR_VALUES, unitMatrix } from "./layout.js";
+import { checkExtent, copyLayout, type Layout, layoutOrAxisCheck, MAX_TENSOR_VALUES, unitView } from "./layout.js";
 import { checkGradient, type Gradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import type { Tensor } from "./tensor.js";
@@ -11,13 +12,13 @@ const UNIT_BATCH = 1024;
 
 /** Options of `gradientStats`. */
 export interface StatsOptions {
-  /** Which axis holds the output units; default `"out-first"`. */
+  /** Which axis holds the output units (`"out-first"`, `"out-last"` or `{ unitAxis: k }`); default `"out-first"`. */
   layout?: Layout;
 }
 
 /** Statistics of each output unit (over its finite values) and counts of non-finite values. */
 export interface GradientStats {
-  /** Number of output units: `shape[0]` (out-first) or `shape[rank-1]` (out-last); 1 for rank ≤ 1. */
+  /** Number of output units: `shape[k]` for the layout's unit axis k (0 out-first, rank − 1 out-last); 1 for rank ≤ 1. */
   units: number;
   /** Per unit: number of finite values. */
   count: Float64Array;
@@ -38,14 +39,17 @@ export interface GradientStats {
 }
 
 /**
- * Per output unit `u`: count, mean, std = √(Σ(x − mean)²/n), min and max of its finite values,
- * plus whole-tensor counts of NaN, +Inf and −Inf. A gradient of rank ≤ 1 is one unit. After GC
- * every unit's mean is 0 (up to rounding); std, min and max show what else changed.
+ * Per output unit `u` (the units of the layout's axis k, every x[o, u, i] of the
+ * `[prod(shape[:k]), shape[k], prod(shape[k+1:])]` view): count, mean, std = √(Σ(x − mean)²/n),
+ * min and max of its finite values, plus whole-tensor counts of NaN, +Inf and −Inf. A gradient
+ * of rank ≤ 1 is one unit. After GC every unit's mean is 0 (up to rounding); std, min and max
+ * show what else changed.
  *
  * @example
  * const before = gradientStats(g, [64, 3, 3, 3]);
  * centralize(g, [64, 3, 3, 3]);
  * const after = gradientStats(g, [64, 3, 3, 3]);   // after.mean ≈ 0 for every unit
+ * gradientStats(k, [3, 3, 8, 16], { layout: { unitAxis: -2 } }).units; // 8
  */
 export function gradientStats(grad: Float32Array, shape: readonly number[], options?: StatsOptions): GradientStats;
 export function gradientStats(grad: Tensor, options?: StatsOptions): GradientStats;
@@ -54,13 +58,14 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
   const rt = runtime(caller);
   // Read every argument (caller code may run only here), then check, then compute.
   const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
-  const { layout = "out-first" } = checkOptions<StatsOptions>(options, { layout: layoutCheck }, caller);
+  const record = readOptions(options, ["layout"], caller);
+  if (record.layout !== undefined) record.layout = copyLayout(record.layout, caller, "options.layout");
+  const { layout = "out-first" } = checkOptions<StatsOptions>(record, { layout: layoutOrAxisCheck }, caller);
   const operand = checkGradient(rt, caller, input);
   checkExtent(operand.shape, caller);
   const size = sizeOf(operand.shape);
-  const { rows, cols, unitsAreRows } =
-    operand.shape.length > 1 ? unitMatrix(operand.shape, layout) : { rows: 1, cols: size, unitsAreRows: true };
-  const units = unitsAreRows ? rows : cols;
+  const { outer, units, inner } =
+    operand.shape.length > 1 ? unitView(operand.shape, layout, caller, "options.layout") : { outer: 1, units: 1, inner: size };
   if (units > MAX_TENSOR_VALUES) {
     throw new RangeError(`${caller}: shape [${operand.shape.join(", ")}] has ${units} units, more than the ${MAX_TENSOR_VALUES} a tensor can have`);
   }
@@ -86,8 +91,7 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
   withOperands(rt, [operand], batch * SLOTS * 8, false, ([ptr], out) => {
     for (let u0 = 0; u0 < units; u0 += batch) {
       const n = Math.min(batch, units - u0);
-      if (unitsAreRows) rt.kernels.unitStats(ptr + u0 * cols * 4, n, cols, cols, 1, out);
-      else rt.kernels.unitStats(ptr + u0 * 4, n, rows, 1, cols, out);
+      rt.kernels.unitStats(ptr, outer, units, inner, u0, n, out);
       readUnits(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + n * SLOTS), u0, stats);
     }
   }, { caller: "gradientStats" });

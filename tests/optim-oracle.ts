@@ -237,9 +237,14 @@ export class NAdamReference extends RuleReference<NAdamSettings> {
   }
 }
 
-/** torch.optim.Adamax: m as Adam; u = max(β2·u, |d| + ε); Δ = −γ·m/((1 − β1ᵗ)·u). */
-export class AdamaxReference extends RuleReference<RAdamSettings> {
-  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+export interface AdamaxSettings extends RAdamSettings {
+  /** η of γ/(1 + (t − 1)η) (this package's addition, tf.train.adamax's decay); 0 in torch. */
+  lrDecay: number;
+}
+
+/** torch.optim.Adamax: m as Adam; u = max(β2·u, |d| + ε); Δ = −γ̃·m/((1 − β1ᵗ)·u), γ̃ = γ/(1 + (t − 1)η). */
+export class AdamaxReference extends RuleReference<AdamaxSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdamaxSettings, t: number): Float64Array {
     const [beta1, beta2] = s.betas;
     const m = this.buffer(i, "expAvg");
     const u = this.buffer(i, "expInf");
@@ -247,7 +252,8 @@ export class AdamaxReference extends RuleReference<RAdamSettings> {
       m[j] = beta1 * m[j] + (1 - beta1) * x;
       u[j] = Math.max(beta2 * u[j], Math.abs(x) + s.eps);
     });
-    return m.map((mj, j) => (-s.lr * mj) / ((1 - beta1 ** t) * u[j]));
+    const clr = s.lr / (1 + (t - 1) * s.lrDecay);
+    return m.map((mj, j) => (-clr * mj) / ((1 - beta1 ** t) * u[j]));
   }
 }
 
@@ -344,5 +350,134 @@ export class LionReference extends RuleReference<LionSettings> {
       m[j] = beta2 * m[j] + (1 - beta2) * x;
       return -s.lr * (Math.sign(c) + s.weightDecay * w[j]);
     });
+  }
+}
+
+// tf.train's formulas (TF.js 4.22, tfjs-core/dist/optimizers/*_optimizer.js), as `formula: "tfjs"`
+// follows them, with this package's direction d (L2, GC) in place of the gradient. Each is
+// written from the TF.js source, line by line; βᵗ is kept as TF.js keeps its accBeta variable, a
+// float32 product (Math.fround), everything else in float64.
+
+/** tf.train's accBeta after t − 1 updates: fl(β), then fl(acc · fl(β)) each step. */
+function tfjsAccBeta(beta: number, t: number): number {
+  let acc = Math.fround(beta);
+  for (let k = 1; k < t; k++) acc = Math.fround(acc * Math.fround(beta));
+  return acc;
+}
+
+/**
+ * tf.train.adagrad (AdagradOptimizer.applyGradients): accumulatedGrad starts at
+ * initialAccumulatorValue; newAccumulatedGrad = accumulatedGrad + g²;
+ * newValue = g / sqrt(newAccumulatedGrad + epsilon) · (−lr) + value. (lr as lr/(1 + (t − 1)·lrDecay).)
+ */
+export class TfjsAdagradReference extends RuleReference<AdagradSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdagradSettings, t: number): Float64Array {
+    const lr = s.lr / (1 + (t - 1) * s.lrDecay);
+    const accumulated = this.buffer(i, "sum", s.initialAccumulatorValue);
+    return d.map((g, j) => {
+      accumulated[j] = accumulated[j] + g * g;
+      return (g / Math.sqrt(accumulated[j] + s.eps)) * -lr;
+    });
+  }
+}
+
+/**
+ * tf.train.rmsprop (RMSPropOptimizer.applyGradients), decay = alpha:
+ *   ms = ms·decay + g²·(1 − decay);
+ *   centered: mg = mg·decay + g·(1 − decay); contribution = g·lr / sqrt(ms − (mg² + epsilon));
+ *   plain: contribution = g·lr / sqrt(ms + epsilon);
+ *   mom = mom·momentum + contribution; value = value − mom.
+ * (TF.js keeps `mom` with momentum 0 too: then mom = contribution.)
+ */
+export class TfjsRMSpropReference extends RuleReference<RMSpropSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RMSpropSettings): Float64Array {
+    const ms = this.buffer(i, "squareAvg");
+    const mom = this.buffer(i, "momentumBuffer");
+    return d.map((g, j) => {
+      ms[j] = ms[j] * s.alpha + g * g * (1 - s.alpha);
+      let contribution: number;
+      if (s.centered) {
+        const mg = this.buffer(i, "gradAvg");
+        mg[j] = mg[j] * s.alpha + g * (1 - s.alpha);
+        contribution = (g * s.lr) / Math.sqrt(ms[j] - (mg[j] * mg[j] + s.eps));
+      } else {
+        contribution = (g * s.lr) / Math.sqrt(ms[j] + s.eps);
+      }
+      mom[j] = mom[j] * s.momentum + contribution;
+      return -mom[j];
+    });
+  }
+}
+
+/**
+ * tf.train.adamax (AdamaxOptimizer.applyGradients), decay = lrDecay, iteration = t − 1:
+ *   lr = −learningRate / (iteration·decay + 1);  m = m·β1 + g·(1 − β1);  u = max(u·β2, |g|);
+ *   value = lr / (1 − accBeta1) · (m / (u + epsilon)) + value.
+ */
+export class TfjsAdamaxReference extends RuleReference<AdamaxSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdamaxSettings, t: number): Float64Array {
+    const [beta1, beta2] = s.betas;
+    const lr = -s.lr / ((t - 1) * s.lrDecay + 1);
+    const oneMinusAccBeta1 = 1 - tfjsAccBeta(beta1, t);
+    const m = this.buffer(i, "expAvg");
+    const u = this.buffer(i, "expInf");
+    return d.map((g, j) => {
+      m[j] = m[j] * beta1 + g * (1 - beta1);
+      u[j] = Math.max(u[j] * beta2, Math.abs(g));
+      return (lr / oneMinusAccBeta1) * (m[j] / (u[j] + s.eps));
+    });
+  }
+}
+
+/**
+ * tf.train.adadelta (AdadeltaOptimizer.applyGradients): the update reads accumulatedGrad before
+ * it is advanced:
+ *   newAccumulatedGrad = accumulatedGrad·rho + g²·(1 − rho);
+ *   updates = sqrt(accumulatedUpdate + epsilon) / sqrt(accumulatedGrad + epsilon) · g;
+ *   newAccumulatedUpdate = accumulatedUpdate·rho + updates²·(1 − rho);  value = updates·(−lr) + value.
+ */
+export class TfjsAdadeltaReference extends RuleReference<AdadeltaSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: AdadeltaSettings): Float64Array {
+    const accumulatedGrad = this.buffer(i, "squareAvg");
+    const accumulatedUpdate = this.buffer(i, "accDelta");
+    return d.map((g, j) => {
+      const newAccumulatedGrad = accumulatedGrad[j] * s.rho + g * g * (1 - s.rho);
+      const updates = (Math.sqrt(accumulatedUpdate[j] + s.eps) / Math.sqrt(accumulatedGrad[j] + s.eps)) * g;
+      accumulatedUpdate[j] = accumulatedUpdate[j] * s.rho + updates * updates * (1 - s.rho);
+      accumulatedGrad[j] = newAccumulatedGrad;
+      return updates * -s.lr;
+    });
+  }
+}
+
+/**
+ * tf.train.adam (AdamOptimizer.applyGradients), Adam's coupled L2 in d:
+ *   m = m·β1 + g·(1 − β1);  v = v·β2 + g²·(1 − β2);
+ *   m̂ = m / (1 − accBeta1);  v̂ = v / (1 − accBeta2);  value = m̂ / (sqrt(v̂) + epsilon) · (−lr) + value.
+ */
+export class TfjsAdamReference extends RuleReference<RAdamSettings> {
+  protected delta(i: number, d: Float64Array, _w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+    const [beta1, beta2] = s.betas;
+    const oneMinusAccBeta1 = 1 - tfjsAccBeta(beta1, t);
+    const oneMinusAccBeta2 = 1 - tfjsAccBeta(beta2, t);
+    const m = this.buffer(i, "expAvg");
+    const v = this.buffer(i, "expAvgSq");
+    return d.map((g, j) => {
+      m[j] = m[j] * beta1 + g * (1 - beta1);
+      v[j] = v[j] * beta2 + g * g * (1 - beta2);
+      const mHat = m[j] / oneMinusAccBeta1;
+      const vHat = v[j] / oneMinusAccBeta2;
+      return (mHat / (Math.sqrt(vHat) + s.eps)) * -s.lr;
+    });
+  }
+}
+
+/** AdamW with tf.train.adam's step (TF.js has no AdamW): Δ = TfjsAdamReference's Δ of g − lr·wd·w (torch's decoupled decay). */
+export class TfjsAdamWReference extends TfjsAdamReference {
+  protected coupled = false;
+
+  protected delta(i: number, g: Float64Array, w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+    const adam = super.delta(i, g, w, s, t);
+    return adam.map((x, j) => x - s.lr * s.weightDecay * w[j]);
   }
 }

@@ -79,10 +79,11 @@ export const RULES: RuleCase[] = [
     name: "Adamax",
     make: (p, o) => new Adamax(p, o),
     reference: (p) => new AdamaxReference(p),
-    defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
+    defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, lrDecay: 0, formula: "torch" },
     variants: [
       ["lr 0.01", { lr: 0.01 }],
       ["L2, betas [0.5, 0.9], eps 1e-2", { lr: 0.01, weightDecay: 0.05, betas: [0.5, 0.9], eps: 1e-2 }],
+      ["lrDecay 0.1", { lr: 0.01, lrDecay: 0.1 }],
     ],
     arbitrary: fc.record({ lr: fc.constantFrom(2e-3, 0.01), betas, eps: fc.constantFrom(1e-8, 1e-2), weightDecay: fc.constantFrom(0, 0.05) }),
     full: { lr: 0.01, weightDecay: 0.01 },
@@ -91,7 +92,7 @@ export const RULES: RuleCase[] = [
     name: "Adagrad",
     make: (p, o) => new Adagrad(p, o),
     reference: (p) => new AdagradReference(p),
-    defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 },
+    defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, formula: "torch" },
     variants: [
       ["lr 0.05", { lr: 0.05 }],
       ["L2, lrDecay 0.1, initialAccumulatorValue 0.5", { lr: 0.05, weightDecay: 0.05, lrDecay: 0.1, initialAccumulatorValue: 0.5 }],
@@ -103,7 +104,7 @@ export const RULES: RuleCase[] = [
     name: "Adadelta",
     make: (p, o) => new Adadelta(p, o),
     reference: (p) => new AdadeltaReference(p),
-    defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0 },
+    defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, formula: "torch" },
     variants: [
       ["defaults", {}],
       ["L2, rho 0.5, eps 1e-3, lr 0.5", { lr: 0.5, weightDecay: 0.05, rho: 0.5, eps: 1e-3 }],
@@ -115,7 +116,7 @@ export const RULES: RuleCase[] = [
     name: "RMSprop",
     make: (p, o) => new RMSprop(p, o),
     reference: (p) => new RMSpropReference(p),
-    defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false },
+    defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, formula: "torch" },
     variants: [
       ["defaults", {}],
       ["centered", { centered: true, alpha: 0.9 }],

@@ -1,6 +1,6 @@
 // Float64 references, written for reading rather than speed: every kernel is checked against these.
 
-export type Layout = "out-first" | "out-last";
+export type Layout = "out-first" | "out-last" | { unitAxis: number };
 
 /** Product of the dims. */
 export function product(dims: readonly number[]): number {
@@ -10,20 +10,24 @@ export function product(dims: readonly number[]): number {
 /**
  * The elements of each output unit, as lists of flat indices: out-first, unit u is
  * x[u, ...] (indices u·inner … u·inner + inner − 1); out-last, unit u is x[..., u]
- * (indices u, u + out, u + 2·out, …). Rank ≤ 1: one unit holding everything.
+ * (indices u, u + out, u + 2·out, …); { unitAxis: k } (k < 0 counts from the end), unit u is
+ * every element whose index along axis k is u. Rank ≤ 1: one unit holding everything.
  */
 export function unitIndices(shape: readonly number[], layout: Layout): number[][] {
   const size = product(shape);
   if (shape.length <= 1) return [Array.from({ length: size }, (_, i) => i)];
-  const units: number[][] = [];
-  if (layout === "out-first") {
-    const out = shape[0];
-    const inner = product(shape.slice(1));
-    for (let u = 0; u < out; u++) units.push(Array.from({ length: inner }, (_, i) => u * inner + i));
-  } else {
-    const out = shape[shape.length - 1];
-    const outer = product(shape.slice(0, -1));
-    for (let u = 0; u < out; u++) units.push(Array.from({ length: outer }, (_, i) => i * out + u));
+  const rank = shape.length;
+  const axis = layout === "out-first" ? 0 : layout === "out-last" ? rank - 1 : layout.unitAxis < 0 ? layout.unitAxis + rank : layout.unitAxis;
+  if (!(axis >= 0 && axis < rank)) throw new Error(`oracle: unit axis ${JSON.stringify(layout)} out of range for rank ${rank}`);
+  const units: number[][] = Array.from({ length: shape[axis] }, () => []);
+  // Walk every flat index with its multi-index (row-major), and file it under its coordinate on the axis.
+  const index = new Array<number>(rank).fill(0);
+  for (let flat = 0; flat < size; flat++) {
+    units[index[axis]].push(flat);
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
   }
   return units;
 }

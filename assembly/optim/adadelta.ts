@@ -1,5 +1,5 @@
-// Adadelta (torch.optim.Adadelta; Zeiler, 2012): the element update of the fused kernel.
-import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+// Adadelta (torch.optim.Adadelta, or tf.train.adadelta; Zeiler, 2012): the element update of the fused kernel.
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
@@ -12,7 +12,10 @@ const EPS = 48;
  * Adadelta over one row of n values (v: square average, u: accumulated squared update):
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = ρ·v + (1 − ρ)·d²;
  *   δ = √(u + eps)/√(v + eps) · d;  u = ρ·u + (1 − ρ)·δ²;  Δ = −lr·δ.
- * δ needs the old u, so PHASE_ADVANCE_COLUMNS advances only v and PHASE_APPLY advances u.
+ * FORMULA_TFJS (tf.train.adadelta): δ = √(u + eps)/√(v₀ + eps) · d with v₀ the square average
+ * before this step's update.
+ * δ needs the old u, so PHASE_ADVANCE_COLUMNS advances only v and PHASE_APPLY advances u
+ * (FORMULA_TFJS: δ needs the old v too, so PHASE_ADVANCE_COLUMNS advances nothing, PHASE_APPLY both).
  */
 export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
   const w = <usize>load<u32>(e, VALUE) + off;
@@ -24,9 +27,10 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
   const rho = load<f32>(e, RHO);
   const keep = load<f32>(e, ONE_MINUS_RHO);
   const eps = load<f32>(e, EPS);
+  const tfjs = (load<i32>(e, FLAGS) & FORMULA_TFJS) != 0;
   const l2 = wd != 0;
   const center = phase == PHASE_STEP;
-  const advanceV = phase != PHASE_APPLY;
+  const advanceV = tfjs ? phase != PHASE_ADVANCE_COLUMNS : phase != PHASE_APPLY;
   const advanceU = phase != PHASE_ADVANCE_COLUMNS;
   const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
   let i = 0;
@@ -41,13 +45,14 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
       const c = o & mask;
       const wv = v128.load(w + o);
       const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
-      let vv: v128;
+      const old = v128.load(v + o);
+      let vv = old;
       if (advanceV) {
-        vv = f32x4.add(f32x4.mul(vrho, v128.load(v + o)), f32x4.mul(vkeep, f32x4.mul(d, d)));
+        vv = f32x4.add(f32x4.mul(vrho, old), f32x4.mul(vkeep, f32x4.mul(d, d)));
         v128.store(v + o, vv);
-      } else vv = v128.load(v + o);
+      }
       const uv = v128.load(u + o);
-      const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(uv, veps)), f32x4.sqrt(f32x4.add(vv, veps))), d);
+      const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(uv, veps)), f32x4.sqrt(f32x4.add(tfjs ? old : vv, veps))), d);
       if (advanceU) v128.store(u + o, f32x4.add(f32x4.mul(vrho, uv), f32x4.mul(vkeep, f32x4.mul(delta, delta))));
       const step = f32x4.mul(vnegLr, delta);
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
@@ -58,13 +63,14 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
     const c = o & mask;
     const wv = load<f32>(w + o);
     const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
-    let vv: f32;
+    const old = load<f32>(v + o);
+    let vv = old;
     if (advanceV) {
-      vv = rho * load<f32>(v + o) + keep * (d * d);
+      vv = rho * old + keep * (d * d);
       store<f32>(v + o, vv);
-    } else vv = load<f32>(v + o);
+    }
     const uv = load<f32>(u + o);
-    const delta = (sqrt<f32>(uv + eps) / sqrt<f32>(vv + eps)) * d;
+    const delta = (sqrt<f32>(uv + eps) / sqrt<f32>((tfjs ? old : vv) + eps)) * d;
     if (advanceU) store<f32>(u + o, rho * uv + keep * (delta * delta));
     const step = negLr * delta;
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);

@@ -1,5 +1,5 @@
-// Adagrad (torch.optim.Adagrad; Duchi et al., 2011): the element update of the fused kernel.
-import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
+// Adagrad (torch.optim.Adagrad, or tf.train.adagrad; Duchi et al., 2011): the element update of the fused kernel.
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
@@ -11,17 +11,23 @@ const FIRST_STEP = 8; // the sum buffer was just made: read INITIAL instead of i
 
 /**
  * Adagrad over one row of n values:
- *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;  Δ = −clr · d/(√s + eps).
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;
+ *   torch: Δ = −clr · d/(√s + eps);  FORMULA_TFJS (tf.train.adagrad): Δ = −clr · d/√(s + eps).
  * PHASE_APPLY recomputes d from g and w (w is not written before that) and Δ from the advanced s.
  */
 export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
   const w = <usize>load<u32>(e, VALUE) + off;
   const g = <usize>load<u32>(e, GRAD) + off;
   const s = <usize>load<u32>(e, STATE_A) + off;
-  const first = (load<i32>(e, FLAGS) & FIRST_STEP) != 0;
+  const flags = load<i32>(e, FLAGS);
+  const first = (flags & FIRST_STEP) != 0;
+  const tfjs = (flags & FORMULA_TFJS) != 0;
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negClr = load<f32>(e, NEG_CLR);
   const eps = load<f32>(e, EPS);
+  // eps under the root (tfjs) or added to it (torch); the other is 0, and s + 0, √s + 0 are exact
+  const epsIn: f32 = tfjs ? eps : 0;
+  const epsOut: f32 = tfjs ? 0 : eps;
   const initial = load<f32>(e, INITIAL);
   const l2 = wd != 0;
   const center = phase == PHASE_STEP;
@@ -31,7 +37,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
   if (ASC_FEATURE_SIMD) {
     const vwd = f32x4.splat(wd);
     const vclr = f32x4.splat(negClr);
-    const veps = f32x4.splat(eps);
+    const vepsIn = f32x4.splat(epsIn);
+    const vepsOut = f32x4.splat(epsOut);
     const vinitial = f32x4.splat(initial);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
@@ -43,7 +50,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
         v128.store(s + o, sv);
       } else sv = v128.load(s + o);
-      const step = f32x4.mul(vclr, f32x4.div(d, f32x4.add(f32x4.sqrt(sv), veps)));
+      const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
+      const step = f32x4.mul(vclr, f32x4.div(d, denom));
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
@@ -57,7 +65,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
       sv = (first ? initial : load<f32>(s + o)) + d * d;
       store<f32>(s + o, sv);
     } else sv = load<f32>(s + o);
-    const step = negClr * (d / (sqrt<f32>(sv) + eps));
+    const denom = sqrt<f32>(sv + epsIn) + epsOut;
+    const step = negClr * (d / denom);
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -1,9 +1,9 @@
 // Adam and AdamW (torch.optim.Adam, torch.optim.AdamW): the element update of the fused kernel.
-import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV } from "./element";
 
 // f32 fields
-const NEG_STEP_SIZE = 36; // −lr / (1 − β1ᵗ)
+const NEG_STEP_SIZE = 36; // −lr / (1 − β1ᵗ); FORMULA_TFJS: −lr
 const BETA1 = 40;
 const ONE_MINUS_BETA1 = 44;
 const BETA2 = 48;
@@ -12,6 +12,8 @@ const EPS = 56;
 const BC2_SQRT = 60; //    √(1 − β2ᵗ)
 const DECAY = 64; //       1 − lr·wd (AdamW; 1 for Adam)
 const NEG_LR_WD = 68; //   −lr·wd (AdamW; 0 for Adam)
+const BC1 = 72; //         FORMULA_TFJS: 1 − β1ᵗ, β1ᵗ a float32 product as tf.train.adam keeps it
+const BC2 = 76; //         FORMULA_TFJS: 1 − β2ᵗ, likewise
 // flags
 const AMSGRAD = 64;
 
@@ -20,6 +22,7 @@ const AMSGRAD = 64;
  *   d = fl(g + wd·w), centered in PHASE_STEP: (d − hi) − lo;
  *   m = β1·m + (1 − β1)·d;  v = β2·v + (1 − β2)·d²;  v̂ = amsgrad ? max(v̂, v) : v;
  *   Δ = −lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + eps);  AdamW: w ← w·(1 − lr·wd) + Δ.
+ * FORMULA_TFJS: the same Δ in tf.train.adam's operations, (m/BC1)/(√(v̂/BC2) + eps) · (−lr).
  * Δ depends only on the advanced state, so PHASE_ADVANCE_COLUMNS is PHASE_ADVANCE.
  */
 export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
@@ -28,7 +31,11 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
   const m = <usize>load<u32>(e, STATE_A) + off;
   const v = <usize>load<u32>(e, STATE_B) + off;
   const vmax = <usize>load<u32>(e, STATE_C) + off;
-  const amsgrad = (load<i32>(e, FLAGS) & AMSGRAD) != 0;
+  const flags = load<i32>(e, FLAGS);
+  const amsgrad = (flags & AMSGRAD) != 0;
+  const tfjs = (flags & FORMULA_TFJS) != 0;
+  const bc1 = load<f32>(e, BC1);
+  const bc2 = load<f32>(e, BC2);
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negStepSize = load<f32>(e, NEG_STEP_SIZE);
   const beta1 = load<f32>(e, BETA1);
@@ -56,7 +63,9 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
     const vinvBc2 = f32x4.splat(invBc2);
     const vdecay = f32x4.splat(decay);
     const vnegLrWd = f32x4.splat(negLrWd);
-    if (phase == PHASE_STEP && !amsgrad && mask == 0) {
+    const vbc1 = f32x4.splat(bc1);
+    const vbc2 = f32x4.splat(bc2);
+    if (phase == PHASE_STEP && !amsgrad && !tfjs && mask == 0) {
       // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
       // hi/lo and no per-vector branches but L2's.
       const vh = v128.load(hi);
@@ -94,8 +103,9 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         mv = v128.load(m + o);
         vv = v128.load((amsgrad ? vmax : v) + o);
       }
-      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
-      let step = f32x4.mul(vstep, f32x4.div(mv, denom));
+      let step: v128;
+      if (tfjs) step = f32x4.mul(f32x4.div(f32x4.div(mv, vbc1), f32x4.add(f32x4.sqrt(f32x4.div(vv, vbc2)), veps)), vstep);
+      else step = f32x4.mul(vstep, f32x4.div(mv, f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps)));
       if (phase == PHASE_STEP) {
         v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), step));
         continue;
@@ -124,8 +134,7 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
       mv = load<f32>(m + o);
       vv = load<f32>((amsgrad ? vmax : v) + o);
     }
-    const denom = sqrt<f32>(vv) * invBc2 + eps;
-    let step = negStepSize * (mv / denom);
+    let step = tfjs ? (mv / bc1 / (sqrt<f32>(vv / bc2) + eps)) * negStepSize : negStepSize * (mv / (sqrt<f32>(vv) * invBc2 + eps));
     if (phase == PHASE_STEP) {
       store<f32>(w + o, wv * decay + step);
       continue;

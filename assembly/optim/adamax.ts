@@ -1,9 +1,9 @@
-// Adamax (torch.optim.Adamax; Kingma & Ba, 2015): the element update of the fused kernel.
-import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
+// Adamax (torch.optim.Adamax, or tf.train.adamax; Kingma & Ba, 2015): the element update of the fused kernel.
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
-const NEG_STEP_SIZE = 36; // −lr/(1 − β1ᵗ)
+const NEG_STEP_SIZE = 36; // −lr/(1 + (t − 1)·lrDecay)/(1 − β1ᵗ)
 const BETA1 = 40;
 const ONE_MINUS_BETA1 = 44;
 const BETA2 = 48;
@@ -11,8 +11,9 @@ const EPS = 52;
 
 /**
  * Adamax over one row of n values:
- *   d = fl(g + wd·w) (centered in PHASE_STEP);  m = β1·m + (1 − β1)·d;  u = max(β2·u, |d| + eps);
- *   Δ = −lr/(1 − β1ᵗ) · m/u.
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  m = β1·m + (1 − β1)·d;
+ *   torch: u = max(β2·u, |d| + eps), Δ = negStepSize · m/u;
+ *   FORMULA_TFJS (tf.train.adamax): u = max(β2·u, |d|), Δ = negStepSize · m/(u + eps).
  * Δ depends only on the advanced state, so PHASE_ADVANCE_COLUMNS is PHASE_ADVANCE.
  */
 export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
@@ -20,12 +21,16 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
   const g = <usize>load<u32>(e, GRAD) + off;
   const m = <usize>load<u32>(e, STATE_A) + off;
   const u = <usize>load<u32>(e, STATE_B) + off;
+  const tfjs = (load<i32>(e, FLAGS) & FORMULA_TFJS) != 0;
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negStepSize = load<f32>(e, NEG_STEP_SIZE);
   const beta1 = load<f32>(e, BETA1);
   const keep1 = load<f32>(e, ONE_MINUS_BETA1);
   const beta2 = load<f32>(e, BETA2);
   const eps = load<f32>(e, EPS);
+  // eps added to |d| (torch) or to u in the step (tfjs); the other is 0, and |d| + 0, u + 0 are exact
+  const epsNorm: f32 = tfjs ? 0 : eps;
+  const epsStep: f32 = tfjs ? eps : 0;
   const l2 = wd != 0;
   const center = phase == PHASE_STEP;
   const advance = phase != PHASE_APPLY;
@@ -37,7 +42,8 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     const vb1 = f32x4.splat(beta1);
     const vk1 = f32x4.splat(keep1);
     const vb2 = f32x4.splat(beta2);
-    const veps = f32x4.splat(eps);
+    const vepsNorm = f32x4.splat(epsNorm);
+    const vepsStep = f32x4.splat(epsStep);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;
@@ -46,14 +52,14 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
       if (advance) {
         const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
         mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), veps));
+        uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), vepsNorm));
         v128.store(m + o, mv);
         v128.store(u + o, uv);
       } else {
         mv = v128.load(m + o);
         uv = v128.load(u + o);
       }
-      const step = f32x4.mul(vstep, f32x4.div(mv, uv));
+      const step = f32x4.mul(vstep, f32x4.div(mv, f32x4.add(uv, vepsStep)));
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
@@ -65,14 +71,14 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     if (advance) {
       const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
       mv = beta1 * load<f32>(m + o) + keep1 * d;
-      uv = max<f32>(beta2 * load<f32>(u + o), abs<f32>(d) + eps);
+      uv = max<f32>(beta2 * load<f32>(u + o), abs<f32>(d) + epsNorm);
       store<f32>(m + o, mv);
       store<f32>(u + o, uv);
     } else {
       mv = load<f32>(m + o);
       uv = load<f32>(u + o);
     }
-    const step = negStepSize * (mv / uv);
+    const step = negStepSize * (mv / (uv + epsStep));
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -9,16 +9,18 @@
 //   gc "update":   pass 1 advances the state and writes the whole step Δ (decay included); its
 //                  unit sums give the means, pass 2 adds the centered Δ to the weight, so every
 //                  unit's weight mean stays where it was (eᵀ(w − w⁰) = 0). Row units keep Δ in a
-//                  row buffer between the passes; column units recompute it in pass 2 from the
-//                  state (same float32 operations; see PHASE_ADVANCE_COLUMNS / PHASE_APPLY).
+//                  row buffer between the passes; column units and the general view recompute it
+//                  in pass 2 from the state (same float32 operations; see PHASE_ADVANCE_COLUMNS /
+//                  PHASE_APPLY).
 //                  SGD runs "update" as "gradient": the same step, more accurately, once its
 //                  momentum buffer is centered (see stepTensor).
 //   gc off:        one pass.
-// A tensor is a row-major [rows, cols] matrix whose units are its rows (out-first) or its
-// columns (out-last); rows are processed one at a time so a unit's two passes over a row
-// stay in cache.
+// A tensor is an [outer, units, inner] view (assembly/centralize.ts): its units are rows
+// (outer = 1, out-first), columns (inner = 1, out-last) or every row (o, u) of `inner` values
+// (the general view); rows are processed one at a time so a unit's two passes over a row stay
+// in cache (row units) or close together.
 
-import { accumulateRow, centralizeColumns, centralizeRows, lowPart, sumRow } from "../centralize";
+import { accumulateRow, centralizeView, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
 import { adamRow } from "./adam";
@@ -29,8 +31,8 @@ import { radamRow } from "./radam";
 import { rmspropRow } from "./rmsprop";
 import { CENTER_BUFFER, sgdRow } from "./sgd";
 import {
-  COLS, FLAGS, GC_GRADIENT, GC_MODE, GC_UPDATE, GRAD, OPTIMIZER_ENTRY_BYTES, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS,
-  PHASE_APPLY, PHASE_STEP, ROWS, STATE_A, UNITS_ARE_COLUMNS, VALUE, WEIGHT_DECAY,
+  FLAGS, GC_GRADIENT, GC_MODE, GC_UPDATE, GRAD, INNER, OPTIMIZER_ENTRY_BYTES, OUTER, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS,
+  PHASE_APPLY, PHASE_STEP, STATE_A, UNITS, VALUE, WEIGHT_DECAY,
 } from "./table";
 
 const RULE_SGD = 0;
@@ -112,14 +114,22 @@ function storeSplat(at: usize, hi: f32, lo: f32): void {
 }
 
 /**
- * One tensor: its gc mode's passes over its rows or columns. Scratch layout (src/optim/table.ts
- * sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), and for column units
- * a float64 sum, float32 hi and float32 lo per column (16 bytes per column).
+ * One tensor, an [outer, units, inner] view (see assembly/centralize.ts): its gc mode's passes,
+ * over row units (outer = 1: rows of `inner`), column units (inner = 1: rows of `units`, a unit
+ * per column) or the general view (rows of `inner`, row (o, u) in unit u). Scratch layout
+ * (src/optim/table.ts sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), then
+ * for column units a float64 sum, float32 hi and float32 lo per column (16 bytes per column), for
+ * the general view a float64 sum per unit of a chunk (UNIT_CHUNK units at most).
  */
 function stepTensor(rule: i32, e: usize, scratch: usize): void {
-  const rows = load<i32>(e, ROWS);
-  const cols = load<i32>(e, COLS);
-  if (rows == 0 || cols == 0) return;
+  const outer = load<i32>(e, OUTER);
+  const units = load<i32>(e, UNITS);
+  const inner = load<i32>(e, INNER);
+  if (outer == 0 || units == 0 || inner == 0) return;
+  // The matrix walked row by row: [outer, units] for column units, [outer·units, inner] otherwise.
+  const unitsAreColumns = inner == 1;
+  const rows = unitsAreColumns ? outer : outer * units;
+  const cols = unitsAreColumns ? units : inner;
   const flags = load<i32>(e, FLAGS);
   // SGD's step s is a linear combination of the momentum buffer and directions d, so P s = s when
   // the buffer and every d are centered: gc "update" runs as "gradient" (centering −lr·buf after
@@ -132,39 +142,46 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const rowBytes = <usize>cols << 2;
   const splat = scratch; // 32 bytes: hi ×4, lo ×4
   const tmp = scratch + 32;
-  const sums = tmp + ((rowBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column
+  const sums = tmp + ((rowBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column; general: per unit
   if (mode != GC_GRADIENT && mode != GC_UPDATE) {
     memory.fill(splat, 0, 32);
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     return;
   }
   if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {
-    const buf = <usize>load<u32>(e, STATE_A);
-    if ((flags & UNITS_ARE_COLUMNS) == 0) centralizeRows(buf, rows, cols);
-    else centralizeColumns(buf, rows, cols, sums); // columnScratchBytes(cols): the 16·cols there
+    // viewScratchBytes(outer, units, inner) ≤ what is at `sums` (16·cols for column units)
+    centralizeView(<usize>load<u32>(e, STATE_A), outer, units, inner, sums);
   }
-  if ((flags & UNITS_ARE_COLUMNS) == 0) {
-    // A row is a unit: its mean is known after pass 1, and for gc "update" its Δ is still in tmp.
-    const w = <usize>load<u32>(e, VALUE);
-    for (let r = 0; r < rows; r++) {
-      const off = <usize>r * rowBytes;
-      let total: f64;
-      if (mode == GC_UPDATE) {
-        ruleRow(rule, e, off, cols, PHASE_ADVANCE, 0, 0, 0, tmp);
-        total = sumRow(tmp, cols);
-      } else total = sumRow(directionRow(e, off, cols, tmp), cols);
-      const mean = total / <f64>cols;
-      const hi = <f32>mean;
-      const lo = lowPart(mean, hi);
-      if (mode == GC_UPDATE) addCenteredRow(w + off, tmp, cols, hi, lo);
-      else {
-        storeSplat(splat, hi, lo);
-        ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
-      }
+  if (unitsAreColumns) stepColumnUnits(rule, e, mode, rows, cols, tmp, sums);
+  else if (outer == 1) stepRowUnits(rule, e, mode, rows, cols, splat, tmp);
+  else stepUnitRows(rule, e, mode, outer, units, inner, splat, tmp, sums);
+}
+
+/** Row units ([rows, cols], a row each): a unit's mean is known after pass 1, and for gc "update" its Δ is still in tmp. */
+function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, splat: usize, tmp: usize): void {
+  const rowBytes = <usize>cols << 2;
+  const w = <usize>load<u32>(e, VALUE);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    let total: f64;
+    if (mode == GC_UPDATE) {
+      ruleRow(rule, e, off, cols, PHASE_ADVANCE, 0, 0, 0, tmp);
+      total = sumRow(tmp, cols);
+    } else total = sumRow(directionRow(e, off, cols, tmp), cols);
+    const mean = total / <f64>cols;
+    const hi = <f32>mean;
+    const lo = lowPart(mean, hi);
+    if (mode == GC_UPDATE) addCenteredRow(w + off, tmp, cols, hi, lo);
+    else {
+      storeSplat(splat, hi, lo);
+      ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     }
-    return;
   }
-  // Units are columns: every row contributes to every mean, so pass 2 recomputes Δ (gc "update").
+}
+
+/** Column units ([rows, cols], a column each): every row contributes to every mean, so pass 2 recomputes Δ (gc "update"). */
+function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, tmp: usize, sums: usize): void {
+  const rowBytes = <usize>cols << 2;
   const hi = sums + (<usize>cols << 3);
   const lo = hi + rowBytes;
   memory.fill(sums, 0, <usize>cols << 3);
@@ -183,6 +200,44 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   }
   const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
   for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, finalPhase, hi, lo, ~0, tmp);
+}
+
+/**
+ * The general view (outer > 1, inner > 1): rows of `inner` values, row (o, u) in unit u, UNIT_CHUNK
+ * units at a time. Pass 1 sums d (gc "gradient") or Δ (gc "update", PHASE_ADVANCE_COLUMNS) per
+ * unit in float64; pass 2 runs each row with its unit's mean in one splat (PHASE_STEP, or
+ * PHASE_APPLY recomputing Δ as column units do). Rules are elementwise, so each row needs only
+ * its own two passes in order.
+ */
+function stepUnitRows(rule: i32, e: usize, mode: i32, outer: i32, units: i32, inner: i32, splat: usize, tmp: usize, sums: usize): void {
+  const rowBytes = <usize>inner << 2;
+  const count = <f64>outer * <f64>inner;
+  const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
+  for (let u0 = 0; u0 < units; ) {
+    const width = min(UNIT_CHUNK, units - u0);
+    memory.fill(sums, 0, <usize>width << 3);
+    for (let o = 0; o < outer; o++) {
+      for (let u = 0; u < width; u++) {
+        const off = viewRow(0, o, units, u0 + u, rowBytes);
+        let total: f64;
+        if (mode == GC_UPDATE) {
+          ruleRow(rule, e, off, inner, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
+          total = sumRow(tmp, inner);
+        } else total = sumRow(directionRow(e, off, inner, tmp), inner);
+        const s = sums + (<usize>u << 3);
+        store<f64>(s, load<f64>(s) + total);
+      }
+    }
+    for (let u = 0; u < width; u++) sumToMean(sums + (<usize>u << 3), count);
+    for (let o = 0; o < outer; o++) {
+      for (let u = 0; u < width; u++) {
+        const s = sums + (<usize>u << 3);
+        storeSplat(splat, load<f32>(s), load<f32>(s, 4));
+        ruleRow(rule, e, viewRow(0, o, units, u0 + u, rowBytes), inner, finalPhase, splat, splat + 16, 0, tmp);
+      }
+    }
+    u0 += width;
+  }
 }
 
 // @ts-ignore: decorator

@@ -1,5 +1,5 @@
-// RMSprop (torch.optim.RMSprop; Hinton, 2012): the element update of the fused kernel.
-import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
+// RMSprop (torch.optim.RMSprop, or tf.train.rmsprop; Hinton, 2012): the element update of the fused kernel.
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
@@ -14,9 +14,11 @@ const HAS_MOMENTUM = 16; // momentum buffer in STATE_C
 
 /**
  * RMSprop over one row of n values (v: square average, a: gradient average, b: momentum buffer):
- *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = α·v + (1 − α)·d²;
- *   centered: a = α·a + (1 − α)·d, denom = √(v − a²) + eps;  else denom = √v + eps;
- *   momentum: b = μ·b + d/denom, Δ = −lr·b;  else Δ = −lr·d/denom.
+ *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = α·v + (1 − α)·d²;  centered: a = α·a + (1 − α)·d;
+ *   torch: denom = √(v − a²) + eps (centered), √v + eps (not);
+ *     momentum: b = μ·b + d/denom, Δ = −lr·b;  else Δ = −lr·d/denom.
+ *   FORMULA_TFJS (tf.train.rmsprop, lr inside the buffer): x = (d·lr)/√(v − (a² + eps)) (centered),
+ *     (d·lr)/√(v + eps) (not);  momentum: b = μ·b + x, Δ = −b;  else Δ = −x.
  * PHASE_APPLY recomputes Δ from the advanced state (and d from g and w, which is not written before).
  */
 export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
@@ -28,12 +30,14 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
   const flags = load<i32>(e, FLAGS);
   const centered = (flags & CENTERED) != 0;
   const momentum = (flags & HAS_MOMENTUM) != 0;
+  const tfjs = (flags & FORMULA_TFJS) != 0;
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negLr = load<f32>(e, NEG_LR);
   const alpha = load<f32>(e, ALPHA);
   const keep = load<f32>(e, ONE_MINUS_ALPHA);
   const eps = load<f32>(e, EPS);
   const mu = load<f32>(e, MOMENTUM);
+  const lr = -negLr;
   const l2 = wd != 0;
   const center = phase == PHASE_STEP;
   const advance = phase != PHASE_APPLY;
@@ -46,12 +50,13 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     const vkeep = f32x4.splat(keep);
     const veps = f32x4.splat(eps);
     const vmu = f32x4.splat(mu);
+    const vlr = f32x4.splat(lr);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;
       const wv = v128.load(w + o);
       let step: v128;
-      if (momentum && !advance) step = f32x4.mul(vnegLr, v128.load(b + o));
+      if (momentum && !advance) step = tfjs ? f32x4.neg(v128.load(b + o)) : f32x4.mul(vnegLr, v128.load(b + o));
       else {
         const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
         let vv: v128;
@@ -67,13 +72,23 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
           vv = v128.load(v + o);
           if (centered) av = v128.load(a + o);
         }
-        if (centered) vv = f32x4.sub(vv, f32x4.mul(av, av));
-        const denom = f32x4.add(f32x4.sqrt(vv), veps);
-        if (momentum) {
-          const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), f32x4.div(d, denom));
-          v128.store(b + o, bv);
-          step = f32x4.mul(vnegLr, bv);
-        } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
+        if (tfjs) {
+          const root = f32x4.sqrt(centered ? f32x4.sub(vv, f32x4.add(f32x4.mul(av, av), veps)) : f32x4.add(vv, veps));
+          const x = f32x4.div(f32x4.mul(d, vlr), root);
+          if (momentum) {
+            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), x);
+            v128.store(b + o, bv);
+            step = f32x4.neg(bv);
+          } else step = f32x4.neg(x);
+        } else {
+          if (centered) vv = f32x4.sub(vv, f32x4.mul(av, av));
+          const denom = f32x4.add(f32x4.sqrt(vv), veps);
+          if (momentum) {
+            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), f32x4.div(d, denom));
+            v128.store(b + o, bv);
+            step = f32x4.mul(vnegLr, bv);
+          } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
+        }
       }
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
@@ -83,7 +98,7 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     const c = o & mask;
     const wv = load<f32>(w + o);
     let step: f32;
-    if (momentum && !advance) step = negLr * load<f32>(b + o);
+    if (momentum && !advance) step = tfjs ? -load<f32>(b + o) : negLr * load<f32>(b + o);
     else {
       const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
       let vv: f32;
@@ -99,13 +114,22 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         vv = load<f32>(v + o);
         if (centered) av = load<f32>(a + o);
       }
-      if (centered) vv = vv - av * av;
-      const denom = sqrt<f32>(vv) + eps;
-      if (momentum) {
-        const bv = mu * load<f32>(b + o) + d / denom;
-        store<f32>(b + o, bv);
-        step = negLr * bv;
-      } else step = negLr * (d / denom);
+      if (tfjs) {
+        const x = (d * lr) / sqrt<f32>(centered ? vv - (av * av + eps) : vv + eps);
+        if (momentum) {
+          const bv = mu * load<f32>(b + o) + x;
+          store<f32>(b + o, bv);
+          step = -bv;
+        } else step = -x;
+      } else {
+        if (centered) vv = vv - av * av;
+        const denom = sqrt<f32>(vv) + eps;
+        if (momentum) {
+          const bv = mu * load<f32>(b + o) + d / denom;
+          store<f32>(b + o, bv);
+          step = negLr * bv;
+        } else step = negLr * (d / denom);
+      }
     }
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }

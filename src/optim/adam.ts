@@ -2,6 +2,7 @@
 import { isBoolean } from "../checks.js";
 import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "./base.js";
 import type { Param } from "./params.js";
+import { type Formula, float32Power, formulaCheck } from "./formula.js";
 import { betasCheck, gcChecks, gcDefaults, type GcHyperparameters, nonNegative, positive } from "./hyperparameters.js";
 import type { ParamState } from "./state.js";
 import { type EntryWriter, F32, FLAG, I32 } from "./table.js";
@@ -18,6 +19,13 @@ export interface AdamHyperparameters extends GcHyperparameters {
   weightDecay: number;
   /** Use the running maximum of the second moment (AMSGrad); default false. */
   amsgrad: boolean;
+  /**
+   * `"torch"` (default): the bias corrections 1 − βᵗ in float64.  `"tfjs"`: βᵗ as tf.train.adam
+   * keeps it, a float32 product updated each step (1 − β2ᵗ differs by up to 3·10⁻⁵ relative in the
+   * first steps), and its operations: Δ = (m/(1 − β1ᵗ))/(√(v̂/(1 − β2ᵗ)) + eps)·(−lr), the same
+   * formula. tf.train.adam's epsilon defaults to 1e-7: pass it too.
+   */
+  formula: Formula;
 }
 
 /** Options of `new Adam` and `new AdamW`. */
@@ -32,13 +40,14 @@ export function adamRule(name: string, decoupled: boolean): Rule<AdamHyperparame
   return {
     name,
     kernel: "adamStep",
-    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, ...gcDefaults },
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 1e-2 : 0, amsgrad: false, formula: "torch", ...gcDefaults },
     checks: {
       lr: nonNegative,
       betas: betasCheck,
       eps: positive,
       weightDecay: nonNegative,
       amsgrad: isBoolean,
+      formula: formulaCheck,
       ...gcChecks,
     },
     checkGroup() {},
@@ -52,16 +61,22 @@ export function adamRule(name: string, decoupled: boolean): Rule<AdamHyperparame
       entry.int(I32.stateB, state.address(EXP_AVG_SQ));
       entry.int(I32.stateC, group.amsgrad ? state.address(MAX_EXP_AVG_SQ) : 0);
       entry.float(F32.weightDecay, decoupled ? 0 : group.weightDecay);
-      entry.float(F32.negStepSize, -group.lr / (1 - beta1 ** t));
+      const tfjs = group.formula === "tfjs";
+      // tf.train.adam's sub(1, accBeta) of its float32 products (the kernel divides by them as it does)
+      const bc1 = tfjs ? Math.fround(1 - float32Power(beta1, t)) : 0;
+      const bc2 = tfjs ? Math.fround(1 - float32Power(beta2, t)) : 0;
+      entry.float(F32.negStepSize, tfjs ? -group.lr : -group.lr / (1 - beta1 ** t));
       entry.float(F32.beta1, beta1);
       entry.float(F32.oneMinusBeta1, 1 - beta1);
       entry.float(F32.beta2, beta2);
       entry.float(F32.oneMinusBeta2, 1 - beta2);
       entry.float(F32.eps, group.eps);
       entry.float(F32.bc2Sqrt, Math.sqrt(1 - beta2 ** t));
+      entry.float(F32.bc1, bc1);
+      entry.float(F32.bc2, bc2);
       entry.float(F32.decay, 1 - lrWd);
       entry.float(F32.negLrWd, -lrWd);
-      return group.amsgrad ? FLAG.amsgrad : 0;
+      return (group.amsgrad ? FLAG.amsgrad : 0) | (tfjs ? FLAG.formulaTfjs : 0);
     },
   };
 }
@@ -73,6 +88,8 @@ export function adamRule(name: string, decoupled: boolean): Rule<AdamHyperparame
  *   Δ = −lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + eps);  w ← w + Δ.
  * gc "update" adds P Δ instead (the official Adam_GC2), so every output unit's weight mean stays
  * fixed. Rank ≤ 1 parameters and parameters with `gc: false` are not centralized.
+ * `formula: "tfjs"` keeps β1ᵗ and β2ᵗ in float32 as tf.train.adam does (the same formula otherwise):
+ * `new Adam(params, { lr, eps: 1e-7, formula: "tfjs", gc: false })` steps as tf.train.adam(lr).
  *
  * @example
  * const opt = new Adam([{ value: w, grad: dw }, { value: b, grad: db }], { lr: 1e-3, gc: "gradient" });

@@ -4,7 +4,7 @@ import { copyArray, describe, fillRange, has, type Record0, readKeys, readOption
 import { checkOptions, isBoolean, type OptionCheck } from "../checks.js";
 import "../dispose-symbol.js"; // Symbol.dispose where the engine lacks it, before the class below is defined
 import type { OptimizerKernelName } from "../loader.js";
-import { isCentralized, type Layout, layoutCheck, unitMatrix } from "../layout.js";
+import { copyLayout, isCentralized, type Layout, layoutOrAxisCheck, plainLayout, unitAxisOf, unitView } from "../layout.js";
 import { checkDisjoint, type Operand, withOperands } from "../operands.js";
 import { type Runtime, runtime } from "../runtime.js";
 import type { GcHyperparameters } from "./hyperparameters.js";
@@ -82,8 +82,9 @@ export interface Rule<H extends Hyperparameters> {
   buffersFor(group: H): readonly string[];
   /**
    * Writes the rule's fields of a table entry; returns its flags. `created`: buffers made for this
-   * step; `units`: the layout whose output units GC centers this parameter over in this step
-   * (undefined when GC does not apply to it).
+   * step; `units`: the layout whose output units GC centers this parameter over in this step, in
+   * its plainest form for the parameter's shape (`plainLayout`: compare with `sameLayout`);
+   * undefined when GC does not apply to it.
    */
   writeEntry(entry: EntryWriter, group: H, state: ParamState, created: readonly string[], units: Layout | undefined): number;
   /** For rules that track it (SGD): `state.centered` after a step that succeeded (same arguments). */
@@ -138,12 +139,14 @@ function definedEntries(record: Record0): Record<string, unknown> {
   return out;
 }
 
-/** How one parameter is stepped: as a [rows, cols] matrix, with GC over the units of `units` (or none). */
+/** How one parameter is stepped: as an [outer, units, inner] view, with GC over the units of `units` (or none). */
 interface UnitLayout {
-  rows: number;
-  cols: number;
+  outer: number;
+  units: number;
+  inner: number;
   flags: number;
-  units: Layout | undefined;
+  /** The layout GC centers over, as `plainLayout` names it for this shape; undefined without GC. */
+  layout: Layout | undefined;
   scratch: number;
 }
 
@@ -154,6 +157,12 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
+/**
+ * Hyperparameters added after checkpoints were already being written: a checkpoint without one
+ * loads with this value, the behaviour of the version that wrote it.
+ */
+const ADDED_LATER: Readonly<Record<string, unknown>> = Object.freeze({ __proto__: null, formula: "torch", lrDecay: 0 });
+
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
     parameterValues = (optimizer, caller) => {
@@ -237,6 +246,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const listName = prefix ? `${prefix}.params` : "params";
     const slots = fields.map((f, i) => makeSlot(list[i] as object, f, `${listName}[${i}]`, caller, rt, g));
     const inputs = slots.map((slot, i) => readParamInputs(slot, caller, fields[i]));
+    this.#checkUnits(hyper, slots, inputs.map((input) => input.gc), caller, `${prefix ? `${prefix}.` : "options."}layout`);
     const params = Object.freeze([...list]) as readonly Param[];
     const live = copyHyperparameters(hyper, Object.keys(rule.checks)) as Record<string, unknown>;
     live.params = params; // for the caller to read: steps use the slots made here, whatever it holds later
@@ -308,7 +318,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const operands = this.#slots.flatMap((slot, k) => checkParamOperands(rt, slot, inputs[k], caller));
     checkDisjoint(caller, operands, (i) => operandName(this.#slots, i), isValue);
     const created = this.#slots.map((slot) => this.#rule.buffersFor(hypers[slot.group]).filter((name) => !slot.state.buffers.has(name)));
-    const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc));
+    const layouts = this.#slots.map((slot, k) => this.#unitLayout(slot, hypers[slot.group], inputs[k].gc, caller, `paramGroups[${slot.group}].layout`));
     // The operands carry the addresses recorded when they were checked: the state buffers made
     // next (a first step) may grow memory, which detaches a Float32Array view of linear memory
     // given as a value or gradient. A step that fails after making them (memory that cannot grow)
@@ -320,8 +330,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
       throw error;
     }
     this.#slots.forEach((slot, k) => {
-      const { units } = layouts[k];
-      slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], units);
+      const { layout } = layouts[k];
+      slot.state.centered = this.#rule.centeredAfter?.(hypers[slot.group], slot.state, created[k], layout);
       const scalars = this.#rule.scalarsAfter?.(hypers[slot.group], slot.state) ?? {};
       for (const [name, value] of Object.entries(scalars)) slot.state.scalars.set(name, value);
       slot.state.step++;
@@ -361,27 +371,42 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const f32 = memory.f32;
       this.#slots.forEach((slot, k) => {
         const entry = new EntryWriter(i32, f32, table + k * ENTRY_BYTES);
-        const { rows, cols, flags, units } = layouts[k];
+        const { outer, units, inner, flags, layout } = layouts[k];
         entry.int(I32.value, ptrs[2 * k]);
         entry.int(I32.grad, ptrs[2 * k + 1]);
-        entry.int(I32.rows, rows);
-        entry.int(I32.cols, cols);
-        const ruleFlags = this.#rule.writeEntry(entry, hypers[slot.group], slot.state, created[k], units);
+        entry.int(I32.outer, outer);
+        entry.int(I32.units, units);
+        entry.int(I32.inner, inner);
+        const ruleFlags = this.#rule.writeEntry(entry, hypers[slot.group], slot.state, created[k], layout);
         entry.int(I32.flags, flags | ruleFlags);
       });
       kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
     }, { caller, allocate });
   }
 
-  /** The matrix a parameter is stepped as, its GC flags and units, and the scratch it needs. */
-  #unitLayout(slot: Slot, group: H, paramGc: boolean | undefined): UnitLayout {
+  /**
+   * The view a parameter is stepped as, its GC flags and layout, and the scratch it needs. A
+   * `{ unitAxis }` out of range for a parameter GC applies to is a RangeError naming `name`.
+   */
+  #unitLayout(slot: Slot, group: H, paramGc: boolean | undefined, caller: string, name: string): UnitLayout {
     const gc = group.gc !== false && paramGc !== false && isCentralized(slot.shape, group.convOnly);
-    if (!gc) return { rows: 1, cols: slot.size, flags: 0, units: undefined, scratch: 0 };
-    const { rows, cols, unitsAreRows } = unitMatrix(slot.shape, group.layout);
-    const flags = (group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient) | (unitsAreRows ? 0 : FLAG.unitsAreColumns);
-    // An empty parameter is skipped by the kernel (rows or cols 0): no scratch for its width.
-    if (slot.size === 0) return { rows: 0, cols: 0, flags, units: group.layout, scratch: 0 };
-    return { rows, cols, flags, units: group.layout, scratch: scratchBytes(cols, !unitsAreRows) };
+    if (!gc) return { outer: 1, units: 1, inner: slot.size, flags: 0, layout: undefined, scratch: 0 };
+    const axis = unitAxisOf(slot.shape, group.layout, caller, name, slot.name);
+    const { outer, units, inner } = unitView(slot.shape, group.layout, caller, name, slot.name);
+    const flags = group.gc === "update" ? FLAG.gcUpdate : FLAG.gcGradient;
+    const layout = plainLayout(slot.shape, axis);
+    // An empty parameter is skipped by the kernel (a dim 0): no scratch for its width.
+    if (slot.size === 0) return { outer: 0, units: 0, inner: 0, flags, layout, scratch: 0 };
+    return { outer, units, inner, flags, layout, scratch: scratchBytes(outer, units, inner) };
+  }
+
+  /** Checks a group's layout against the rank of each of its parameters GC applies to (parameters' own `gc` as given). */
+  #checkUnits(group: H, slots: readonly Slot[], paramGc: readonly (boolean | undefined)[], caller: string, name: string): void {
+    slots.forEach((slot, k) => {
+      if (group.gc !== false && paramGc[k] !== false && isCentralized(slot.shape, group.convOnly)) {
+        unitAxisOf(slot.shape, group.layout, caller, name, slot.name);
+      }
+    });
   }
 
   /** Sets every gradient to zero (checked first: a disposed gradient Tensor throws before any is zeroed). */
@@ -422,14 +447,18 @@ export abstract class Optimizer<H extends Hyperparameters> {
         const values = slot.state.read(name);
         entry[name] = json ? encodeFloat32(values) : values;
       }
-      if (slot.state.centered !== undefined) entry.centered = slot.state.centered;
+      const { centered } = slot.state;
+      if (centered !== undefined) entry.centered = typeof centered === "string" ? centered : { unitAxis: centered.unitAxis };
       for (const [name, value] of slot.state.scalars) entry[name] = value;
       return entry;
     });
     let next = 0;
     const paramGroups = hypers.map((hyper, g) => {
       const lr = typeof hyper.lr === "function" ? null : hyper.lr;
-      return { ...hyper, lr, params: this.#groups[g].params.map(() => next++) };
+      // A { unitAxis } layout as a plain object (the copy read here has no prototype and is frozen).
+      const { layout } = hyper;
+      const plain = typeof layout === "object" ? { layout: { unitAxis: layout.unitAxis } } : {};
+      return { ...hyper, lr, ...plain, params: this.#groups[g].params.map(() => next++) };
     });
     // step last: in the JSON form the first "step" stays a parameter's (tests/fuzz/hostile.ts patches it)
     return { optimizer: this.#rule.name, state, paramGroups, step: this.#steps };
@@ -476,15 +505,20 @@ export abstract class Optimizer<H extends Hyperparameters> {
       for (const key of rule.bufferNames) {
         if (has(record, key)) record[key] = readStateBuffer(record[key], this.#slots[k].size, caller, `${name}.${key}`);
       }
+      if (has(record, "centered")) record.centered = copyLayout(record.centered, caller, `${name}.centered`);
       return record;
     });
+    // Each parameter's own gc (read once, as a step reads it): the layout must fit the parameters GC applies to.
+    const paramGc = this.#slots.map((slot) => readKeys(slot.param, ["gc"], caller, slot.name).gc as boolean | undefined);
     this.#unchanged(seen, "loadStateDict");
     let next = 0;
     const hypers = groupRecords.map(({ record, indices }, g) => {
       const prefix = `state.paramGroups[${g}]`;
       const hyper = Object.create(null) as Record<string, unknown>;
       for (const key of Object.keys(rule.checks)) {
-        if (!has(record, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+        if (has(record, key)) continue;
+        if (!Object.hasOwn(ADDED_LATER, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+        record[key] = ADDED_LATER[key];
       }
       for (const key in record) {
         if (!Object.hasOwn(rule.checks, key)) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);
@@ -502,6 +536,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
         hyper[key] = value;
       }
       this.#checkGroup(hyper as H, caller, `${prefix}.`);
+      const groupSlots = this.#slots.filter((slot) => slot.group === g);
+      this.#checkUnits(hyper as H, groupSlots, groupSlots.map((slot) => paramGc[this.#slots.indexOf(slot)]), caller, `${prefix}.layout`);
       const expected = this.#groups[g].params.map(() => next++);
       if (indices === undefined || indices.length !== expected.length || indices.some((v, i) => v !== expected[i])) {
         throw new RangeError(`${caller}: ${prefix}.params must be [${expected.join(", ")}]`);
@@ -525,8 +561,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
         const value = entry[key];
         if (key === "step") continue;
         if (key === "centered" && rule.centeredAfter) {
-          layoutCheck(value, caller, `${name}.centered`);
-          centered = value as Layout;
+          layoutOrAxisCheck(value, caller, `${name}.centered`);
+          const shape = this.#slots[k].shape;
+          centered = plainLayout(shape, unitAxisOf(shape, value as Layout, caller, `${name}.centered`, this.#slots[k].name));
           continue;
         }
         if (rule.scalarNames?.includes(key)) {

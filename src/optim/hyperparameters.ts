@@ -2,7 +2,7 @@
 // TypeError (wrong kind) or RangeError (wrong value) naming the argument.
 import { isArrayValue } from "../args.js";
 import { isBoolean, kindOf, type OptionCheck } from "../checks.js";
-import { layoutCheck } from "../layout.js";
+import { type Layout, layoutOrAxisCheck } from "../layout.js";
 
 /** Where GC goes: `"gradient"` (centralize g + L2 before the moments), `"update"` (centralize the whole step), or `false`. */
 export type GcMode = "gradient" | "update" | false;
@@ -13,8 +13,11 @@ export interface GcHyperparameters {
   gc: GcMode;
   /** Centralize only rank > 3 parameters (the paper's GCC); default `false`. */
   convOnly: boolean;
-  /** Which axis holds the output units; default `"out-first"`. */
-  layout: "out-first" | "out-last";
+  /**
+   * Which axis holds the output units: `"out-first"` (default), `"out-last"` or `{ unitAxis: k }`
+   * (negative from the end; checked against the rank of each parameter GC applies to).
+   */
+  layout: Layout;
 }
 
 /**
@@ -65,7 +68,7 @@ export const gcCheck: OptionCheck = (value, caller, name) => {
 export const gcChecks: Record<keyof GcHyperparameters, OptionCheck> = {
   gc: gcCheck,
   convOnly: isBoolean,
-  layout: layoutCheck,
+  layout: layoutOrAxisCheck,
 };
 
 /** Defaults of the shared hyperparameters. */

@@ -4,7 +4,7 @@
 import { copyArray, copyList, describe, has, isArrayValue, type Record0, readKeys, readOptions, readRecord, readShape, reading, typedArrayKind } from "../args.js";
 import { sizeOf } from "../checks.js";
 import { checkGradient, type GradientInput, type Operand, sameShape } from "../operands.js";
-import { checkExtent } from "../layout.js";
+import { checkExtent, copyLayout } from "../layout.js";
 import type { Runtime } from "../runtime.js";
 import { checkLiveTensor, isTensor, type Tensor } from "../tensor.js";
 import { ParamState } from "./state.js";
@@ -75,9 +75,16 @@ export function readGroup(group: unknown, known: readonly string[], ruleName: st
   return { record: copyArrays(record, caller, prefix), list, prefix };
 }
 
-/** The record with every array value replaced by a copy of its own elements (read once). */
+/**
+ * The record with every array value replaced by a copy of its own elements (read once), and a
+ * `layout` object by a frozen copy of its data (see `copyLayout`).
+ */
 export function copyArrays(record: Record0, caller: string, name: string): Record0 {
   for (const key in record) {
+    if (key === "layout") {
+      record[key] = copyLayout(record[key], caller, `${name}.${key}`);
+      continue;
+    }
     const copy = copyArray(record[key], caller, `${name}.${key}`);
     if (copy !== undefined) record[key] = copy;
   }

@@ -1,6 +1,6 @@
 // SGD with momentum (torch.optim.SGD) and Gradient Centralization fused into its kernel.
 import { isBoolean } from "../checks.js";
-import type { Layout } from "../layout.js";
+import { type Layout, sameLayout } from "../layout.js";
 import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "./base.js";
 import type { Param } from "./params.js";
 import { gcChecks, gcDefaults, type GcHyperparameters, nonNegative, unitInterval } from "./hyperparameters.js";
@@ -55,7 +55,7 @@ const sgdRule: Rule<SGDHyperparameters> = {
     entry.float(F32.keep, 1 - group.dampening);
     if (group.momentum === 0) return 0;
     const first = created.includes(MOMENTUM_BUFFER);
-    const center = !first && units !== undefined && group.gc === "update" && state.centered !== units;
+    const center = !first && units !== undefined && group.gc === "update" && !sameLayout(state.centered, units);
     return FLAG.hasMomentum | (group.nesterov ? FLAG.nesterov : 0) | (first ? FLAG.firstStep : 0) | (center ? FLAG.centerBuffer : 0);
   },
   // The buffer is centered over `units` when it was made from a centered d, has just been centered
@@ -65,7 +65,7 @@ const sgdRule: Rule<SGDHyperparameters> = {
     if (group.momentum === 0) return state.centered; // the buffer was not touched
     if (units === undefined) return undefined;
     if (group.gc === "update" || created.includes(MOMENTUM_BUFFER)) return units;
-    return state.centered === units ? units : undefined;
+    return sameLayout(state.centered, units) ? units : undefined;
   },
 };
 

@@ -1,6 +1,6 @@
 // Optimizer state: per-parameter float32 buffers in linear memory, and their checkpoint form.
 import { copyInto, describe, float32Extent } from "../args.js";
-import type { Layout } from "../layout.js";
+import type { Layout, UnitAxis } from "../layout.js";
 import type { LinearMemory } from "../memory.js";
 
 /**
@@ -15,16 +15,17 @@ export interface ParamStateDict {
   /** Steps taken by this parameter. */
   step: number;
   /**
-   * SGD: the layout whose output units the momentum buffer is centered over; absent when that is
-   * not known (gc off, or another layout or convOnly, since the buffer was made). gc "update"
-   * centers a buffer that is not known to be centered once, before its step.
+   * SGD: the layout whose output units the momentum buffer is centered over (`"out-first"`,
+   * `"out-last"` or `{ unitAxis: k }` with 0 < k < rank − 1, the plainest name of its axis); absent
+   * when that is not known (gc off, or another layout or convOnly, since the buffer was made).
+   * gc "update" centers a buffer that is not known to be centered once, before its step.
    */
   centered?: Layout;
   /**
    * Named buffers (`momentumBuffer`; `expAvg`, `expAvgSq`, `maxExpAvgSq`; ... each rule's, as
    * torch.optim names them in camelCase) and scalars (NAdam's `muProduct`); absent until created.
    */
-  [buffer: string]: number | StateBuffer | undefined;
+  [buffer: string]: number | StateBuffer | UnitAxis | undefined;
 }
 
 /** Encodes float32 values as base64 of their little-endian bytes (wasm memory is little-endian too). */

@@ -3,7 +3,7 @@
 // of the newer rules are named in their own files (src/optim/rules/*.ts, assembly/optim/*.ts).
 
 /** Bytes of one entry. */
-export const ENTRY_BYTES = 80;
+export const ENTRY_BYTES = 96;
 
 /** Byte offsets of the i32 fields. */
 export const I32 = {
@@ -12,9 +12,11 @@ export const I32 = {
   stateA: 8, // SGD momentum buffer | Adam m
   stateB: 12, // Adam v
   stateC: 16, // Adam max v (amsgrad)
-  rows: 20,
-  cols: 24,
+  // the tensor as an [outer, units, inner] view (GC off: [1, 1, size])
+  outer: 20,
+  units: 24,
   flags: 28,
+  inner: 80, // after the rules' own fields
 } as const;
 
 /** Byte offsets of the f32 fields. */
@@ -34,18 +36,21 @@ export const F32 = {
   bc2Sqrt: 60, // √(1 − β2ᵗ)
   decay: 64, // 1 − lr·wd (AdamW), 1 otherwise
   negLrWd: 68, // −lr·wd (AdamW), 0 otherwise
+  bc1: 72, // formula "tfjs": 1 − β1ᵗ (negStepSize is then −lr)
+  bc2: 76, // formula "tfjs": 1 − β2ᵗ
 } as const;
 
 /** Bits of the flags field. */
 export const FLAG = {
   gcGradient: 1,
   gcUpdate: 2,
-  unitsAreColumns: 4,
+  // 4 was unitsAreColumns: the view's geometry says it now
   hasMomentum: 8,
   nesterov: 16,
   firstStep: 32,
   amsgrad: 64,
   centerBuffer: 128, // SGD gc "update": center the momentum buffer first (it is not known to be centered)
+  formulaTfjs: 4096, // Adam, Adagrad, RMSprop, Adamax, Adadelta: tf.train's formula instead of torch.optim's (FORMULA_TFJS)
 } as const;
 
 /** Writes into one entry through the memory's Int32Array and Float32Array views. */
@@ -65,10 +70,18 @@ export class EntryWriter {
   }
 }
 
+/** Units whose float64 sums the general view keeps at once (assembly/centralize.ts UNIT_CHUNK). */
+const UNIT_CHUNK = 4096;
+
 /**
- * Scratch bytes the kernel needs for a tensor of `cols` columns: a 32-byte hi/lo splat, one row
- * of float32 (16-aligned), and for column units a float64 sum plus float32 hi and lo per column.
+ * Scratch bytes the kernel needs for an `[outer, units, inner]` view: a 32-byte hi/lo splat, one
+ * row of float32 (16-aligned; `units` values for column units, inner = 1, else `inner`), and for
+ * column units a float64 sum plus float32 hi and lo per column, for the general view (outer > 1,
+ * inner > 1) a float64 sum per unit, at most UNIT_CHUNK of them.
  */
-export function scratchBytes(cols: number, unitsAreColumns: boolean): number {
-  return 32 + Math.ceil((4 * cols) / 16) * 16 + (unitsAreColumns ? 16 * cols : 0);
+export function scratchBytes(outer: number, units: number, inner: number): number {
+  const columns = inner === 1;
+  const row = 32 + Math.ceil((4 * (columns ? units : inner)) / 16) * 16;
+  if (columns) return row + 16 * units;
+  return outer === 1 ? row : row + 8 * Math.min(units, UNIT_CHUNK);
 }

@@ -68,7 +68,7 @@ test('Adam "gradient", "update" and off differ on parameters of rank > 1 and agr
 
 test("defaults are torch.optim.Adam's and AdamW's, with gc \"gradient\", out-first", () => {
   const param = () => [{ value: new Tensor([3, 2]), grad: new Tensor([3, 2]) }];
-  const common = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, gc: "gradient", convOnly: false, layout: "out-first" };
+  const common = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, formula: "torch", gc: "gradient", convOnly: false, layout: "out-first" };
   const adam = new Adam(param());
   const adamw = new AdamW(param());
   expect({ ...adam.paramGroups[0], params: undefined }).toEqual({ ...common, weightDecay: 0, params: undefined });

@@ -40,7 +40,7 @@ test("Adam's stateDict holds the moments and step counts of the float64 referenc
   expect(optimizer).toBe("Adam");
   const { decoupled, ...hyperparameters } = settings;
   expect(decoupled).toBe(false);
-  expect(paramGroups).toEqual([{ ...hyperparameters, params: [0, 1, 2, 3, 4, 5, 6] }]);
+  expect(paramGroups).toEqual([{ ...hyperparameters, formula: "torch", params: [0, 1, 2, 3, 4, 5, 6] }]);
   const asParams = (name: "expAvg" | "expAvgSq" | "maxExpAvgSq") =>
     reference[name].map((value, i) => ({ value, shape: SHAPES[i] }));
   for (const name of ["expAvg", "expAvgSq", "maxExpAvgSq"] as const) {

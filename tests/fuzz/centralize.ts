@@ -4,7 +4,7 @@
 // large common offsets and the odd NaN or ±Inf.
 import { centralize, centralizeAll, type Layout, Tensor } from "../../src/index.js";
 import { centralizeReference } from "../oracle.js";
-import { Rng } from "./rng.js";
+import { Rng, withUnitAxis } from "./rng.js";
 
 type Route = "array" | "tensor" | "view";
 
@@ -48,7 +48,8 @@ export function centralizeCase(seed: number): CentralizeCase {
     const shape = randomShape(rng);
     return { shape, values: randomValues(rng, size(shape)), route: rng.pick<Route>(["array", "tensor", "view"]) };
   });
-  return { seed, api, layout: rng.pick<Layout>(["out-first", "out-last"]), convOnly: rng.chance(0.2), entries };
+  const layout = withUnitAxis(rng.pick(["out-first", "out-last"] as const), seed);
+  return { seed, api, layout, convOnly: rng.chance(0.2), entries };
 }
 
 /**

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { Lookahead, Ranger } from "../../src/index.js";
 import { LookaheadReference } from "../lookahead-oracle.js";
 import { RULES } from "../optim-rules.js";
-import { Rng } from "./rng.js";
+import { Rng, withUnitAxis } from "./rng.js";
 
 /** The float32 unit roundoff. */
 export const U = 2 ** -24;
@@ -234,7 +234,7 @@ export function optimizerCase(seed: number, kinds = Object.keys(OPTIMIZER_KINDS)
   const hyper = {
     ...OPTIMIZER_KINDS[kind].hyper(rng),
     gc: rng.pick<GcMode>(["gradient", "update", false]),
-    layout: rng.pick<Layout>(["out-first", "out-last"]),
+    layout: withUnitAxis(rng.pick(["out-first", "out-last"] as const), seed),
     convOnly: rng.chance(0.2),
   } as Hyper;
   const count = rng.int(1, 4);

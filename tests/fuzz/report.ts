@@ -5,6 +5,7 @@ import { runtime } from "../../src/runtime.js";
 import { centralizeCase, runCentralizeCase } from "./centralize.js";
 import { hostileCases, type HostileResult, runHostileCase } from "./hostile.js";
 import { optimizerCase, runOptimizerCase } from "./optimizers.js";
+import { layoutLabel } from "./rng.js";
 
 /** Linear memory and the process's resident set, in MiB. */
 export function memoryFigures(): { linear: number; allocated: number; rss: number } {
@@ -29,7 +30,7 @@ export function fuzzCentralize(count: number, first = 1): FamilyResult {
     const { ratio, error } = runCentralizeCase(c);
     if (ratio > 1 || error) {
       const shapes = c.entries.map((e) => `[${e.shape}] ${e.route}`).join("; ");
-      failures.push({ seed, detail: `${c.api} ${c.layout}${c.convOnly ? " convOnly" : ""} ${shapes}: ${error ? `threw ${String(error)}` : `error ${ratio.toFixed(2)}× the tolerance`}` });
+      failures.push({ seed, detail: `${c.api} ${layoutLabel(c.layout)}${c.convOnly ? " convOnly" : ""} ${shapes}: ${error ? `threw ${String(error)}` : `error ${ratio.toFixed(2)}× the tolerance`}` });
     } else worst = Math.max(worst, ratio);
   }
   return { cases: count, failures, worst } as FamilyResult & { worst: number };
@@ -52,7 +53,7 @@ export function fuzzOptimizers(count: number, first = 1, kinds?: string[]): Fami
       failures.push({ seed, detail: `${c.kind} threw ${String(error)}` });
       continue;
     }
-    const label = `${c.kind} gc=${c.hyper.gc} ${c.hyper.layout} lr=${c.hyper.lr} wd=${c.hyper.weightDecay}`;
+    const label = `${c.kind} gc=${c.hyper.gc} ${layoutLabel(c.hyper.layout)} lr=${c.hyper.lr} wd=${c.hyper.weightDecay}`;
     if (r.previousBound > 1) previousOver++;
     previousWorst = Math.max(previousWorst, r.previousBound);
     const over = Math.max(r.trajectory, r.drift);

@@ -42,3 +42,17 @@ export class Rng {
     return Array.from({ length: rank }, () => (this.chance(pEmpty) ? 0 : this.int(1, maxDim)));
   }
 }
+
+/**
+ * A layout drawn as the generators always drew it (`base`, from their own stream), turned into an
+ * axis between the two ends ({ unitAxis: 1 } or { unitAxis: -2 }: valid for every rank GC applies
+ * to) in about 30% of cases by a separate stream from `seed`, so every other draw stays as it was.
+ */
+export function withUnitAxis(base: "out-first" | "out-last", seed: number): "out-first" | "out-last" | { unitAxis: number } {
+  const side = new Rng((seed ^ 0x5a17a815) >>> 0);
+  if (!side.chance(0.3)) return base;
+  return { unitAxis: base === "out-first" ? 1 : -2 };
+}
+
+/** A layout as a label shows it. */
+export const layoutLabel = (layout: unknown) => (typeof layout === "string" ? layout : JSON.stringify(layout));
