@@ -16,7 +16,9 @@
 import { adadelta, adagrad, adam, adamax, adamw, lion, momentum, nadam, radam, ranger, rmsprop, sgd } from "./train.js";
 
 export { init, initSync, backend } from "../index.js";
-export { centralizeTensor, withGradientCentralization, type TfjsGcOptions, type VariableGradients } from "./wrap.js";
+export { centralizeTensor, withGradientCentralization, type CentralizeTensorOptions, type TfjsGcOptions, type VariableGradients } from "./wrap.js";
+export { layerUnitAxes, weightUnitSpec } from "./units.js";
+export type { UnitSpec } from "./unit-view.js";
 export { GcOptimizer } from "./optimizer.js";
 export {
   GcSGD,

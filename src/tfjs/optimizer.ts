@@ -26,12 +26,23 @@ import { kindOf } from "../checks.js";
 import { nonNegative } from "../optim/hyperparameters.js";
 import type { Engine, EngineConfig, EngineVariable, NamedTensor } from "./engines/engine.js";
 import { createKernelsEngine } from "./engines/kernels.js";
+import { createOpsEngine } from "./engines/ops.js";
+import { layerUnitAxes } from "./units.js";
+import type { LayersModel } from "@tensorflow/tfjs-layers";
+import { resolveUnitSpec, type UnitAxes, type UnitSpec } from "./unit-view.js";
 import type { TrainConfig, TrainExtras } from "./options.js";
 
 /** The backends whose tensors the kernels engine reads and writes cheaply (its data in CPU memory). */
 const KERNEL_BACKENDS = ["cpu", "wasm"];
 
-/** True once `init()` (or `initSync()`) of gradient-centralization has finished. */
+/**
+ * True once `init()` (or `initSync()`) of gradient-centralization has finished.
+ *
+ * @example
+ * kernelsReady(); // false
+ * await init();
+ * kernelsReady(); // true
+ */
 export function kernelsReady(): boolean {
   try {
     kernelsBackend();
@@ -41,7 +52,12 @@ export function kernelsReady(): boolean {
   }
 }
 
-/** The message of an optimizer that needs the kernels before `init()` finished. */
+/**
+ * The error of an optimizer that needs the kernels before `init()` finished.
+ *
+ * @example
+ * throw notInitialized("train.adam"); // TypeError: train.adam: options.engine "kernels" needs the WebAssembly kernels: await init() …
+ */
 export function notInitialized(caller: string): TypeError {
   return new TypeError(`${caller}: options.engine "kernels" needs the WebAssembly kernels: await init() (or call initSync()) from gradient-centralization/tfjs first`);
 }
@@ -77,6 +93,8 @@ export class GcOptimizer extends Optimizer {
   readonly #caller: string;
   #engine: Engine | undefined;
   readonly #variables = new Map<string, EngineVariable>();
+  /** The unit axes of `extras.model`'s weights (units.ts), read at first need. */
+  #modelAxes: Map<string, UnitSpec | null> | undefined;
 
   /**
    * Made by the `train.*` factories from a checked config. When `config.engine` is `"kernels"`,
@@ -152,7 +170,7 @@ export class GcOptimizer extends Optimizer {
       if (!kernelsReady()) throw notInitialized(this.#caller);
       this.#engine = createKernelsEngine(config);
     } else {
-      this.#engine = createOpsEngine(config, this.#caller);
+      this.#engine = createOpsEngine(config);
     }
     return this.#engine;
   }
@@ -163,26 +181,38 @@ export class GcOptimizer extends Optimizer {
     if (variable === undefined) throw new TypeError(`${caller}: no variable is named ${JSON.stringify(name)}`);
     const known = this.#variables.get(name);
     if (known !== undefined && known.variable === variable) return known;
-    const made: EngineVariable = { name, variable, unitAxis: this.#unitAxis(name, variable.shape), decay: this.#decays(name) };
+    const axes = this.#unitAxes(name, variable.shape);
+    const made: EngineVariable = { name, variable, unitAxis: axes?.axis ?? null, unitSpan: axes?.span ?? 1, decay: this.#decays(name) };
     this.#variables.set(name, made);
     return made;
   }
 
   /**
-   * The axis GC centers `name` over: `unitAxis(name, shape)` when given, else its layer's (with
-   * `model`), else the last axis; null for rank ≤ 1 (rank ≤ 3 with `convOnly`) and when GC is off.
+   * The axes GC centers `name` over: `unitAxis(name, shape)` when it answers (an axis or
+   * `{ axis, span }`; undefined: ask on), else its layer's (with `model`: units.ts's table, read
+   * again when a name is new to it), else the last axis; null for rank ≤ 1 (rank ≤ 3 with
+   * `convOnly`), when GC is off, and when `unitAxis` or the layer says so.
    */
-  #unitAxis(name: string, shape: readonly number[]): number | null {
+  #unitAxes(name: string, shape: readonly number[]): UnitAxes | null {
     const rank = shape.length;
     if (this.config.gc === false || rank <= (this.config.convOnly ? 3 : 1)) return null;
-    const { unitAxis } = this.extras;
-    if (unitAxis === undefined) return rank - 1;
-    const axis: unknown = unitAxis(name, shape);
+    const { unitAxis, model } = this.extras;
+    const axis: unknown = unitAxis?.(name, shape);
     if (axis === null) return null;
     const what = `${this.#caller}: options.unitAxis(${JSON.stringify(name)}, [${shape.join(", ")}])`;
-    if (typeof axis !== "number") throw new TypeError(`${what} must return an integer or null, got ${kindOf(axis)}`);
-    if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new RangeError(`${what} must return an integer in [${-rank}, ${rank}) or null, got ${axis}`);
-    return axis < 0 ? axis + rank : axis;
+    if (typeof axis === "object") return resolveUnitSpec(axis, rank, what, "result");
+    if (axis !== undefined) {
+      if (typeof axis !== "number") throw new TypeError(`${what} must return an integer, { axis, span } or null, got ${kindOf(axis)}`);
+      if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new RangeError(`${what} must return an integer in [${-rank}, ${rank}) or null, got ${axis}`);
+      return { axis: axis < 0 ? axis + rank : axis, span: 1 };
+    }
+    if (model !== undefined) {
+      if (!this.#modelAxes?.has(name)) this.#modelAxes = layerUnitAxes(model as LayersModel);
+      const spec = this.#modelAxes.get(name);
+      if (spec === null) return null;
+      if (spec !== undefined) return resolveUnitSpec(spec, rank, this.#caller, `the unit axis of ${JSON.stringify(name)}`);
+    }
+    return { axis: rank - 1, span: 1 };
   }
 
   /** False when `excludeFromWeightDecay` names `name` (a substring, or a RegExp that matches). */
@@ -242,9 +272,4 @@ function gradientEntries(value: NamedTensorMap | NamedTensor[], caller: string):
     });
   }
   return Object.keys(value).map((name) => ({ name, gradient: value[name] ?? null }));
-}
-
-/** The TF.js-ops engine (engines/ops.ts), not built on this branch yet. */
-function createOpsEngine(_config: EngineConfig, caller: string): Engine {
-  throw new TypeError(`${caller}: the TF.js-ops engine is not available yet; use the cpu or wasm backend after init()`);
 }

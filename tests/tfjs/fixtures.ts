@@ -60,11 +60,29 @@ export async function fitWeights(kind: ModelKind, optimizer: tf.Optimizer | ((mo
   return weights;
 }
 
-/** The largest |a − b| / (|b| + floor) over every weight (the relative error, floored near 0). */
+/**
+ * The largest |a − b| / (|b| + floor) over every weight (the relative error, floored near 0). A NaN
+ * on both sides agrees (centered tf.train.rmsprop makes NaNs, see README); on one side it is Infinity.
+ */
 export function worstRelative(a: readonly Float32Array[], b: readonly Float32Array[], floor = 1e-2): number {
   let worst = 0;
   a.forEach((values, k) => {
-    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - b[k][i]) / (Math.abs(b[k][i]) + floor));
+    for (let i = 0; i < values.length; i++) {
+      const [x, y] = [values[i], b[k][i]];
+      if (Number.isNaN(x) || Number.isNaN(y)) worst = Number.isNaN(x) && Number.isNaN(y) ? worst : Infinity;
+      else worst = Math.max(worst, Math.abs(x - y) / (Math.abs(y) + floor));
+    }
   });
   return worst;
+}
+
+/** The share of finite values among all weights. */
+export function finiteShare(weights: readonly Float32Array[]): number {
+  let finite = 0;
+  let all = 0;
+  for (const values of weights) {
+    for (const x of values) finite += Number.isFinite(x) ? 1 : 0;
+    all += values.length;
+  }
+  return finite / all;
 }

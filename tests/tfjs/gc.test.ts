@@ -1,12 +1,22 @@
-// GC in the TF.js optimizers against the float64 references (tests/optim-oracle.ts) fed the same
-// gradients through applyGradients: "gradient" and "update", each output unit on TF.js's last
-// axis, the unitAxis and convOnly options; for the centralized variables, each unit's mean step
-// is ~0 wherever the rule makes it so (every "update" step, and SGD's "gradient" steps).
+// GC in tf.train's seven rules against the float64 references (tests/optim-oracle.ts: SGD and
+// tf.train's formulas) fed the same gradients through applyGradients: "gradient" and "update",
+// each output unit on TF.js's last axis, the unitAxis and convOnly options; for the centralized
+// variables, each unit's mean step is ~0 wherever the rule makes it so (every "update" step, and
+// the "gradient" steps of SGD and momentum, linear in the centered gradients).
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, test } from "vitest";
 import { init, train } from "../../src/tfjs/index.js";
-import { AdamReference, type GcMode, type ReferenceParam, SgdReference } from "../optim-oracle.js";
+import {
+  type GcMode,
+  type ReferenceParam,
+  SgdReference,
+  TfjsAdadeltaReference,
+  TfjsAdagradReference,
+  TfjsAdamaxReference,
+  TfjsAdamReference,
+  TfjsRMSpropReference,
+} from "../optim-oracle.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import { randomArray } from "../random.js";
 
@@ -53,7 +63,7 @@ function worstRelative(got: ArrayLike<number>, want: ArrayLike<number>): number 
   return worst;
 }
 
-type Rule = "sgd" | "momentum" | "adam";
+type Rule = "sgd" | "momentum" | "adam" | "adamax" | "adagrad" | "adadelta" | "rmsprop";
 
 interface Run {
   optimizer: tf.Optimizer;
@@ -61,18 +71,30 @@ interface Run {
   settings: Record<string, unknown>;
 }
 
+/** Each rule's optimizer and its float64 reference (tf.train's formulas: tests/optim-oracle.ts). */
 function setup(rule: Rule, gc: GcMode, params: ReferenceParam[], options: Record<string, unknown> = {}, layout: Layout = "out-last"): Run {
-  const common = { gc, convOnly: (options.convOnly as boolean | undefined) ?? false, layout };
-  if (rule === "sgd") return { optimizer: train.sgd(0.05, { gc, ...options }), reference: new SgdReference(params), settings: { ...common, lr: 0.05, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 } };
-  if (rule === "momentum") {
-    return { optimizer: train.momentum(0.05, 0.9, true, { gc, ...options }), reference: new SgdReference(params), settings: { ...common, lr: 0.05, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0 } };
+  const o = { gc, ...options };
+  const common = { gc, convOnly: (options.convOnly as boolean | undefined) ?? false, layout, weightDecay: 0 };
+  switch (rule) {
+    case "sgd":
+      return { optimizer: train.sgd(0.05, o), reference: new SgdReference(params), settings: { ...common, lr: 0.05, momentum: 0, dampening: 0, nesterov: false } };
+    case "momentum":
+      return { optimizer: train.momentum(0.05, 0.9, true, o), reference: new SgdReference(params), settings: { ...common, lr: 0.05, momentum: 0.9, dampening: 0, nesterov: true } };
+    case "adam":
+      return { optimizer: train.adam(0.01, 0.9, 0.999, 1e-7, o), reference: new TfjsAdamReference(params), settings: { ...common, lr: 0.01, betas: [0.9, 0.999], eps: 1e-7 } };
+    case "adamax":
+      return { optimizer: train.adamax(0.01, 0.9, 0.99, 1e-7, 0.1, o), reference: new TfjsAdamaxReference(params), settings: { ...common, lr: 0.01, betas: [0.9, 0.99], eps: 1e-7, lrDecay: 0.1 } };
+    case "adagrad":
+      return { optimizer: train.adagrad(0.1, 0.2, o), reference: new TfjsAdagradReference(params), settings: { ...common, lr: 0.1, lrDecay: 0, initialAccumulatorValue: 0.2, eps: 1e-7 } };
+    case "adadelta":
+      return { optimizer: train.adadelta(1, 0.9, 1e-6, o), reference: new TfjsAdadeltaReference(params), settings: { ...common, lr: 1, rho: 0.9, eps: 1e-6 } };
+    case "rmsprop":
+      return { optimizer: train.rmsprop(0.01, 0.9, 0.5, 1e-7, false, o), reference: new TfjsRMSpropReference(params), settings: { ...common, lr: 0.01, alpha: 0.9, eps: 1e-7, momentum: 0.5, centered: false } };
   }
-  return {
-    optimizer: train.adam(0.01, 0.9, 0.999, 1e-7, { gc, ...options }),
-    reference: new AdamReference(params),
-    settings: { ...common, lr: 0.01, betas: [0.9, 0.999], eps: 1e-7, weightDecay: 0, amsgrad: false, decoupled: false },
-  };
 }
+
+/** Rules whose step is a linear function of the centered gradients (so "gradient" centers the step too). */
+const LINEAR: Rule[] = ["sgd", "momentum"];
 
 describe.each(["cpu", "wasm"])("%s backend", (backend) => {
   beforeAll(async () => {
@@ -81,7 +103,7 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
   });
 
   for (const gc of ["gradient", "update"] as const) {
-    for (const rule of ["sgd", "momentum", "adam"] as const) {
+    for (const rule of ["sgd", "momentum", "adam", "adamax", "adagrad", "adadelta", "rmsprop"] as const) {
       test(`${rule}, gc "${gc}": the float64 reference's weights; unit means of each step ≈ 0 where the rule keeps them`, () => {
         const { vars, params } = variables();
         const { optimizer, reference, settings } = setup(rule, gc, params);
@@ -99,7 +121,7 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
           names.forEach((key, k) => {
             const after = vars[key].dataSync();
             const delta = after.map((x, i) => x - before[k][i]);
-            if (SHAPES[key].length > 1 && (gc === "update" || rule === "sgd")) expect(worstUnitMean(delta, SHAPES[key]), `${key} step ${t}`).toBeLessThan(1e-5);
+            if (SHAPES[key].length > 1 && (gc === "update" || LINEAR.includes(rule))) expect(worstUnitMean(delta, SHAPES[key]), `${key} step ${t}`).toBeLessThan(1e-5);
             if (key === "bias") expect(worstUnitMean(delta, SHAPES[key])).toBeGreaterThan(1e-3); // rank 1: not centralized
           });
         }

@@ -145,3 +145,27 @@ test("errors at a step: an unknown variable, a schedule's bad value, unitAxis ou
   expect(unknown.iterations + schedule.iterations + axis.iterations).toBe(0);
   f.dispose();
 });
+
+test.each(["cpu", "wasm"])("%s backend: the step leaves alone what others hold (an earlier dataSync() array, a clone sharing the variable's data)", async (backend) => {
+  await import("@tensorflow/tfjs-backend-wasm");
+  await tf.setBackend(backend);
+  try {
+    const f = fixture();
+    const optimizer = train.sgd(0.5, { gc: false });
+    optimizer.applyGradients(f.list()); // after this the variable's data is the optimizer's own
+    const snapshot = f.vars[0].dataSync();
+    const copy = Array.from(snapshot);
+    const clone = tf.clone(f.vars[0]);
+    optimizer.applyGradients(f.list());
+    expect(Array.from(snapshot)).toEqual(copy);
+    expect(Array.from(clone.dataSync())).toEqual(copy);
+    expectClose(f.vars[0].dataSync(), copy.map((w, i) => w - 0.5 * f.grads[0][i]));
+    clone.dispose();
+    optimizer.applyGradients(f.list()); // the variable's data is its own again
+    expectClose(f.vars[0].dataSync(), copy.map((w, i) => w - 2 * 0.5 * f.grads[0][i]));
+    optimizer.dispose();
+    f.dispose();
+  } finally {
+    await tf.setBackend("cpu");
+  }
+});

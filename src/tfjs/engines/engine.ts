@@ -55,6 +55,14 @@ export interface EngineVariable {
   readonly variable: Variable;
   /** The output-unit axis GC centers over (non-negative, < rank); null: this variable is not centralized. */
   readonly unitAxis: number | null;
+  /**
+   * How many consecutive axes from `unitAxis` form the unit index, merged row-major (default 1).
+   * DepthwiseConv2D's `[kh, kw, in, multiplier]` kernel: unitAxis 2, unitSpan 2 (each (in, multiplier)
+   * pair a unit, its mean over kh·kw). The tensor is then the `[outer, units, inner]` view with
+   * outer = ∏ shape[:unitAxis], units = ∏ shape[unitAxis : unitAxis + unitSpan], inner = the rest
+   * (`unitView` in src/tfjs/unit-view.ts computes it).
+   */
+  readonly unitSpan?: number;
   /** False when `excludeFromWeightDecay` names it. */
   readonly decay: boolean;
 }

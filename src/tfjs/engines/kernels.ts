@@ -21,6 +21,8 @@ import {
 } from "../../index.js";
 import type { Engine, EngineConfig, EngineStep, EngineVariable, NamedTensor, RuleHyperparameters, RuleName } from "./engine.js";
 import { readWeights, writeWeights } from "./weights.js";
+import { unitView } from "../unit-view.js";
+import { nadamMuProduct } from "./ops-rules.js";
 
 /** What the engine needs of a main-entry optimizer (SGD, Adam, …, or Ranger's Lookahead). */
 interface CoreOptimizer {
@@ -71,7 +73,22 @@ const SCALAR_NAMES: Record<string, string> = { muProduct: "mu_product" };
 function coreLayout(unitAxis: number | null, rank: number): Layout {
   if (unitAxis === null || unitAxis === rank - 1) return "out-last";
   if (unitAxis === 0) return "out-first";
-  return { unitAxis } as unknown as Layout;
+  return { unitAxis };
+}
+
+/**
+ * The core's view of a variable: its shape and unit axis, with the unit axes merged into one when
+ * `unitSpan` > 1 (DepthwiseConv2D's (in, multiplier) pairs: `[kh, kw, in, mult]` seen as
+ * `[kh·kw, in·mult]`, out-last). The values are the same row-major array either way.
+ */
+function coreView(variable: EngineVariable): { shape: number[]; unitAxis: number | null } {
+  const shape = [...variable.variable.shape];
+  const span = variable.unitSpan ?? 1;
+  if (variable.unitAxis === null || span === 1) return { shape, unitAxis: variable.unitAxis };
+  const [outer, units, inner] = unitView(shape, { axis: variable.unitAxis, span });
+  if (inner === 1) return { shape: [outer, units], unitAxis: 1 };
+  if (outer === 1) return { shape: [units, inner], unitAxis: 0 };
+  return { shape: [outer, units, inner], unitAxis: 1 };
 }
 
 /** The hyperparameters of `config`, typed as `rule`'s (the switch below reads each rule's own). */
@@ -83,7 +100,7 @@ function hyper<R extends RuleName>(config: EngineConfig, _rule: R): RuleHyperpar
 function makeCore(config: EngineConfig, variable: EngineVariable, value: Tensor, grad: Tensor): CoreOptimizer {
   const params = [{ value, grad }];
   const gc = variable.unitAxis === null ? false : config.gc;
-  const common = { lr: 0, gc, layout: coreLayout(variable.unitAxis, value.shape.length) };
+  const common = { lr: 0, gc, layout: coreLayout(coreView(variable).unitAxis, value.shape.length) };
   const decay = (weightDecay: number) => (variable.decay ? weightDecay : 0);
   let made: unknown;
   switch (config.rule) {
@@ -97,27 +114,27 @@ function makeCore(config: EngineConfig, variable: EngineVariable, value: Tensor,
     }
     case "adam": {
       const { beta1, beta2, epsilon } = hyper(config, "adam");
-      made = new Adam(params, { ...common, betas: [beta1, beta2], eps: epsilon });
+      made = new Adam(params, { ...common, betas: [beta1, beta2], eps: epsilon, formula: "tfjs" });
       break;
     }
     case "adamax": {
-      const { beta1, beta2, epsilon } = hyper(config, "adamax");
-      made = new Adamax(params, { ...common, betas: [beta1, beta2], eps: epsilon });
+      const { beta1, beta2, epsilon, decay: lrDecay } = hyper(config, "adamax");
+      made = new Adamax(params, { ...common, betas: [beta1, beta2], eps: epsilon, lrDecay, formula: "tfjs" });
       break;
     }
     case "adagrad": {
       const { initialAccumulatorValue, epsilon } = hyper(config, "adagrad");
-      made = new Adagrad(params, { ...common, initialAccumulatorValue, eps: epsilon });
+      made = new Adagrad(params, { ...common, initialAccumulatorValue, eps: epsilon, formula: "tfjs" });
       break;
     }
     case "adadelta": {
       const { rho, epsilon } = hyper(config, "adadelta");
-      made = new Adadelta(params, { ...common, rho, eps: epsilon });
+      made = new Adadelta(params, { ...common, rho, eps: epsilon, formula: "tfjs" });
       break;
     }
     case "rmsprop": {
       const { decay: alpha, momentum, epsilon, centered } = hyper(config, "rmsprop");
-      made = new RMSprop(params, { ...common, alpha, momentum, eps: epsilon, centered });
+      made = new RMSprop(params, { ...common, alpha, momentum, eps: epsilon, centered, formula: "tfjs" });
       break;
     }
     case "adamw": {
@@ -202,13 +219,13 @@ class KernelsEngine implements Engine {
       const entry = (isLookahead(dict) ? dict.inner : dict).state[0] as unknown as Record<string, unknown>;
       for (const [buffer, slotName] of Object.entries(names)) {
         const values = entry[buffer];
-        if (values instanceof Float32Array) out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(values, slot.value.shape as number[], "float32") });
+        if (values instanceof Float32Array) out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(values, slot.variable.shape, "float32") });
       }
       for (const [scalar, slotName] of Object.entries(SCALAR_NAMES)) {
         const value = entry[scalar];
         if (typeof value === "number") out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(value, [], "float32") });
       }
-      if (isLookahead(dict)) out.push({ name: `${variable.name}/slow`, tensor: tfTensor(dict.slow[0] as Float32Array, slot.value.shape as number[], "float32") });
+      if (isLookahead(dict)) out.push({ name: `${variable.name}/slow`, tensor: tfTensor(dict.slow[0] as Float32Array, slot.variable.shape, "float32") });
     }
     return out;
   }
@@ -226,6 +243,14 @@ class KernelsEngine implements Engine {
         if (tensor === undefined) continue;
         const values = tensor.dataSync() as Float32Array;
         entry[buffer] = buffer in SCALAR_NAMES ? values[0] : Float32Array.from(values);
+      }
+      const buffer = entry.momentumBuffer;
+      if (this.#config.rule === "momentum" && buffer instanceof Float32Array && variable.unitAxis !== null && this.#config.gc !== false) {
+        // The SGD kernel centers a momentum buffer not known to be centered before a gc "update"
+        // step; a buffer this package saved is centered already, and centering it again would move
+        // the next steps by float32 rounding. Say so when its unit means are within rounding of 0.
+        const shape = variable.variable.shape;
+        if (unitMeansVanish(buffer, shape, variable.unitAxis)) entry.centered = coreLayout(variable.unitAxis, shape.length);
       }
       inner.state[0] = entry as never;
       if (isLookahead(dict)) {
@@ -255,7 +280,7 @@ class KernelsEngine implements Engine {
       slot = undefined;
     }
     if (slot === undefined) {
-      const shape = variable.variable.shape;
+      const { shape } = coreView(variable);
       const value = new Tensor(shape);
       const grad = new Tensor(shape);
       let optimizer: CoreOptimizer;
@@ -294,6 +319,12 @@ class KernelsEngine implements Engine {
     const inner = isLookahead(dict) ? dict.inner : dict;
     inner.state[0].step = steps;
     inner.step = steps;
+    if (this.#config.rule === "nadam" && steps > 0) {
+      // The μ-product follows the optimizer's steps as the bias corrections do (steps this variable
+      // had no gradient included), as the ops engine's does.
+      const { betas, momentumDecay } = this.#config.hyperparameters as RuleHyperparameters["nadam"];
+      (inner.state[0] as unknown as Record<string, unknown>).muProduct = nadamMuProduct(betas[0], momentumDecay, steps);
+    }
     if (isLookahead(dict)) dict.step = steps;
     slot.optimizer.loadStateDict(dict as never);
     slot.steps = steps;
@@ -307,6 +338,30 @@ class KernelsEngine implements Engine {
     slot.grad.dispose();
     this.#slots.delete(name);
   }
+}
+
+/**
+ * True when every output unit of `values` (a `shape` tensor, units on `axis`) has a mean within
+ * float32 rounding of 0: |mean| ≤ 2⁻¹⁹ · (largest |value| of the unit).
+ */
+function unitMeansVanish(values: Float32Array, shape: readonly number[], axis: number): boolean {
+  const units = shape[axis];
+  let inner = 1;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
+  const outer = units * inner === 0 ? 0 : values.length / (units * inner);
+  for (let u = 0; u < units; u++) {
+    let sum = 0;
+    let largest = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const x = values[(o * units + u) * inner + i];
+        sum += x;
+        largest = Math.max(largest, Math.abs(x));
+      }
+    }
+    if (Math.abs(sum / (outer * inner)) > largest * 2 ** -19) return false;
+  }
+  return true;
 }
 
 /** A gradient must be a live float32 tensor of its variable's shape (checked before any step). */
