@@ -245,12 +245,12 @@ class KernelsEngine implements Engine {
         entry[buffer] = buffer in SCALAR_NAMES ? values[0] : Float32Array.from(values);
       }
       const buffer = entry.momentumBuffer;
-      if (this.#config.rule === "momentum" && buffer instanceof Float32Array && variable.unitAxis !== null && this.#config.gc !== false) {
+      const view = coreView(variable);
+      if (this.#config.rule === "momentum" && buffer instanceof Float32Array && view.unitAxis !== null && this.#config.gc !== false) {
         // The SGD kernel centers a momentum buffer not known to be centered before a gc "update"
         // step; a buffer this package saved is centered already, and centering it again would move
         // the next steps by float32 rounding. Say so when its unit means are within rounding of 0.
-        const shape = variable.variable.shape;
-        if (unitMeansVanish(buffer, shape, variable.unitAxis)) entry.centered = coreLayout(variable.unitAxis, shape.length);
+        if (unitMeansVanish(buffer, view.shape, view.unitAxis)) entry.centered = coreLayout(view.unitAxis, view.shape.length);
       }
       inner.state[0] = entry as never;
       if (isLookahead(dict)) {
