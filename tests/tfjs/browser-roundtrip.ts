@@ -15,6 +15,11 @@ export interface BrowserRoundTrip {
   /** Steps before the save and after the load. */
   before: number;
   after: number;
+  /**
+   * "both" (default): save and load in this page. "save": train and save only (the page is then
+   * reloaded); "load": load what a previous page saved and continue, in a fresh JS context.
+   */
+  phase?: "both" | "save" | "load";
 }
 
 /** Weights of the uninterrupted run and of the saved → loaded → continued one, plus what was stored. */
@@ -29,6 +34,8 @@ export interface BrowserRoundTripResult {
   lastBefore: number[][];
   shapes: number[][];
   storedModels: string[];
+  /** The variable names of the saved model (phase "save") or of the loaded one. */
+  variableNames: string[];
 }
 
 /** Runs in the page. */
@@ -62,27 +69,44 @@ export async function browserRoundTrip(args: BrowserRoundTrip): Promise<BrowserR
   };
   const values = (model: TF.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
 
-  const uninterrupted = build();
-  await train(uninterrupted, 0, args.before + args.after);
-  const saved = build();
-  await train(saved, 0, args.before);
-  await saved.save(args.url, { includeOptimizer: true });
+  const names = (model: TF.LayersModel) => model.getWeights().map((w) => (w as TF.Variable).name);
+  const phase = args.phase ?? "both";
+  let className = "";
+  const made: TF.LayersModel[] = [];
+  if (phase !== "load") {
+    const saved = build();
+    made.push(saved);
+    await train(saved, 0, args.before);
+    await saved.save(args.url, { includeOptimizer: true });
+    className = saved.optimizer.getClassName();
+    if (phase === "save") {
+      const variableNames = names(saved);
+      saved.optimizer.dispose();
+      saved.dispose();
+      tf.dispose(batches.flatMap(({ x, y }) => [x, y]));
+      return { uninterrupted: [], continued: [], className, loadedClassName: "", engineKind: undefined, lastBefore: [], shapes: [], storedModels: [], variableNames };
+    }
+  }
   const loaded = await tf.loadLayersModel(args.url);
+  const variableNames = names(loaded);
+  const uninterrupted = build(); // after the load: its names cannot take the loaded model's
+  await train(uninterrupted, 0, args.before + args.after);
   await train(loaded, args.before, args.before + args.after - 1);
   const lastBefore = values(loaded);
   await train(loaded, args.before + args.after - 1, args.before + args.after);
   const result: BrowserRoundTripResult = {
     uninterrupted: values(uninterrupted),
     continued: values(loaded),
-    className: saved.optimizer.getClassName(),
+    className: className || loaded.optimizer.getClassName(),
     loadedClassName: loaded.optimizer.getClassName(),
     engineKind: (loaded.optimizer as unknown as { engineKind?: string }).engineKind,
     lastBefore,
     shapes: loaded.getWeights().map((w) => w.shape),
     storedModels: Object.keys(await tf.io.listModels()),
+    variableNames,
   };
   await tf.io.removeModel(args.url);
-  for (const model of [uninterrupted, saved, loaded]) {
+  for (const model of [uninterrupted, loaded, ...made]) {
     model.optimizer.dispose();
     model.dispose();
   }

@@ -27,9 +27,14 @@ beforeAll(async () => {
   page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
   page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
   await page.goto(`${server.origin}/`);
+  await pageReady();
+}, 120_000);
+
+/** Waits for the page's modules (after a goto or a reload). */
+async function pageReady(): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { pageReady?: string }).pageReady !== undefined, undefined, { timeout: 60_000 });
   expect(await page.evaluate(() => (window as unknown as { pageReady: string }).pageReady)).toBe("ready");
-}, 120_000);
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -70,6 +75,21 @@ describe.each(["localstorage", "indexeddb"])("%s://", (scheme) => {
         expect(problems).toEqual([]);
       });
     }
+  });
+
+  test("a new page loads what the previous page saved (the same variable names: state matched by name) and continues bit for bit", async () => {
+    const url = `${scheme}://gc-across-pages`;
+    const args: BrowserRoundTrip = { ...base, url, kind: "conv", optimizer: "gct.train.adamw(1e-2, { excludeFromWeightDecay: [/bias/] })" };
+    const saved = await page.evaluate(browserRoundTrip, { ...args, phase: "save" as const });
+    expect(saved.className).toBe("GcAdamW");
+    await page.reload();
+    await pageReady();
+    const result = await page.evaluate(browserRoundTrip, { ...args, phase: "load" as const });
+    expect(result.variableNames).toEqual(saved.variableNames);
+    expect(result.loadedClassName).toBe("GcAdamW");
+    expect(result.engineKind).toBe("kernels");
+    expect(bitIdentical(toF32(result.continued), toF32(result.uninterrupted))).toBe(true);
+    expect(problems).toEqual([]);
   });
 });
 
