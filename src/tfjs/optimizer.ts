@@ -35,7 +35,14 @@ import type { TrainConfig, TrainExtras } from "./options.js";
 /** The backends whose tensors the kernels engine reads and writes cheaply (its data in CPU memory). */
 const KERNEL_BACKENDS = ["cpu", "wasm"];
 
-/** True once `init()` (or `initSync()`) of gradient-centralization has finished. */
+/**
+ * True once `init()` (or `initSync()`) of gradient-centralization has finished.
+ *
+ * @example
+ * kernelsReady(); // false
+ * await init();
+ * kernelsReady(); // true
+ */
 export function kernelsReady(): boolean {
   try {
     kernelsBackend();
@@ -45,7 +52,12 @@ export function kernelsReady(): boolean {
   }
 }
 
-/** The message of an optimizer that needs the kernels before `init()` finished. */
+/**
+ * The error of an optimizer that needs the kernels before `init()` finished.
+ *
+ * @example
+ * throw notInitialized("train.adam"); // TypeError: train.adam: options.engine "kernels" needs the WebAssembly kernels: await init() …
+ */
 export function notInitialized(caller: string): TypeError {
   return new TypeError(`${caller}: options.engine "kernels" needs the WebAssembly kernels: await init() (or call initSync()) from gradient-centralization/tfjs first`);
 }

@@ -158,7 +158,14 @@ const COMMON_CHECKS: Record<keyof TrainOptions, OptionCheck> = {
   engine: oneOf("auto", "kernels", "tfjs"),
 };
 
-/** The common options, checked, and the rule's own options (checked by `ruleChecks`), read once. */
+/**
+ * The common options, checked, and the rule's own options (checked by `ruleChecks`), read once
+ * (own enumerable properties); an unknown key is a TypeError, a bad value a TypeError or RangeError.
+ *
+ * @example
+ * readTrainOptions({ gc: "update", weightDecay: 0.1 }, "adamw", "train.adamw", { weightDecay: nonNegative });
+ * // { config: { gc: "update", convOnly: false, … }, extras: { … }, own: { weightDecay: 0.1 } }
+ */
 export function readTrainOptions(
   options: unknown,
   rule: RuleName,
@@ -201,7 +208,14 @@ export function readTrainOptions(
   };
 }
 
-/** A learning rate argument: a number ≥ 0 (finite in float32) or a schedule function. */
+/**
+ * A learning rate argument: a number ≥ 0 (finite in float32) or a schedule function; `fallback`
+ * when undefined (the factory's default).
+ *
+ * @example
+ * readLearningRate(undefined, "train.adam", 0.001); // { learningRate: 0.001 }
+ * readLearningRate((t) => 0.1 / (t + 1), "train.sgd"); // { learningRate: null, schedule: [Function] }
+ */
 export function readLearningRate(value: unknown, caller: string, fallback?: number): { learningRate: number | null; schedule?: LearningRateSchedule } {
   if (value === undefined && fallback !== undefined) return { learningRate: fallback };
   if (typeof value === "function") return { learningRate: null, schedule: value as LearningRateSchedule };
@@ -210,14 +224,26 @@ export function readLearningRate(value: unknown, caller: string, fallback?: numb
   return { learningRate: value };
 }
 
-/** A positional argument: its default when undefined, else checked. */
+/**
+ * A positional argument: its default when undefined, else checked.
+ *
+ * @example
+ * positional(undefined, 0.9, halfOpenUnitInterval, "train.adam", "beta1"); // 0.9
+ * positional(1, 0.9, halfOpenUnitInterval, "train.adam", "beta1");         // RangeError: train.adam: beta1 must be in [0, 1), got 1
+ */
 export function positional<T>(value: unknown, fallback: T, check: OptionCheck, caller: string, name: string): T {
   if (value === undefined) return fallback;
   check(value, caller, name);
   return value as T;
 }
 
-/** tf.train's epsilon: null or undefined means the backend's (`tf.backend().epsilon()`: 1e-7 on float32 backends). */
+/**
+ * tf.train's epsilon: null or undefined means the backend's (`tf.backend().epsilon()`: 1e-7 on
+ * float32 backends), else a number > 0.
+ *
+ * @example
+ * epsilonArgument(null, "train.adam"); // 1e-7 on the cpu backend
+ */
 export function epsilonArgument(value: unknown, caller: string): number {
   if (value === null || value === undefined) return tfBackend().epsilon();
   positive(value, caller, "epsilon");

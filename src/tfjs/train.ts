@@ -23,69 +23,145 @@ import {
 } from "./options.js";
 import type { OptionCheck } from "../checks.js";
 
-/** One optimizer class per rule, so that each registers under its own class name. */
+/**
+ * `train.sgd`'s class: w ← w − lr·g. One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.sgd(0.1) instanceof GcSGD; // true
+ */
 export class GcSGD extends GcOptimizer {
   static override get className(): string {
     return "GcSGD";
   }
 }
+/**
+ * `train.momentum`'s class: a ← μ·a + g, w ← w − lr·a (Nesterov: w ← w − lr·(g + μ·a)). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.momentum(0.01, 0.9) instanceof GcMomentum; // true
+ */
 export class GcMomentum extends GcOptimizer {
   static override get className(): string {
     return "GcMomentum";
   }
 }
+/**
+ * `train.adam`'s class: tf.train.adam's step, w ← w − lr·(m/(1 − β1ᵗ))/(√(v/(1 − β2ᵗ)) + ε). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.adam(1e-3) instanceof GcAdam; // true
+ */
 export class GcAdam extends GcOptimizer {
   static override get className(): string {
     return "GcAdam";
   }
 }
+/**
+ * `train.adamax`'s class: u ← max(β2·u, |g|), w ← w − lr/(1 + decay·(t − 1))/(1 − β1ᵗ)·m/(u + ε). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.adamax(2e-3) instanceof GcAdamax; // true
+ */
 export class GcAdamax extends GcOptimizer {
   static override get className(): string {
     return "GcAdamax";
   }
 }
+/**
+ * `train.adagrad`'s class: s ← s + g², w ← w − lr·g/√(s + ε). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.adagrad(0.1) instanceof GcAdagrad; // true
+ */
 export class GcAdagrad extends GcOptimizer {
   static override get className(): string {
     return "GcAdagrad";
   }
 }
+/**
+ * `train.adadelta`'s class: tf.train.adadelta's step (δ from the accumulators before the update). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.adadelta(1) instanceof GcAdadelta; // true
+ */
 export class GcAdadelta extends GcOptimizer {
   static override get className(): string {
     return "GcAdadelta";
   }
 }
+/**
+ * `train.rmsprop`'s class: a ← μ·a + lr·g/√(v + ε), w ← w − a. One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.rmsprop(1e-3) instanceof GcRMSProp; // true
+ */
 export class GcRMSProp extends GcOptimizer {
   static override get className(): string {
     return "GcRMSProp";
   }
 }
+/**
+ * `train.adamw`'s class: the main entry's AdamW, w ← w·(1 − lr·wd) + Adam's step. One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.adamw(1e-3) instanceof GcAdamW; // true
+ */
 export class GcAdamW extends GcOptimizer {
   static override get className(): string {
     return "GcAdamW";
   }
 }
+/**
+ * `train.radam`'s class: the main entry's RAdam (rectified Adam when ρₜ > 5). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.radam(1e-3) instanceof GcRAdam; // true
+ */
 export class GcRAdam extends GcOptimizer {
   static override get className(): string {
     return "GcRAdam";
   }
 }
+/**
+ * `train.nadam`'s class: the main entry's NAdam (Adam with Nesterov momentum and μₜ's schedule). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.nadam(2e-3) instanceof GcNAdam; // true
+ */
 export class GcNAdam extends GcOptimizer {
   static override get className(): string {
     return "GcNAdam";
   }
 }
+/**
+ * `train.lion`'s class: the main entry's Lion, w ← w·(1 − lr·wd) − lr·sign(β1·m + (1 − β1)·g). One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.lion(1e-4) instanceof GcLion; // true
+ */
 export class GcLion extends GcOptimizer {
   static override get className(): string {
     return "GcLion";
   }
 }
+/**
+ * `train.ranger`'s class: Lookahead(RAdam), φ ← φ + α·(w − φ), w ← φ after every k-th step. One class per rule, so that each registers under its own class name.
+ *
+ * @example
+ * train.ranger(1e-3) instanceof GcRanger; // true
+ */
 export class GcRanger extends GcOptimizer {
   static override get className(): string {
     return "GcRanger";
   }
 }
 
-/** The class of each rule. */
+/**
+ * The class of each rule.
+ *
+ * @example
+ * new RULE_CLASSES.adam(config, extras) instanceof GcAdam; // true (config: a checked TrainConfig)
+ */
 export const RULE_CLASSES: Record<RuleName, new (...args: ConstructorParameters<typeof GcOptimizer>) => GcOptimizer> = {
   sgd: GcSGD,
   momentum: GcMomentum,

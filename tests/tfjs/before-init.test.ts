@@ -12,6 +12,18 @@ test('engine "kernels" before init() throws a TypeError naming the optimizer and
   expect(() => backend()).toThrow(/init/);
 });
 
+test('engine "auto" before init() steps with TF.js ops, and keeps that engine', async () => {
+  await tf.setBackend("cpu");
+  const optimizer = train.sgd(0.5, { gc: false });
+  const v = tf.variable(tf.ones([2, 2]), true, "before_init/auto");
+  const g = tf.ones([2, 2]);
+  optimizer.applyGradients({ [v.name]: g });
+  expect(optimizer.engineKind).toBe("tfjs");
+  expect(Array.from(v.dataSync())).toEqual([0.5, 0.5, 0.5, 0.5]);
+  tf.dispose([v, g]);
+  optimizer.dispose();
+});
+
 test("the tfjs entry's init() is the main entry's; then engine auto picks the kernels on the cpu backend", async () => {
   await tf.setBackend("cpu");
   const build = await init();

@@ -47,7 +47,13 @@ function storageOf(dataId: object, size: number): Storage {
   return undefined;
 }
 
-/** Copies `source`'s values into `target` (a view of linear memory of the same size), without a download where the backend lets it be read. */
+/**
+ * Copies `source`'s values into `target` (a view of linear memory of the same size), without a
+ * download where the backend lets it be read.
+ *
+ * @example
+ * readWeights(gradient, slot.grad.data); // the gradient, once, into linear memory
+ */
 export function readWeights(source: Tensor, target: Float32Array): void {
   const storage = storageOf(source.dataId, target.length);
   if (storage === undefined) target.set(source.dataSync() as Float32Array);
@@ -61,6 +67,9 @@ export function readWeights(source: Tensor, target: Float32Array): void {
  * from `values` itself on the wasm backend (which copies into its heap), from a copy on the
  * others (the cpu backend keeps the array it is given: a view of linear memory must not reach it).
  * Returns the variable's dataId afterwards.
+ *
+ * @example
+ * slot.dataId = writeWeights(variable, slot.value.data); // the master copy → the variable
  */
 export function writeWeights(variable: Variable, values: Float32Array): object {
   const storage = storageOf(variable.dataId, values.length);
