@@ -20,6 +20,8 @@ export interface BrowserRoundTrip {
    * reloaded); "load": load what a previous page saved and continue, in a fresh JS context.
    */
   phase?: "both" | "save" | "load";
+  /** The TF.js backend to run on (default: the page's, cpu); the page is set back to cpu after. */
+  backend?: string;
 }
 
 /** Weights of the uninterrupted run and of the saved → loaded → continued one, plus what was stored. */
@@ -41,75 +43,89 @@ export interface BrowserRoundTripResult {
 /** Runs in the page. */
 export async function browserRoundTrip(args: BrowserRoundTrip): Promise<BrowserRoundTripResult> {
   const { tf, gct } = window as unknown as { tf: typeof TF; gct: unknown };
-  const makeOptimizer = new Function("tf", "gct", `return ${args.optimizer};`) as (tf: unknown, gct: unknown) => TF.Optimizer;
-  const build = () => {
-    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
-    const bias = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 7 });
-    const model = tf.sequential();
-    if (args.kind === "mlp") {
-      model.add(tf.layers.dense({ inputShape: [64], units: 32, activation: "relu", kernelInitializer: seeded(1), biasInitializer: bias() }));
-    } else {
-      model.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: "relu", kernelInitializer: seeded(2), biasInitializer: bias() }));
-      model.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: "relu", kernelInitializer: seeded(3), biasInitializer: bias() }));
-      model.add(tf.layers.flatten());
-    }
-    model.add(tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: seeded(4), biasInitializer: bias() }));
-    model.compile({ optimizer: makeOptimizer(tf, gct), loss: "categoricalCrossentropy" });
-    return model;
-  };
-  const count = args.labels.length / args.batch;
-  const batches = [...Array(count).keys()].map((b) => {
-    const pixels = args.images.slice(b * args.batch * 64, (b + 1) * args.batch * 64);
-    const x = args.kind === "mlp" ? tf.tensor2d(pixels, [args.batch, 64]) : tf.tensor4d(pixels, [args.batch, 8, 8, 1]);
-    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(args.labels.slice(b * args.batch, (b + 1) * args.batch), "int32"), 10));
-    return { x, y };
-  });
-  const train = async (model: TF.LayersModel, from: number, to: number) => {
-    for (let step = from; step < to; step++) await model.trainOnBatch(batches[step % count].x, batches[step % count].y);
-  };
-  const values = (model: TF.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
+  // Everything below runs in the page: page.evaluate sends this one function, so the steps are nested in it.
+  const run = async (): Promise<BrowserRoundTripResult> => {
+    const makeOptimizer = new Function("tf", "gct", `return ${args.optimizer};`) as (tf: unknown, gct: unknown) => TF.Optimizer;
+    const build = () => {
+      const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+      const bias = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 7 });
+      const model = tf.sequential();
+      if (args.kind === "mlp") {
+        model.add(tf.layers.dense({ inputShape: [64], units: 32, activation: "relu", kernelInitializer: seeded(1), biasInitializer: bias() }));
+      } else {
+        model.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: "relu", kernelInitializer: seeded(2), biasInitializer: bias() }));
+        model.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: "relu", kernelInitializer: seeded(3), biasInitializer: bias() }));
+        model.add(tf.layers.flatten());
+      }
+      model.add(tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: seeded(4), biasInitializer: bias() }));
+      model.compile({ optimizer: makeOptimizer(tf, gct), loss: "categoricalCrossentropy" });
+      return model;
+    };
+    const count = args.labels.length / args.batch;
+    const batches = [...Array(count).keys()].map((b) => {
+      const pixels = args.images.slice(b * args.batch * 64, (b + 1) * args.batch * 64);
+      const x = args.kind === "mlp" ? tf.tensor2d(pixels, [args.batch, 64]) : tf.tensor4d(pixels, [args.batch, 8, 8, 1]);
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(args.labels.slice(b * args.batch, (b + 1) * args.batch), "int32"), 10));
+      return { x, y };
+    });
+    const train = async (model: TF.LayersModel, from: number, to: number) => {
+      for (let step = from; step < to; step++) await model.trainOnBatch(batches[step % count].x, batches[step % count].y);
+    };
+    const values = (model: TF.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
 
-  const names = (model: TF.LayersModel) => model.getWeights().map((w) => (w as TF.Variable).name);
-  const phase = args.phase ?? "both";
-  let className = "";
-  const made: TF.LayersModel[] = [];
-  if (phase !== "load") {
-    const saved = build();
-    made.push(saved);
-    await train(saved, 0, args.before);
-    await saved.save(args.url, { includeOptimizer: true });
-    className = saved.optimizer.getClassName();
-    if (phase === "save") {
-      const variableNames = names(saved);
-      saved.optimizer.dispose();
-      saved.dispose();
-      tf.dispose(batches.flatMap(({ x, y }) => [x, y]));
-      return { uninterrupted: [], continued: [], className, loadedClassName: "", engineKind: undefined, lastBefore: [], shapes: [], storedModels: [], variableNames };
+    const names = (model: TF.LayersModel) => model.getWeights().map((w) => (w as TF.Variable).name);
+    const phase = args.phase ?? "both";
+    let className = "";
+    const made: TF.LayersModel[] = [];
+    if (phase !== "load") {
+      const saved = build();
+      made.push(saved);
+      await train(saved, 0, args.before);
+      await saved.save(args.url, { includeOptimizer: true });
+      className = saved.optimizer.getClassName();
+      if (phase === "save") {
+        const variableNames = names(saved);
+        const uninterrupted = build(); // the uninterrupted run on this page's backend, for a load on another
+        await train(uninterrupted, 0, args.before + args.after);
+        const result = { uninterrupted: values(uninterrupted), continued: [], className, loadedClassName: "", engineKind: (saved.optimizer as unknown as { engineKind?: string }).engineKind, lastBefore: [], shapes: [], storedModels: [], variableNames };
+        for (const model of [saved, uninterrupted]) {
+          model.optimizer.dispose();
+          model.dispose();
+        }
+        tf.dispose(batches.flatMap(({ x, y }) => [x, y]));
+        return result;
+      }
     }
-  }
-  const loaded = await tf.loadLayersModel(args.url);
-  const variableNames = names(loaded);
-  const uninterrupted = build(); // after the load: its names cannot take the loaded model's
-  await train(uninterrupted, 0, args.before + args.after);
-  await train(loaded, args.before, args.before + args.after - 1);
-  const lastBefore = values(loaded);
-  await train(loaded, args.before + args.after - 1, args.before + args.after);
-  const result: BrowserRoundTripResult = {
-    uninterrupted: values(uninterrupted),
-    continued: values(loaded),
-    className: className || loaded.optimizer.getClassName(),
-    loadedClassName: loaded.optimizer.getClassName(),
-    engineKind: (loaded.optimizer as unknown as { engineKind?: string }).engineKind,
-    lastBefore,
-    shapes: loaded.getWeights().map((w) => w.shape),
-    storedModels: Object.keys(await tf.io.listModels()),
-    variableNames,
+    const loaded = await tf.loadLayersModel(args.url);
+    const variableNames = names(loaded);
+    const uninterrupted = build(); // after the load: its names cannot take the loaded model's
+    await train(uninterrupted, 0, args.before + args.after);
+    await train(loaded, args.before, args.before + args.after - 1);
+    const lastBefore = values(loaded);
+    await train(loaded, args.before + args.after - 1, args.before + args.after);
+    const result: BrowserRoundTripResult = {
+      uninterrupted: values(uninterrupted),
+      continued: values(loaded),
+      className: className || loaded.optimizer.getClassName(),
+      loadedClassName: loaded.optimizer.getClassName(),
+      engineKind: (loaded.optimizer as unknown as { engineKind?: string }).engineKind,
+      lastBefore,
+      shapes: loaded.getWeights().map((w) => w.shape),
+      storedModels: Object.keys(await tf.io.listModels()),
+      variableNames,
+    };
+    await tf.io.removeModel(args.url);
+    for (const model of [uninterrupted, loaded, ...made]) {
+      model.optimizer.dispose();
+      model.dispose();
+    }
+    tf.dispose(batches.flatMap(({ x, y }) => [x, y]));
+    return result;
   };
-  await tf.io.removeModel(args.url);
-  for (const model of [uninterrupted, loaded, ...made]) {
-    model.optimizer.dispose();
-    model.dispose();
+  if (args.backend !== undefined && !(await tf.setBackend(args.backend))) throw new Error(`backend ${args.backend} did not start`);
+  try {
+    return await run();
+  } finally {
+    if (args.backend !== undefined) await tf.setBackend("cpu");
   }
-  tf.dispose(batches.flatMap(({ x, y }) => [x, y]));
-  return result;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHROMIUM_ARGS, chromiumExecutable, describeChromium } from "../browser-executable.js";
 import { type BrowserRoundTrip, browserRoundTrip } from "./browser-roundtrip.js";
 import { serveTfjsPage } from "./browser-server.js";
-import { BATCH, bitIdentical, loadDigits, unitMeansOfStep } from "./save-fixtures.js";
+import { BATCH, bitIdentical, loadDigits, maxAbsDiffs, unitMeansOfStep } from "./save-fixtures.js";
 
 const ROOT = new URL("../../", import.meta.url);
 let server: { origin: string; close(): Promise<void> };
@@ -91,6 +91,25 @@ describe.each(["localstorage", "indexeddb"])("%s://", (scheme) => {
     expect(bitIdentical(toF32(result.continued), toF32(result.uninterrupted))).toBe(true);
     expect(problems).toEqual([]);
   });
+});
+
+test("saved on the cpu backend (kernels engine), loaded by a new page on webgl (TF.js ops): the run stays within 1e-6 of the uninterrupted cpu run, GC on", async () => {
+  const url = "indexeddb://gc-cpu-to-webgl";
+  const args: BrowserRoundTrip = { ...base, url, kind: "conv", optimizer: "gct.train.adam(1e-2, 0.9, 0.999, null, { gc: \"update\" })" };
+  const saved = await page.evaluate(browserRoundTrip, { ...args, phase: "save" as const });
+  expect(saved.engineKind).toBe("kernels");
+  await page.reload();
+  await pageReady();
+  const result = await page.evaluate(browserRoundTrip, { ...args, phase: "load" as const, backend: "webgl" });
+  expect(result.engineKind).toBe("tfjs");
+  expect(result.variableNames).toEqual(saved.variableNames);
+  const continued = toF32(result.continued);
+  const reference = toF32(saved.uninterrupted);
+  // measured: 4.5e-8 apart, the last step moving weights by up to 1.7e-2
+  expect(maxAbsDiffs(continued, reference)).toBeLessThan(1e-6);
+  const { unitMean, step } = unitMeansOfStep(toF32(result.lastBefore), continued, result.shapes);
+  expect(unitMean).toBeLessThan(1e-5 * step); // GC ("update") still on, on webgl
+  expect(problems).toEqual([]);
 });
 
 test("README's 'Saving and loading' example runs as written in the page (indexeddb://), its reloaded optimizer a GcAdamW that trains on", async () => {
