@@ -33,7 +33,9 @@ import { EXTRA_NODE_MAJORS, installPackagedNodes, packagedNode, packagedNodeUnav
 // SIMD .wasm 12,704 B (8 KiB before them), the gzipped ESM entry 51,405 B: the API, both kernel
 // builds as base64, and @assemblyscript/loader (≈4 KB gzipped).
 const SIMD_WASM_LIMIT = 16 * 1024;
-const GZIPPED_ESM_LIMIT = 64 * 1024;
+// Issue 12's unit axis ([outer, units, inner] kernels in both builds, the { unitAxis } option) and
+// the "tfjs" formulas of five rules took it to 68,568 B gzipped, hence 72 KiB.
+const GZIPPED_ESM_LIMIT = 72 * 1024;
 // The tfjs entry carries its optimizers, both engines, the layer unit axes, serialization and
 // the adapter, not the runtime: 32,351 B gzipped when issue 12's parts came together (15,320 B
 // with the optimizers and the kernels engine alone).
