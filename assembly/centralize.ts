@@ -221,6 +221,30 @@ function accumulateColumns(ptr: usize, rows: i32, cols: i32, rowBytes: usize, su
   }
 }
 
+const ROWWISE = true;
+
+/**
+ * sums[c] += Σ_r x[r, c] over a block of `rows` rows, `cols` columns, rows `rowBytes` apart, as
+ * accumulateColumns sums it (the block's sum from 0 down its rows, then added to sums[c]), but
+ * walking each row left to right: the block's sums are kept in `partial` (cols float64).
+ */
+function accumulateColumnBlock(ptr: usize, rows: i32, cols: i32, rowBytes: usize, sums: usize, partial: usize): void {
+  memory.fill(partial, 0, <usize>cols << 3);
+  for (let r = 0; r < rows; r++) accumulateRow(ptr + <usize>r * rowBytes, cols, partial);
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cols2 = cols & ~1;
+    for (; j < cols2; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(sums + o, f64x2.add(v128.load(sums + o), v128.load(partial + o)));
+    }
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 3;
+    store<f64>(sums + o, load<f64>(sums + o) + load<f64>(partial + o));
+  }
+}
+
 /**
  * Out-last GC: x[r, c] ← x[r, c] − mean_r' x[r', c] over a row-major [rows, cols] matrix,
  * COLUMN_CHUNK columns at a time. `scratch` holds columnScratchBytes(cols) bytes.
@@ -235,79 +259,25 @@ export function centralizeColumns(ptr: usize, rows: i32, cols: i32, scratch: usi
   }
 }
 
-/**
- * Bytes of a column strip that `centralizeColumnChunk` centralizes in one go: a strip this size
- * is still in L2 when the subtraction reads it back after the sums.
- */
-const STRIP_BYTES: u64 = 262144;
-
-/**
- * centralizeColumns over `width` columns of rows `rowBytes` apart; scratch: width·16 bytes.
- * The columns are taken in strips of all rows and as many columns (a multiple of 8) as fit in
- * STRIP_BYTES: the sums of a strip, then its subtraction while it is in cache. A column's sum is
- * the same whatever the strip: blocks of BLOCK_ROWS rows from row 0, added in order.
- */
+/** centralizeColumns over `width` columns of rows `rowBytes` apart; scratch: width·16 bytes. */
 function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usize, scratch: usize): void {
   const sums = scratch;
   const hi = scratch + (<usize>width << 3);
   const lo = hi + (<usize>width << 2);
-  const fit = <i32>min(<u64>width, <u64>STRIP_BYTES / (<u64>rows << 2));
-  const strip = fit >= width || fit < 8 ? width : fit & ~7;
-  for (let c0 = 0; c0 < width; ) {
-    const w = min(strip, width - c0);
-    const at = ptr + (<usize>c0 << 2);
-    memory.fill(sums, 0, <usize>w << 3);
-    for (let r = 0; r < rows; ) {
-      const block = min(BLOCK_ROWS, rows - r);
-      accumulateColumns(at + <usize>r * rowBytes, block, w, rowBytes, sums);
-      r += block;
-    }
-    for (let c = 0; c < w; c++) {
-      const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
-      const h = <f32>mean;
-      store<f32>(hi + (<usize>c << 2), h);
-      store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
-    }
-    if (strip == width) {
-      for (let r = 0; r < rows; r++) subtractColumns(at + <usize>r * rowBytes, w, hi, lo);
-    } else subtractStrip(at, rows, w, rowBytes, hi, lo);
-    c0 += w;
+  memory.fill(sums, 0, <usize>width << 3);
+  for (let r = 0; r < rows; ) {
+    const block = min(BLOCK_ROWS, rows - r);
+    if (ROWWISE) accumulateColumnBlock(ptr + <usize>r * rowBytes, block, width, rowBytes, sums, hi);
+    else accumulateColumns(ptr + <usize>r * rowBytes, block, width, rowBytes, sums);
+    r += block;
   }
-}
-
-/** x[r, c] ← (x[r, c] − hi[c]) − lo[c] for r < rows, c < w: down the rows, 8 columns at a time. */
-function subtractStrip(ptr: usize, rows: i32, w: i32, rowBytes: usize, hi: usize, lo: usize): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const w8 = w & ~7;
-    for (; j < w8; j += 8) {
-      const o = <usize>j << 2;
-      const h0 = v128.load(hi + o);
-      const h1 = v128.load(hi + o, 16);
-      const l0 = v128.load(lo + o);
-      const l1 = v128.load(lo + o, 16);
-      let p = ptr + o;
-      for (let r = 0; r < rows; r++, p += rowBytes) {
-        v128.store(p, f32x4.sub(f32x4.sub(v128.load(p), h0), l0));
-        v128.store(p, f32x4.sub(f32x4.sub(v128.load(p, 16), h1), l1), 16);
-      }
-    }
-    if (w - j >= 4) {
-      const o = <usize>j << 2;
-      const h0 = v128.load(hi + o);
-      const l0 = v128.load(lo + o);
-      let p = ptr + o;
-      for (let r = 0; r < rows; r++, p += rowBytes) v128.store(p, f32x4.sub(f32x4.sub(v128.load(p), h0), l0));
-      j += 4;
-    }
+  for (let c = 0; c < width; c++) {
+    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
+    const h = <f32>mean;
+    store<f32>(hi + (<usize>c << 2), h);
+    store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
   }
-  for (; j < w; j++) {
-    const o = <usize>j << 2;
-    const h = load<f32>(hi + o);
-    const l = load<f32>(lo + o);
-    let p = ptr + o;
-    for (let r = 0; r < rows; r++, p += rowBytes) store<f32>(p, (load<f32>(p) - h) - l);
-  }
+  for (let r = 0; r < rows; r++) subtractColumns(ptr + <usize>r * rowBytes, width, hi, lo);
 }
 
 /**

@@ -85,19 +85,31 @@ async function time() {
     batch.set(c.name, Math.max(1, Math.round(batchMs / ((performance.now() - start) / calls))));
   }
   const samples = new Map(cases.map((c) => [c.name, []]));
+  const cpuSamples = new Map(cases.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     // Rotate the order every round so no variant always runs right after another.
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + r) % cases.length];
       const n = batch.get(c.name);
+      const cpu = process.cpuUsage();
       const start = performance.now();
       for (let i = 0; i < n; i++) c.run();
       samples.get(c.name).push((performance.now() - start) / n);
+      const used = process.cpuUsage(cpu);
+      cpuSamples.get(c.name).push((used.user + used.system) / 1000 / n);
     }
   }
+  console.log(`${workload}: ${rounds} rounds, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  report(cases, samples, "wall");
+  report(cases, cpuSamples, "cpu");
+  for (const c of cases) c.cleanup?.();
+}
+
+/** Medians, quartiles and per-round ratios of one kind of sample (wall-clock or CPU time). */
+function report(cases, samples, kind) {
   const base = samples.get(cases[0].name);
   const limit = samples.get(cases.at(-1).name);
-  console.log(`${workload}: ${rounds} rounds, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  console.log(` ${kind} time:`);
   for (const c of cases) {
     const s = samples.get(c.name);
     const ratio = s.map((x, r) => x / base[r]);
@@ -108,7 +120,6 @@ async function time() {
         `  ÷limit ${quantile(vsLimit, 0.5).toFixed(2)}`,
     );
   }
-  for (const c of cases) c.cleanup?.();
 }
 
 // ---- bit-for-bit check: every variant's outputs on the same inputs must be equal ----
@@ -185,7 +196,8 @@ function optimizerOutputs(pkg, seed) {
 }
 
 function check() {
-  const results = variants.map((v) => [...gcOutputs(v.pkg, 7), ...optimizerOutputs(v.pkg, 11)]);
+  const only = flag("--only", "");
+  const results = variants.map((v) => [...(only === "optim" ? [] : gcOutputs(v.pkg, 7)), ...(only === "gc" ? [] : optimizerOutputs(v.pkg, 11))]);
   let arrays = 0;
   let floats = 0;
   for (let k = 1; k < results.length; k++) {
