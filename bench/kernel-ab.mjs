@@ -37,9 +37,10 @@ const quantile = (xs, q) => {
 /** The cases of a workload for one package instance: { run, cleanup }. */
 function makeCase(pkg, name) {
   const gc = name.startsWith("gc-");
-  const layout = name.endsWith("out-last") ? "out-last" : "out-first";
+  const layout = name.endsWith("out-first") || name === "adam-gc" || name === "adam" || name === "adam-gc-update" ? "out-first" : "out-last";
   if (gc) {
-    const shapes = resnet18Parameters(layout).filter((p) => p.shape.length > 1).map((p) => p.shape);
+    const narrow = name.startsWith("gc-narrow-") ? Number(name.slice(10)) : 0;
+    const shapes = narrow ? [[Math.round(2 ** 20 / narrow), narrow]] : resnet18Parameters(layout).filter((p) => p.shape.length > 1).map((p) => p.shape);
     const tensors = shapes.map((s, i) => pkg.Tensor.from(seededValues(product(s), i + 1, 1, 0.1), s));
     return { values: tensors.reduce((n, t) => n + t.size, 0), run: () => pkg.centralizeAll(tensors, { layout }), cleanup: () => tensors.forEach((t) => t.dispose()), limit: "scalePass", shapes };
   }
