@@ -23,7 +23,7 @@
 import { accumulateRow, centralizeView, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
-import { adamRow } from "./adam";
+import { adamFusable, adamRow, adamRowSumNext } from "./adam";
 import { adamaxRow } from "./adamax";
 import { lionRow } from "./lion";
 import { nadamRow } from "./nadam";
@@ -44,6 +44,7 @@ const RULE_ADAGRAD = 5;
 const RULE_ADADELTA = 6;
 const RULE_RMSPROP = 7;
 const RULE_LION = 8;
+const FUSE_ADAM = true;
 
 /**
  * One pass of a rule over row `off` (bytes) of n values. hi/lo (the unit means to remove, split
@@ -161,6 +162,19 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
 function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, splat: usize, tmp: usize): void {
   const rowBytes = <usize>cols << 2;
   const w = <usize>load<u32>(e, VALUE);
+  if (ASC_FEATURE_SIMD && FUSE_ADAM && rule == RULE_ADAM && mode == GC_GRADIENT && adamFusable(e)) {
+    // Row r's step fused with row r + 1's sum: the sum's loads overlap the step's divisions.
+    let total = sumRow(directionRow(e, 0, cols, tmp), cols);
+    for (let r = 0; r < rows; r++) {
+      const off = <usize>r * rowBytes;
+      const mean = total / <f64>cols;
+      const hi = <f32>mean;
+      storeSplat(splat, hi, lowPart(mean, hi));
+      if (r + 1 < rows) total = adamRowSumNext(e, off, off + rowBytes, cols, splat, splat + 16, tmp);
+      else ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * rowBytes;
     let total: f64;
