@@ -16,6 +16,7 @@ const BC1 = 72; //         FORMULA_TFJS: 1 − β1ᵗ, β1ᵗ a float32 product 
 const BC2 = 76; //         FORMULA_TFJS: 1 − β2ᵗ, likewise
 // flags
 const AMSGRAD = 64;
+const FAST_COLUMNS = true;
 
 /**
  * Adam / AdamW over one row of n values (torch.optim.Adam, torch.optim.AdamW):
@@ -82,6 +83,38 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         v128.store(v + o, vv);
         const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
         v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), f32x4.mul(vstep, f32x4.div(mv, denom))));
+      }
+    } else if (FAST_COLUMNS && phase == PHASE_STEP && !amsgrad && mask != 0) {
+      // Column units' step (each lane its column's mean): the generic loop without its per-vector
+      // branches, one loop per formula.
+      if (tfjs) {
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          let d = v128.load(g + o);
+          if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+          d = f32x4.sub(f32x4.sub(d, v128.load(hi + o)), v128.load(lo + o));
+          const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+          const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+          v128.store(m + o, mv);
+          v128.store(v + o, vv);
+          const step = f32x4.mul(f32x4.div(f32x4.div(mv, vbc1), f32x4.add(f32x4.sqrt(f32x4.div(vv, vbc2)), veps)), vstep);
+          v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), step));
+        }
+      } else {
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          let d = v128.load(g + o);
+          if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+          d = f32x4.sub(f32x4.sub(d, v128.load(hi + o)), v128.load(lo + o));
+          const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+          const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+          v128.store(m + o, mv);
+          v128.store(v + o, vv);
+          const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
+          v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), f32x4.mul(vstep, f32x4.div(mv, denom))));
+        }
       }
     }
     for (; i + 4 <= n; i += 4) {
