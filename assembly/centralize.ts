@@ -170,7 +170,7 @@ function subtractColumns(ptr: usize, n: i32, hi: usize, lo: usize): void {
  * Columns centralized together by `centralizeColumns`: their float64 sums and float32 hi/lo
  * (16 bytes a column, 64 KiB) are its whole scratch, however wide the matrix.
  */
-const COLUMN_CHUNK = 4096;
+export const COLUMN_CHUNK = 4096;
 
 /**
  * Bytes of scratch `centralizeColumns` needs for `cols` columns: float64 sums, then float32 hi
