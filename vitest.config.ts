@@ -19,7 +19,7 @@ export default defineConfig({
     projects: [
       eachBuild("simd"),
       eachBuild("scalar"),
-      { extends: true, test: { name: "package", include: ["tests/*.test.ts"], testTimeout: 120_000 } },
+      { extends: true, test: { name: "package", include: ["tests/*.test.ts", "tests/tfjs/**/*.test.ts"], testTimeout: 120_000 } },
       // The packed package in every runtime: runs after the other projects, because `npm pack`
       // rebuilds build/, src/generated/ and dist/, which they read.
       {
