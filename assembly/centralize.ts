@@ -223,8 +223,8 @@ function accumulateColumns(ptr: usize, rows: i32, cols: i32, rowBytes: usize, su
 
 /**
  * Widths from which `accumulateColumnBlock` sums a block faster than `accumulateColumns`
- * (measured, bench/experiments.md: 1.8× faster on ResNet-18 out-last, even at 64 columns, 1.8×
- * slower at 16 or fewer).
+ * (measured, bench/experiments.md: 1.8× faster on ResNet-18 out-last, even at 64 columns,
+ * 1.5–2.8× slower at 32 or fewer, where a call per row of a block costs more than it saves).
  */
 const ROWWISE_WIDTH = 64;
 
@@ -272,6 +272,7 @@ function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usiz
   memory.fill(sums, 0, <usize>width << 3);
   for (let r = 0; r < rows; ) {
     const block = min(BLOCK_ROWS, rows - r);
+    // the block's float64 partials go where hi and lo will be (8 bytes a column, unused until the means)
     if (width >= ROWWISE_WIDTH) accumulateColumnBlock(ptr + <usize>r * rowBytes, block, width, rowBytes, sums, hi);
     else accumulateColumns(ptr + <usize>r * rowBytes, block, width, rowBytes, sums);
     r += block;

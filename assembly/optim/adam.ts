@@ -16,7 +16,6 @@ const BC1 = 72; //         FORMULA_TFJS: 1 − β1ᵗ, β1ᵗ a float32 product 
 const BC2 = 76; //         FORMULA_TFJS: 1 − β2ᵗ, likewise
 // flags
 const AMSGRAD = 64;
-const FAST_COLUMNS = true;
 
 /**
  * Adam / AdamW over one row of n values (torch.optim.Adam, torch.optim.AdamW):
@@ -84,7 +83,7 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
         v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), f32x4.mul(vstep, f32x4.div(mv, denom))));
       }
-    } else if (FAST_COLUMNS && phase == PHASE_STEP && !amsgrad && mask != 0) {
+    } else if (phase == PHASE_STEP && !amsgrad && mask != 0) {
       // Column units' step (each lane its column's mean): the generic loop without its per-vector
       // branches, one loop per formula.
       if (tfjs) {

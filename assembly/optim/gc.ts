@@ -44,7 +44,6 @@ const RULE_ADAGRAD = 5;
 const RULE_ADADELTA = 6;
 const RULE_RMSPROP = 7;
 const RULE_LION = 8;
-const FUSE_ADAM = true;
 
 /**
  * One pass of a rule over row `off` (bytes) of n values. hi/lo (the unit means to remove, split
@@ -165,7 +164,7 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
 function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, splat: usize, tmp: usize): void {
   const rowBytes = <usize>cols << 2;
   const w = <usize>load<u32>(e, VALUE);
-  if (ASC_FEATURE_SIMD && FUSE_ADAM && rule == RULE_ADAM && mode == GC_GRADIENT && adamFusable(e)) {
+  if (ASC_FEATURE_SIMD && rule == RULE_ADAM && mode == GC_GRADIENT && adamFusable(e)) {
     // Row r's step fused with row r + 1's sum: the sum's loads overlap the step's divisions.
     let total = sumRow(directionRow(e, 0, cols, tmp), cols);
     for (let r = 0; r < rows; r++) {
