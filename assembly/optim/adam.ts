@@ -83,6 +83,38 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
         v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), f32x4.mul(vstep, f32x4.div(mv, denom))));
       }
+    } else if (phase == PHASE_STEP && !amsgrad && mask != 0) {
+      // Column units' step (each lane its column's mean): the generic loop without its per-vector
+      // branches, one loop per formula.
+      if (tfjs) {
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          let d = v128.load(g + o);
+          if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+          d = f32x4.sub(f32x4.sub(d, v128.load(hi + o)), v128.load(lo + o));
+          const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+          const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+          v128.store(m + o, mv);
+          v128.store(v + o, vv);
+          const step = f32x4.mul(f32x4.div(f32x4.div(mv, vbc1), f32x4.add(f32x4.sqrt(f32x4.div(vv, vbc2)), veps)), vstep);
+          v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), step));
+        }
+      } else {
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          let d = v128.load(g + o);
+          if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+          d = f32x4.sub(f32x4.sub(d, v128.load(hi + o)), v128.load(lo + o));
+          const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+          const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+          v128.store(m + o, mv);
+          v128.store(v + o, vv);
+          const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
+          v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), f32x4.mul(vstep, f32x4.div(mv, denom))));
+        }
+      }
     }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
@@ -143,4 +175,89 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
     if (toTmp) store<f32>(tmp + o, step);
     else store<f32>(w + o, wv + ((step - load<f32>(hi + c)) - load<f32>(lo + c)));
   }
+}
+
+/** Whether `adamRowSumNext` can run this entry's PHASE_STEP: torch's formula without amsgrad. */
+export function adamFusable(e: usize): bool {
+  return (load<i32>(e, FLAGS) & (AMSGRAD | FORMULA_TFJS)) == 0;
+}
+
+/**
+ * adamRow's PHASE_STEP over row `off` (its unit mean hi/lo in the 4-lane splats at `hi`, `lo`;
+ * `adamFusable(e)`, SIMD build) fused with the sum of the next row's direction
+ * d' = fl(g' + wd·w') at `next`, returned in float64 as sumRow sums it (4 float64x2
+ * accumulators over 8 values, then the tail in order). The next row's loads overlap this row's
+ * square roots and divisions; every value is the same as from the two loops apart.
+ */
+export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: usize, lo: usize, tmp: usize): f64 {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const m = <usize>load<u32>(e, STATE_A) + off;
+  const v = <usize>load<u32>(e, STATE_B) + off;
+  const wNext = <usize>load<u32>(e, VALUE) + next;
+  const gNext = <usize>load<u32>(e, GRAD) + next;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const l2 = wd != 0;
+  const n8 = n & ~7;
+  let total: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vwd = f32x4.splat(wd);
+    const vstep = f32x4.splat(load<f32>(e, NEG_STEP_SIZE));
+    const vb1 = f32x4.splat(load<f32>(e, BETA1));
+    const vk1 = f32x4.splat(load<f32>(e, ONE_MINUS_BETA1));
+    const vb2 = f32x4.splat(load<f32>(e, BETA2));
+    const vk2 = f32x4.splat(load<f32>(e, ONE_MINUS_BETA2));
+    const veps = f32x4.splat(load<f32>(e, EPS));
+    const vinvBc2 = f32x4.splat(<f32>1 / load<f32>(e, BC2_SQRT));
+    const vdecay = f32x4.splat(load<f32>(e, DECAY));
+    const vh = v128.load(hi);
+    const vl = v128.load(lo);
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    let a2 = f64x2.splat(0);
+    let a3 = f64x2.splat(0);
+    for (let i = 0; i < n8; i += 8) {
+      const o = <usize>i << 2;
+      let d0 = v128.load(gNext + o);
+      let d1 = v128.load(gNext + o, 16);
+      if (l2) {
+        d0 = f32x4.add(d0, f32x4.mul(vwd, v128.load(wNext + o)));
+        d1 = f32x4.add(d1, f32x4.mul(vwd, v128.load(wNext + o, 16)));
+      }
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(d0));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(d0, d0, 2, 3, 2, 3)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(d1));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(d1, d1, 2, 3, 2, 3)));
+      const w0 = v128.load(w + o);
+      const w1 = v128.load(w + o, 16);
+      let c0 = v128.load(g + o);
+      let c1 = v128.load(g + o, 16);
+      if (l2) {
+        c0 = f32x4.add(c0, f32x4.mul(vwd, w0));
+        c1 = f32x4.add(c1, f32x4.mul(vwd, w1));
+      }
+      c0 = f32x4.sub(f32x4.sub(c0, vh), vl);
+      c1 = f32x4.sub(f32x4.sub(c1, vh), vl);
+      const m0 = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, c0));
+      const m1 = f32x4.add(f32x4.mul(vb1, v128.load(m + o, 16)), f32x4.mul(vk1, c1));
+      const v0 = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(c0, c0)));
+      const v1 = f32x4.add(f32x4.mul(vb2, v128.load(v + o, 16)), f32x4.mul(vk2, f32x4.mul(c1, c1)));
+      v128.store(m + o, m0);
+      v128.store(m + o, m1, 16);
+      v128.store(v + o, v0);
+      v128.store(v + o, v1, 16);
+      const q0 = f32x4.div(m0, f32x4.add(f32x4.mul(f32x4.sqrt(v0), vinvBc2), veps));
+      const q1 = f32x4.div(m1, f32x4.add(f32x4.mul(f32x4.sqrt(v1), vinvBc2), veps));
+      v128.store(w + o, f32x4.add(f32x4.mul(w0, vdecay), f32x4.mul(vstep, q0)));
+      v128.store(w + o, f32x4.add(f32x4.mul(w1, vdecay), f32x4.mul(vstep, q1)), 16);
+    }
+    const s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  }
+  for (let i = n8; i < n; i++) {
+    const o = <usize>i << 2;
+    total += <f64>(l2 ? load<f32>(gNext + o) + wd * load<f32>(wNext + o) : load<f32>(gNext + o));
+  }
+  if (n8 < n) adamRow(e, off + (<usize>n8 << 2), n - n8, PHASE_STEP, hi, lo, 0, tmp);
+  return total;
 }

@@ -20,10 +20,10 @@
 // (the general view); rows are processed one at a time so a unit's two passes over a row stay
 // in cache (row units) or close together.
 
-import { accumulateRow, centralizeView, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
+import { accumulateRow, centralizeView, COLUMN_CHUNK, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
-import { adamRow } from "./adam";
+import { adamFusable, adamRow, adamRowSumNext } from "./adam";
 import { adamaxRow } from "./adamax";
 import { lionRow } from "./lion";
 import { nadamRow } from "./nadam";
@@ -117,9 +117,10 @@ function storeSplat(at: usize, hi: f32, lo: f32): void {
  * One tensor, an [outer, units, inner] view (see assembly/centralize.ts): its gc mode's passes,
  * over row units (outer = 1: rows of `inner`), column units (inner = 1: rows of `units`, a unit
  * per column) or the general view (rows of `inner`, row (o, u) in unit u). Scratch layout
- * (src/optim/table.ts sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned), then
- * for column units a float64 sum, float32 hi and float32 lo per column (16 bytes per column), for
- * the general view a float64 sum per unit of a chunk (UNIT_CHUNK units at most).
+ * (src/optim/table.ts sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned; for
+ * column units at most COLUMN_CHUNK columns of it), then for column units a float64 sum, float32
+ * hi and float32 lo per column of a chunk (16 bytes per column, COLUMN_CHUNK columns at most),
+ * for the general view a float64 sum per unit of a chunk (UNIT_CHUNK units at most).
  */
 function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const outer = load<i32>(e, OUTER);
@@ -142,7 +143,9 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const rowBytes = <usize>cols << 2;
   const splat = scratch; // 32 bytes: hi ×4, lo ×4
   const tmp = scratch + 32;
-  const sums = tmp + ((rowBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column; general: per unit
+  // tmp holds a row, or for column units the part of a row in one chunk of COLUMN_CHUNK columns
+  const tmpBytes = unitsAreColumns ? <usize>min(cols, COLUMN_CHUNK) << 2 : rowBytes;
+  const sums = tmp + ((tmpBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column of a chunk; general: per unit
   if (mode != GC_GRADIENT && mode != GC_UPDATE) {
     memory.fill(splat, 0, 32);
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
@@ -161,6 +164,19 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
 function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, splat: usize, tmp: usize): void {
   const rowBytes = <usize>cols << 2;
   const w = <usize>load<u32>(e, VALUE);
+  if (ASC_FEATURE_SIMD && rule == RULE_ADAM && mode == GC_GRADIENT && adamFusable(e)) {
+    // Row r's step fused with row r + 1's sum: the sum's loads overlap the step's divisions.
+    let total = sumRow(directionRow(e, 0, cols, tmp), cols);
+    for (let r = 0; r < rows; r++) {
+      const off = <usize>r * rowBytes;
+      const mean = total / <f64>cols;
+      const hi = <f32>mean;
+      storeSplat(splat, hi, lowPart(mean, hi));
+      if (r + 1 < rows) total = adamRowSumNext(e, off, off + rowBytes, cols, splat, splat + 16, tmp);
+      else ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * rowBytes;
     let total: f64;
@@ -179,27 +195,36 @@ function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, spla
   }
 }
 
-/** Column units ([rows, cols], a column each): every row contributes to every mean, so pass 2 recomputes Δ (gc "update"). */
+/**
+ * Column units ([rows, cols], a column each): every row contributes to every mean, so pass 2
+ * recomputes Δ (gc "update"). COLUMN_CHUNK columns at a time, so the scratch is bounded: a part
+ * of a row in tmp, and a float64 sum, float32 hi and lo per column of the chunk at `sums`.
+ */
 function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, tmp: usize, sums: usize): void {
   const rowBytes = <usize>cols << 2;
-  const hi = sums + (<usize>cols << 3);
-  const lo = hi + rowBytes;
-  memory.fill(sums, 0, <usize>cols << 3);
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * rowBytes;
-    if (mode == GC_UPDATE) {
-      ruleRow(rule, e, off, cols, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
-      accumulateRow(tmp, cols, sums);
-    } else accumulateRow(directionRow(e, off, cols, tmp), cols, sums);
-  }
-  for (let c = 0; c < cols; c++) {
-    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
-    const h = <f32>mean;
-    store<f32>(hi + (<usize>c << 2), h);
-    store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
-  }
   const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, finalPhase, hi, lo, ~0, tmp);
+  for (let c0 = 0; c0 < cols; ) {
+    const width = min(COLUMN_CHUNK, cols - c0);
+    const hi = sums + (<usize>width << 3);
+    const lo = hi + (<usize>width << 2);
+    const first = <usize>c0 << 2;
+    memory.fill(sums, 0, <usize>width << 3);
+    for (let r = 0; r < rows; r++) {
+      const off = <usize>r * rowBytes + first;
+      if (mode == GC_UPDATE) {
+        ruleRow(rule, e, off, width, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
+        accumulateRow(tmp, width, sums);
+      } else accumulateRow(directionRow(e, off, width, tmp), width, sums);
+    }
+    for (let c = 0; c < width; c++) {
+      const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
+      const h = <f32>mean;
+      store<f32>(hi + (<usize>c << 2), h);
+      store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
+    }
+    for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes + first, width, finalPhase, hi, lo, ~0, tmp);
+    c0 += width;
+  }
 }
 
 /**
