@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// tests/each-build/ runs twice, once per kernel build (the setup file initializes it);
-// the other tests load the package themselves and run once.
-const eachBuild = (build: "simd" | "scalar") => ({
+// tests/each-build/ runs three times, once per kernel build (the setup file initializes it;
+// "threads" is the SIMD + threads build with init({ threads: 2 }), every call split across both
+// threads); the other tests load the package themselves and run once.
+const eachBuild = (build: "simd" | "scalar" | "threads") => ({
   extends: true as const,
   test: {
     name: build,
@@ -19,6 +20,7 @@ export default defineConfig({
     projects: [
       eachBuild("simd"),
       eachBuild("scalar"),
+      eachBuild("threads"),
       { extends: true, test: { name: "package", include: ["tests/*.test.ts"], testTimeout: 120_000 } },
       // The packed package in every runtime: runs after the other projects, because `npm pack`
       // rebuilds build/, src/generated/ and dist/, which they read.

@@ -73,8 +73,12 @@ export class LinearMemory {
   /** A block reused by every call that needs temporary room, so hot paths do not allocate. */
   private staging = { ptr: 0, bytes: 0 };
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  /** Pages this memory may grow to (a shared memory's declared maximum, else 4 GiB). */
+  readonly maxPages: number;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number, maxPages = MAX_PAGES) {
     this.memory = memory;
+    this.maxPages = maxPages;
     this.heapStart = alignUp(heapBase);
     if (memory.buffer.byteLength <= this.heapStart) {
       memory.grow(Math.ceil((this.heapStart + 1 - memory.buffer.byteLength) / PAGE_BYTES));
@@ -256,13 +260,13 @@ export class LinearMemory {
     const tail = tailBlock?.bytes ?? 0;
     const pages = Math.ceil((size - tail) / PAGE_BYTES);
     let failure: unknown;
-    if (end / PAGE_BYTES + pages <= MAX_PAGES) {
+    if (end / PAGE_BYTES + pages <= this.maxPages) {
       try {
         this.memory.grow(pages);
       } catch (error) {
         failure = error;
       }
-    } else failure = new RangeError(`${end / PAGE_BYTES + pages} pages is more than the ${MAX_PAGES} of 32-bit linear memory`);
+    } else failure = new RangeError(`${end / PAGE_BYTES + pages} pages is more than the ${this.maxPages} this linear memory may have`);
     if (failure !== undefined) {
       // Last resort before failing: every block of size's own list.
       const fit = size < 2 ** 32 ? this.fitIn(listOf(size), size, Infinity) : undefined;
@@ -279,7 +283,7 @@ export class LinearMemory {
   private exhausted(size: number, caller: string): string {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     return (
-      `${caller}: linear memory cannot grow to hold ${size} more bytes (it has ${mib(this.byteLength)}, at most 4096 MiB; ` +
+      `${caller}: linear memory cannot grow to hold ${size} more bytes (it has ${mib(this.byteLength)}, at most ${(this.maxPages * PAGE_BYTES) / 2 ** 20} MiB; ` +
       `${mib(this.allocated)} held by ${this.liveTensors} live tensor(s), optimizer state and staging, ` +
       `${mib(this.freeTotal)} free in pieces of at most ${mib(this.largestFree())}). ` +
       `Free what you no longer need: tensor.dispose() and optimizer.dispose() (or \`using\`), or make the tensors of ` +
