@@ -67,6 +67,11 @@ export class LinearMemory {
   private allocated = 0;
   private freeTotal = 0;
   private cachedBuffer: ArrayBuffer | undefined;
+  /**
+   * Every SharedArrayBuffer `memory.buffer` has been (a shared memory's buffer is a new object
+   * after each growth, and the older ones stay valid views of the same bytes, never detached).
+   */
+  private readonly sharedBuffers = new WeakSet<ArrayBufferLike>();
   private cachedF32 = new Float32Array(0);
   private cachedF64 = new Float64Array(0);
   private cachedI32 = new Int32Array(0);
@@ -168,6 +173,7 @@ export class LinearMemory {
     const buffer = this.memory.buffer;
     if (buffer !== this.cachedBuffer) {
       this.cachedBuffer = buffer;
+      if (typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer) this.sharedBuffers.add(buffer);
       this.cachedF32 = new Float32Array(buffer);
       this.cachedF64 = new Float64Array(buffer);
       this.cachedI32 = new Int32Array(buffer);
@@ -178,6 +184,14 @@ export class LinearMemory {
   /** The current `memory.buffer` (the one every live view must be over). */
   get buffer(): ArrayBuffer {
     return this.refresh();
+  }
+
+  /**
+   * True for this memory's current buffer, and for the buffers a shared memory had before it grew
+   * (views over them still see linear memory, at the same addresses).
+   */
+  isOwnBuffer(buffer: ArrayBufferLike): boolean {
+    return buffer === this.buffer || this.sharedBuffers.has(buffer);
   }
 
   /** Float32 view of all memory, valid until memory next grows. */

@@ -41,6 +41,13 @@ export function setSplitValues(values: number): number {
   return previous;
 }
 
+let jobsRun = 0;
+
+/** Jobs split across the threads so far (for tests: a split path really ran). */
+export function splitJobs(): number {
+  return jobsRun;
+}
+
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
@@ -61,6 +68,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   const split = (values: number) => pool.live && values >= splitValues;
   const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
+    jobsRun++;
     pool.run(() => raw.runShare(job, 0, pool.threads));
   };
   const threads = () => (pool.live ? pool.threads : 1);
