@@ -37,8 +37,9 @@ const run = ({ module, memory, control, index, threads }, reply) => {
     if (Atomics.sub(words, ${PENDING}, 1) === 1) Atomics.notify(words, ${PENDING});
   }
 };
-if (typeof self === "undefined" && typeof require === "function") {
-  const { parentPort } = require("node:worker_threads");
+if (typeof self === "undefined") {
+  // Node: the script is CommonJS, or ESM when the process runs with --input-type=module (workers inherit it).
+  const { parentPort } = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule("node:worker_threads") : require("node:worker_threads");
   parentPort.once("message", (data) => run(data, (message) => parentPort.postMessage(message)));
 } else {
   self.onmessage = (event) => {
