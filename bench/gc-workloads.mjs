@@ -28,12 +28,14 @@ function matrix(shape, layout) {
 
 
 /** The cases of one workload, each `{ name, run, enter? }`, and a function freeing what they hold. */
-function gcCases(workload, { pkgs, tfs, limits }) {
+function gcCases(workload, { pkgs, threads, tfs, limits }) {
   const { layout, shapes } = workload;
   const arrays = shapes.map((s, i) => seededValues(product(s), i + 1, 1, 0.1));
   const cases = [];
   const cleanups = [];
-  for (const [build, pkg] of Object.entries(pkgs)) {
+  // "threads 2": the SIMD + threads build with init({ threads: 2 }) (calls under its split
+  // threshold, as one [10, 64], stay on the calling thread: that row is the cost of threads on).
+  for (const [build, pkg] of Object.entries(threads ? { ...pkgs, "threads 2": threads } : pkgs)) {
     const tensors = shapes.map((s, i) => pkg.Tensor.from(arrays[i], s));
     const copies = arrays.map((a, i) => ({ grad: a.slice(), shape: shapes[i] }));
     cleanups.push(() => tensors.forEach((t) => t.dispose()));
