@@ -29,6 +29,7 @@ export { Lion, type LionOptions, type LionHyperparameters } from "./optim/rules/
 export type { Optimizer, ParamGroup, ParamGroupInput, OptimizerStateDict, StateDictOptions } from "./optim/base.js";
 export type { Param } from "./optim/params.js";
 export type { GcMode } from "./optim/hyperparameters.js";
+export type { Formula } from "./optim/formula.js";
 export type { ParamStateDict, StateBuffer } from "./optim/state.js";
 export type { LearningRate, OptimizerOptions, Scheduled } from "./optim/base.js";
 export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from "./optim/lookahead.js";

@@ -471,3 +471,13 @@ export class TfjsAdamReference extends RuleReference<RAdamSettings> {
     });
   }
 }
+
+/** AdamW with tf.train.adam's step (TF.js has no AdamW): Δ = TfjsAdamReference's Δ of g − lr·wd·w (torch's decoupled decay). */
+export class TfjsAdamWReference extends TfjsAdamReference {
+  protected coupled = false;
+
+  protected delta(i: number, g: Float64Array, w: Float64Array, s: RAdamSettings, t: number): Float64Array {
+    const adam = super.delta(i, g, w, s, t);
+    return adam.map((x, j) => x - s.lr * s.weightDecay * w[j]);
+  }
+}

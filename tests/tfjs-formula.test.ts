@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Adadelta, Adagrad, Adam, Adamax, initSync, RMSprop, SGD } from "../src/index.js";
+import { float32Power } from "../src/optim/formula.js";
 import { randomArray } from "./random.js";
 
 const STEPS = 20;
@@ -38,10 +39,10 @@ function worstRelative(ours: Float32Array[], theirs: Float32Array[]): number {
 
 const countNaN = (arrays: Float32Array[]) => arrays.reduce((n, a) => n + a.filter(Number.isNaN).length, 0);
 
-type Maker = (params: { value: Float32Array; grad: Float32Array; shape: number[] }[]) => { step(): void; dispose(): void };
+type Maker = (params: { value: Float32Array; grad: Float32Array; shape: number[] }[]) => { step(): void; dispose(): void; stateDict(): unknown };
 
-/** Runs tf.train's optimizer and ours side by side; returns both final weight sets. */
-function run(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset = 0.3, steps = STEPS): { ours: Float32Array[]; theirs: Float32Array[] } {
+/** tf.train's optimizer and ours stepped side by side from the same weights through the same gradients (not disposed). */
+function sideBySide(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset: number, steps: number) {
   const initial = SHAPES.map((shape, i) => randomArray(size(shape), seed + i, 0, 0.5));
   const variables = SHAPES.map((shape, i) => tf.variable(tf.tensor(initial[i], shape), true, `w${seed}_${i}_${Math.random()}`));
   const params = SHAPES.map((shape, i) => ({ value: Float32Array.from(initial[i]), grad: new Float32Array(size(shape)), shape }));
@@ -54,11 +55,25 @@ function run(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset = 0.3,
     tfOptimizer.applyGradients(named);
     tf.dispose(named.map((n) => n.tensor));
   }
-  const theirs = variables.map((v) => v.dataSync() as Float32Array);
-  tf.dispose(variables);
-  tfOptimizer.dispose();
-  opt.dispose();
-  return { ours: params.map((p) => p.value), theirs };
+  return {
+    variables,
+    opt,
+    ours: () => params.map((p) => p.value),
+    theirs: () => variables.map((v) => v.dataSync() as Float32Array),
+    dispose() {
+      tf.dispose(variables);
+      tfOptimizer.dispose();
+      opt.dispose();
+    },
+  };
+}
+
+/** Runs tf.train's optimizer and ours side by side; returns both final weight sets. */
+function run(tfOptimizer: tf.Optimizer, make: Maker, seed: number, offset = 0.3, steps = STEPS): { ours: Float32Array[]; theirs: Float32Array[] } {
+  const both = sideBySide(tfOptimizer, make, seed, offset, steps);
+  const result = { ours: both.ours(), theirs: both.theirs() };
+  both.dispose();
+  return result;
 }
 
 /** What each comparison measured, printed at the end (the report quotes it). */
@@ -116,6 +131,30 @@ describe("formula \"tfjs\" follows tf.train (cpu backend, gc false, 20 steps)", 
   });
 });
 
+describe("the state matches tf.train's slots bit for bit (getWeights: the engines' checkpoint names)", () => {
+  // tf.train slot → this package's buffer, per rule (src/tfjs/engines/engine.ts names the slots)
+  const cases: [string, () => tf.Optimizer, Maker, Record<string, string>][] = [
+    ["adagrad(0.1)", () => tf.train.adagrad(0.1), (p) => new Adagrad(p, { lr: 0.1, formula: "tfjs", initialAccumulatorValue: 0.1, eps: 1e-7, gc: false }), { accumulator: "sum" }],
+    ["rmsprop(0.01)", () => tf.train.rmsprop(0.01), (p) => new RMSprop(p, { lr: 0.01, alpha: 0.9, eps: 1e-7, formula: "tfjs", gc: false }), { rms: "squareAvg", momentum: "momentumBuffer" }],
+    ["rmsprop(0.01, 0.9, 0.5, 1e-3, centered)", () => tf.train.rmsprop(0.01, 0.9, 0.5, 1e-3, true), (p) => new RMSprop(p, { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true, eps: 1e-3, formula: "tfjs", gc: false }), { rms: "squareAvg", momentum: "momentumBuffer", mg: "gradAvg" }],
+    ["adadelta(1, 0.8, 1e-4)", () => tf.train.adadelta(1, 0.8, 1e-4), (p) => new Adadelta(p, { lr: 1, rho: 0.8, eps: 1e-4, formula: "tfjs", gc: false }), { accum_grad: "squareAvg", accum_var: "accDelta" }],
+    ["adam(0.01)", () => tf.train.adam(0.01), (p) => new Adam(p, { lr: 0.01, eps: 1e-7, formula: "tfjs", gc: false }), { m: "expAvg", v: "expAvgSq" }],
+  ];
+  test.each(cases)("tf.train.%s", async (_, tfMake, make, slots) => {
+    const tfOptimizer = tfMake();
+    const both = sideBySide(tfOptimizer, make, 6, 0.3, STEPS);
+    const state = (both.opt.stateDict() as { state: Record<string, Float32Array>[] }).state;
+    const weights = (await tfOptimizer.getWeights()).slice(1); // [iterations, ...slots]
+    expect(weights.length).toBe(SHAPES.length * Object.keys(slots).length);
+    for (const { name, tensor } of weights) {
+      const slash = name.lastIndexOf("/");
+      const k = both.variables.findIndex((v) => v.name === name.slice(0, slash));
+      expect(Array.from(state[k][slots[name.slice(slash + 1)]])).toEqual(Array.from(tensor.dataSync()));
+    }
+    both.dispose();
+  });
+});
+
 describe("SGD needs no variant: tf.train.sgd and tf.train.momentum (nesterov too) are torch's SGD without dampening", () => {
   const cases: [string, () => tf.Optimizer, Maker][] = [
     ["sgd(0.1)", () => tf.train.sgd(0.1), (p) => new SGD(p, { lr: 0.1, gc: false })],
@@ -139,4 +178,13 @@ describe("Adam: formula \"tfjs\" (β1ᵗ, β2ᵗ as float32 products) follows tf
     expect(worstRelative(tfjs.ours, tfjs.theirs)).toBeLessThanOrEqual(1e-6);
     expect(worstRelative(torch.ours, torch.theirs)).toBeGreaterThan(1e-6);
   });
+});
+
+test("βᵗ as tf.train keeps it (float32Power): the float32 product loop's value for any t, in any order (rewinds, jumps past the stored stride)", () => {
+  for (const beta of [0.9, 0.999, 0.5, 0]) {
+    const sequence = [1];
+    for (let t = 1; t <= 5000; t++) sequence.push(Math.fround(sequence[t - 1] * Math.fround(beta)));
+    for (const t of [0, 1, 2, 3, 1023, 1024, 1025, 4000, 10, 2048, 2047, 5000, 3, 3, 4]) expect(float32Power(beta, t)).toBe(sequence[t]);
+    for (let t = 0; t <= 5000; t++) expect(float32Power(beta, t)).toBe(sequence[t]);
+  }
 });

@@ -25,6 +25,9 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negClr = load<f32>(e, NEG_CLR);
   const eps = load<f32>(e, EPS);
+  // eps under the root (tfjs) or added to it (torch); the other is 0, and s + 0, √s + 0 are exact
+  const epsIn: f32 = tfjs ? eps : 0;
+  const epsOut: f32 = tfjs ? 0 : eps;
   const initial = load<f32>(e, INITIAL);
   const l2 = wd != 0;
   const center = phase == PHASE_STEP;
@@ -34,7 +37,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
   if (ASC_FEATURE_SIMD) {
     const vwd = f32x4.splat(wd);
     const vclr = f32x4.splat(negClr);
-    const veps = f32x4.splat(eps);
+    const vepsIn = f32x4.splat(epsIn);
+    const vepsOut = f32x4.splat(epsOut);
     const vinitial = f32x4.splat(initial);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
@@ -46,7 +50,7 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
         v128.store(s + o, sv);
       } else sv = v128.load(s + o);
-      const denom = tfjs ? f32x4.sqrt(f32x4.add(sv, veps)) : f32x4.add(f32x4.sqrt(sv), veps);
+      const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
       const step = f32x4.mul(vclr, f32x4.div(d, denom));
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
@@ -61,7 +65,7 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
       sv = (first ? initial : load<f32>(s + o)) + d * d;
       store<f32>(s + o, sv);
     } else sv = load<f32>(s + o);
-    const denom = tfjs ? sqrt<f32>(sv + eps) : sqrt<f32>(sv) + eps;
+    const denom = sqrt<f32>(sv + epsIn) + epsOut;
     const step = negClr * (d / denom);
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }

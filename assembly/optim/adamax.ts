@@ -28,6 +28,9 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
   const keep1 = load<f32>(e, ONE_MINUS_BETA1);
   const beta2 = load<f32>(e, BETA2);
   const eps = load<f32>(e, EPS);
+  // eps added to |d| (torch) or to u in the step (tfjs); the other is 0, and |d| + 0, u + 0 are exact
+  const epsNorm: f32 = tfjs ? 0 : eps;
+  const epsStep: f32 = tfjs ? eps : 0;
   const l2 = wd != 0;
   const center = phase == PHASE_STEP;
   const advance = phase != PHASE_APPLY;
@@ -39,7 +42,8 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     const vb1 = f32x4.splat(beta1);
     const vk1 = f32x4.splat(keep1);
     const vb2 = f32x4.splat(beta2);
-    const veps = f32x4.splat(eps);
+    const vepsNorm = f32x4.splat(epsNorm);
+    const vepsStep = f32x4.splat(epsStep);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;
@@ -48,15 +52,14 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
       if (advance) {
         const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
         mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        const ad = f32x4.abs(d);
-        uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), tfjs ? ad : f32x4.add(ad, veps));
+        uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), vepsNorm));
         v128.store(m + o, mv);
         v128.store(u + o, uv);
       } else {
         mv = v128.load(m + o);
         uv = v128.load(u + o);
       }
-      const step = f32x4.mul(vstep, f32x4.div(mv, tfjs ? f32x4.add(uv, veps) : uv));
+      const step = f32x4.mul(vstep, f32x4.div(mv, f32x4.add(uv, vepsStep)));
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
   }
@@ -68,14 +71,14 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     if (advance) {
       const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
       mv = beta1 * load<f32>(m + o) + keep1 * d;
-      uv = max<f32>(beta2 * load<f32>(u + o), tfjs ? abs<f32>(d) : abs<f32>(d) + eps);
+      uv = max<f32>(beta2 * load<f32>(u + o), abs<f32>(d) + epsNorm);
       store<f32>(m + o, mv);
       store<f32>(u + o, uv);
     } else {
       mv = load<f32>(m + o);
       uv = load<f32>(u + o);
     }
-    const step = negStepSize * (mv / (tfjs ? uv + eps : uv));
+    const step = negStepSize * (mv / (uv + epsStep));
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

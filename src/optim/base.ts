@@ -157,6 +157,12 @@ interface UnitLayout {
 export let parameterValues: (optimizer: Optimizer<never>, caller: string) => Operand[];
 
 /** The base of SGD, Adam and AdamW. */
+/**
+ * Hyperparameters added after checkpoints were already being written: a checkpoint without one
+ * loads with this value, the behaviour of the version that wrote it.
+ */
+const ADDED_LATER: Readonly<Record<string, unknown>> = Object.freeze({ __proto__: null, formula: "torch", lrDecay: 0 });
+
 export abstract class Optimizer<H extends Hyperparameters> {
   static {
     parameterValues = (optimizer, caller) => {
@@ -512,7 +518,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const prefix = `state.paramGroups[${g}]`;
       const hyper = Object.create(null) as Record<string, unknown>;
       for (const key of Object.keys(rule.checks)) {
-        if (!has(record, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+        if (has(record, key)) continue;
+        if (!Object.hasOwn(ADDED_LATER, key)) throw new TypeError(`${caller}: ${prefix}.${key} is missing`);
+        record[key] = ADDED_LATER[key];
       }
       for (const key in record) {
         if (!Object.hasOwn(rule.checks, key)) throw new TypeError(`${caller}: ${prefix}.${key} is not a hyperparameter of ${rule.name}`);

@@ -1,13 +1,13 @@
-// `formula: "tfjs"` (Adam, Adamax, Adagrad, Adadelta, RMSprop) against the float64 references of
+// `formula: "tfjs"` (Adam, AdamW, Adamax, Adagrad, Adadelta, RMSprop) against the float64 references of
 // tf.train's formulas (tests/optim-oracle.ts, written from the TF.js source), over 20 steps, every
-// gc mode, both layouts; the checkpoint keeps the formula; bad values are refused by name before
+// gc mode, three layouts (both ends and { unitAxis: -2 }); the checkpoint keeps the formula; bad values are refused by name before
 // anything changes. (tests/tfjs-formula.test.ts runs the real tf.train against the same kernels.)
 import { describe, expect, test } from "vitest";
-import { Adadelta, Adagrad, Adam, Adamax, RMSprop, Tensor } from "../../src/index.js";
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, RMSprop, Tensor } from "../../src/index.js";
 import type { Param } from "../../src/index.js";
 import {
   AdadeltaReference, AdagradReference, AdamaxReference, AdamReference, type GcMode, type ReferenceParam, RMSpropReference,
-  TfjsAdadeltaReference, TfjsAdagradReference, TfjsAdamaxReference, TfjsAdamReference, TfjsRMSpropReference,
+  TfjsAdadeltaReference, TfjsAdagradReference, TfjsAdamaxReference, TfjsAdamReference, TfjsAdamWReference, TfjsRMSpropReference,
 } from "../optim-oracle.js";
 import { bits, compareTrajectory, gradientSequence, makeModel, referenceParams, resumeBits, resumeFromMidway, SHAPES } from "../optim-fixtures.js";
 import type { Layout } from "../oracle.js";
@@ -83,6 +83,18 @@ const CASES: FormulaCase[] = [
       ["L2, betas [0.8, 0.99], eps 0.1", { lr: 0.01, weightDecay: 0.05, betas: [0.8, 0.99], eps: 0.1 }],
     ],
   },
+  {
+    // TF.js has no AdamW: Adam's rule with tf.train.adam's step and torch's decoupled decay
+    name: "AdamW",
+    make: (p, o) => new AdamW(p, o),
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, decoupled: true },
+    tfjs: (p) => new TfjsAdamWReference(p),
+    torch: (p) => new AdamReference(p),
+    variants: [
+      ["lr 0.01, eps 1e-7", { lr: 0.01, eps: 1e-7 }],
+      ["decay 0.5, betas [0.8, 0.99], eps 0.1", { lr: 0.01, weightDecay: 0.5, betas: [0.8, 0.99], eps: 0.1 }],
+    ],
+  },
 ];
 
 const STEPS = 20;
@@ -98,7 +110,7 @@ function trajectory(c: FormulaCase, options: Options, reference: FormulaCase["tf
 
 describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
   describe.each(["gradient", "update", false] as GcMode[])("gc %s", (gc) => {
-    describe.each(["out-first", "out-last"] as Layout[])("%s", (layout) => {
+    describe.each([["out-first", "out-first"], ["out-last", "out-last"], ["{ unitAxis: -2 }", { unitAxis: -2 }]] as [string, Layout][])("%s", (_, layout) => {
       test.each(c.variants)("%s: 20 steps match tf.train's formula (float64 reference)", (_, options) => {
         expect(trajectory(c, { ...options, gc, layout }, c.tfjs).error).toBeLessThanOrEqual(1);
       });
@@ -116,7 +128,7 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
   test("the formula reaches the kernel: these runs are outside the tolerance of torch's formula", () => {
     for (const [, options] of c.variants) {
       // Adam's formulas agree but for βᵗ in float32, a difference far below the tolerance at lr ≤ 0.01
-      if (c.name === "Adam") continue;
+      if (c.name === "Adam" || c.name === "AdamW") continue;
       expect(trajectory(c, { ...options, gc: false }, c.torch).error).toBeGreaterThan(2);
     }
   });
@@ -202,7 +214,7 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
       model.dispose();
     });
 
-    test("in a checkpoint: loadStateDict throws naming state.paramGroups[0].formula (missing or wrong) and changes nothing", () => {
+    test("in a checkpoint: loadStateDict throws naming state.paramGroups[0].formula when it is wrong and changes nothing", () => {
       const model = makeModel(4);
       const opt = c.make(model.params, { formula: "tfjs" });
       model.setGrads(gradientSequence(1, 4)[0]);
@@ -214,32 +226,58 @@ describe.each(CASES)("$name with formula \"tfjs\"", (c) => {
       wrong.paramGroups[0].formula = "tf";
       expect(() => other.loadStateDict(wrong as never)).toThrow(RangeError);
       expect(() => other.loadStateDict(wrong as never)).toThrow(new RegExp(`^${c.name}\\.loadStateDict: state\\.paramGroups\\[0\\]\\.formula must be "torch" or "tfjs"`));
-      const missing = JSON.parse(JSON.stringify(good));
-      delete missing.paramGroups[0].formula;
-      expect(() => other.loadStateDict(missing as never)).toThrow(new RegExp(`^${c.name}\\.loadStateDict: state\\.paramGroups\\[0\\]\\.formula is missing`));
       expect(JSON.stringify(other.stateDict({ json: true }))).toBe(before);
       expect((other.paramGroups[0] as { formula: unknown }).formula).toBe("torch");
       other.dispose();
       opt.dispose();
       model.dispose();
     });
+
+    test("a checkpoint written before formula existed (no formula, no lrDecay) loads as \"torch\" and continues as the torch run does, bit for bit", () => {
+      const grads = gradientSequence(6, 4);
+      const model = makeModel(4);
+      const opt = c.make(model.params, {});
+      grads.slice(0, 3).forEach((g) => (model.setGrads(g), opt.step()));
+      const weights = model.values();
+      const old = JSON.parse(JSON.stringify(opt.stateDict({ json: true }))) as { paramGroups: Record<string, unknown>[] };
+      delete old.paramGroups[0].formula;
+      delete old.paramGroups[0].lrDecay;
+      grads.slice(3).forEach((g) => (model.setGrads(g), opt.step()));
+      expect(resumeBits((p) => c.make(p, { formula: "tfjs" }), weights, old, grads.slice(3))).toEqual(bits(model.values()));
+      const fresh = makeModel(4);
+      const check = c.make(fresh.params, { formula: "tfjs" });
+      check.loadStateDict(old as never);
+      expect((check.paramGroups[0] as { formula: unknown }).formula).toBe("torch");
+      check.dispose();
+      fresh.dispose();
+      opt.dispose();
+      model.dispose();
+    });
   });
 });
 
-test("formula \"tfjs\" with momentum 0 keeps no momentum buffer (TF.js's equals its last step there), with momentum > 0 the buffer holds lr·d/√(v + eps)", () => {
-  const w = new Float32Array([1, 2]);
+test("RMSprop formula \"tfjs\" keeps the momentum buffer as tf.train.rmsprop does: lr·d/√(v + eps) summed with momentum, the last step itself with momentum 0", () => {
   const g = new Float32Array([0.5, -1]);
-  const plain = new RMSprop([{ value: w, grad: g, shape: [2] }], { lr: 0.1, alpha: 0.9, eps: 1e-7, formula: "tfjs" });
-  plain.step();
-  expect(Object.keys((plain.stateDict() as { state: object[] }).state[0]).sort()).toEqual(["squareAvg", "step"]);
-  plain.dispose();
-  const withMomentum = new RMSprop([{ value: Float32Array.from([1, 2]), grad: g, shape: [2] }], { lr: 0.1, alpha: 0.9, momentum: 0.5, eps: 1e-7, formula: "tfjs" });
-  withMomentum.step();
-  const { momentumBuffer } = (withMomentum.stateDict() as unknown as { state: { momentumBuffer: Float32Array }[] }).state[0];
-  // v = 0.1·g²: lr·g/√(0.1·g² + eps) = 0.1·sign(g)/√0.1 (eps negligible)
-  expect(momentumBuffer[0]).toBeCloseTo(0.1 / Math.sqrt(0.1), 5);
-  expect(momentumBuffer[1]).toBeCloseTo(-0.1 / Math.sqrt(0.1), 5);
-  withMomentum.dispose();
+  // v = 0.1·g² at step 1: lr·g/√(0.1·g² + eps) = 0.1·sign(g)/√0.1 (eps negligible)
+  const first = [0.1 / Math.sqrt(0.1), -0.1 / Math.sqrt(0.1)];
+  for (const momentum of [0, 0.5]) {
+    const w = new Float32Array([1, 2]);
+    const opt = new RMSprop([{ value: w, grad: g, shape: [2] }], { lr: 0.1, alpha: 0.9, momentum, eps: 1e-7, formula: "tfjs" });
+    opt.step();
+    const state = () => (opt.stateDict() as unknown as { state: { momentumBuffer: Float32Array }[] }).state[0];
+    expect(Array.from(state().momentumBuffer, (x) => Number(x.toFixed(5)))).toEqual(first.map((x) => Number(x.toFixed(5))));
+    expect(w[0]).toBeCloseTo(1 - first[0], 5);
+    opt.step();
+    // v = 0.19·g²: the new contribution 0.1·sign(g)/√0.19, plus momentum times the old buffer
+    const second = first.map((x) => momentum * x + (0.1 * Math.sign(x)) / Math.sqrt(0.19));
+    expect(Array.from(state().momentumBuffer, (x) => Number(x.toFixed(5)))).toEqual(second.map((x) => Number(x.toFixed(5))));
+    expect(w[0]).toBeCloseTo(1 - first[0] - second[0], 5);
+    opt.dispose();
+  }
+  const torch = new RMSprop([{ value: new Float32Array([1, 2]), grad: g, shape: [2] }], { lr: 0.1 });
+  torch.step();
+  expect(Object.keys((torch.stateDict() as unknown as { state: object[] }).state[0]).sort()).toEqual(["squareAvg", "step"]);
+  torch.dispose();
 });
 
 test("tf.train.adadelta's formula is SGD: with the old square average in δ, u and v get the same updates, so δ = d and w ← w − lr·d bit for bit", () => {

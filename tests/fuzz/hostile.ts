@@ -329,6 +329,12 @@ const BAD_OPTIONS: { name: string; error?: ErrorKind; needs?: Branch; apis?: str
   { name: "layout nchw", error: "RangeError", options: () => ({ layout: "nchw" }) },
   { name: "layout a number", error: "TypeError", options: () => ({ layout: 1 }) },
   { name: "an unknown key", error: "TypeError", options: () => ({ lyout: "out-last" }) },
+  { name: "layout { unitAxis: 2 } (out of range for rank 2)", error: "RangeError", options: () => ({ layout: { unitAxis: 2 } }) },
+  { name: "layout { unitAxis: -3 } (out of range for rank 2)", error: "RangeError", options: () => ({ layout: { unitAxis: -3 } }) },
+  { name: "layout { unitAxis: 0.5 }", error: "RangeError", options: () => ({ layout: { unitAxis: 0.5 } }) },
+  { name: "layout { unitAxis: '1' }", error: "TypeError", options: () => ({ layout: { unitAxis: "1" } }) },
+  { name: "layout { axis: 1 }", error: "TypeError", options: () => ({ layout: { axis: 1 } }) },
+  { name: "layout { unitAxis } a getter", error: "TypeError", options: () => ({ layout: { get unitAxis() { return 1; } } }) },
   { name: "convOnly a string", error: "TypeError", apis: ["centralize", "centralizeAll"], options: () => ({ convOnly: "yes" }) },
 ];
 
@@ -596,6 +602,9 @@ function optimizerCases(): HostileCase[] {
       ["gc 'both'", "RangeError", undefined, (w) => [params(w), { ...base, gc: "both" }]],
       ["gc true", undefined, undefined, (w) => [params(w), { ...base, gc: true }]],
       ["layout 'nchw'", "RangeError", undefined, (w) => [params(w), { ...base, layout: "nchw" }]],
+      ["layout { unitAxis: 2 } (out of range for rank 2)", "RangeError", undefined, (w) => [params(w), { ...base, layout: { unitAxis: 2 } }]],
+      ["layout { unitAxis: 1, extra: 0 }", "TypeError", undefined, (w) => [params(w), { ...base, layout: { unitAxis: 1, extra: 0 } }]],
+      ["layout { unitAxis } a getter", "TypeError", undefined, (w) => [params(w), { ...base, layout: { get unitAxis() { return 1; } } }]],
       ["convOnly 1", "TypeError", undefined, (w) => [params(w), { ...base, convOnly: 1 }]],
       ["a param gc 'yes'", "TypeError", undefined, (w) => [[{ ...params(w)[0], gc: "yes" }], base]],
       ["options a string", "TypeError", undefined, (w) => [params(w), "fast"]],
@@ -660,6 +669,9 @@ function stepCases(kind: Kind): HostileCase[] {
     ["lr set to a string", "TypeError", undefined, (_w, { opt }) => ((opt.paramGroups[0] as { lr: unknown }).lr = "x")],
     ["gc set to 'x'", "RangeError", undefined, (_w, { opt }) => ((opt.paramGroups[0] as { gc: unknown }).gc = "x")],
     ["layout set to 'nchw'", "RangeError", undefined, (_w, { opt }) => ((opt.paramGroups[0] as { layout: unknown }).layout = "nchw")],
+    ["layout set to { unitAxis: 2 } (out of range for rank 2)", "RangeError", undefined, (_w, { opt }) => ((opt.paramGroups[0] as { layout: unknown }).layout = { unitAxis: 2 })],
+    ["layout set to { unitAxis: 1.5 }", "RangeError", undefined, (_w, { opt }) => ((opt.paramGroups[0] as { layout: unknown }).layout = { unitAxis: 1.5 })],
+    ["layout set to a getter { unitAxis }", "TypeError", undefined, (_w, { opt }) => ((opt.paramGroups[0] as { layout: unknown }).layout = { get unitAxis() { return 1; } })],
     ["a param's gc set to 'yes'", "TypeError", undefined, (_w, { ps }) => ((ps[0] as { gc: unknown }).gc = "yes")],
     ["the second param's grad broken after a good first", "TypeError", undefined, (_w, { ps }) => (ps[1].grad = "x" as never)],
   ];

@@ -24,8 +24,8 @@ export interface RMSpropHyperparameters extends GcHyperparameters {
   /**
    * `"torch"` (default): lr applied to the buffer, eps added to the root (see `RMSprop`).
    * `"tfjs"`: as tf.train.rmsprop(lr, decay = alpha, momentum, epsilon = eps, centered), lr inside
-   * the momentum buffer and eps under the root; its defaults are alpha 0.9 and eps 1e-7 (the
-   * backend's epsilon): pass them to follow it.
+   * the momentum buffer (kept with momentum 0 too, as TF.js keeps it) and eps under the root; its
+   * defaults are alpha 0.9 and eps 1e-7 (the backend's epsilon): pass them to follow it.
    */
   formula: Formula;
 }
@@ -46,6 +46,9 @@ const SQUARE_AVG = "squareAvg";
 const GRAD_AVG = "gradAvg";
 const MOMENTUM_BUFFER = "momentumBuffer";
 
+/** torch keeps a momentum buffer only with momentum > 0; tf.train.rmsprop always does (its "momentum" slot: the last step when momentum is 0). */
+const hasMomentumBuffer = (group: RMSpropHyperparameters) => group.momentum > 0 || group.formula === "tfjs";
+
 const rmspropRule: Rule<RMSpropHyperparameters> = {
   name: "RMSprop",
   kernel: "rmspropStep",
@@ -62,7 +65,7 @@ const rmspropRule: Rule<RMSpropHyperparameters> = {
   },
   checkGroup() {},
   bufferNames: [SQUARE_AVG, MOMENTUM_BUFFER, GRAD_AVG],
-  buffersFor: (group) => [SQUARE_AVG, ...(group.momentum > 0 ? [MOMENTUM_BUFFER] : []), ...(group.centered ? [GRAD_AVG] : [])],
+  buffersFor: (group) => [SQUARE_AVG, ...(hasMomentumBuffer(group) ? [MOMENTUM_BUFFER] : []), ...(group.centered ? [GRAD_AVG] : [])],
   writeEntry(entry: EntryWriter, group: RMSpropHyperparameters, state: ParamState): number {
     entry.int(I32.stateA, state.address(SQUARE_AVG));
     entry.int(I32.stateB, state.address(GRAD_AVG));
@@ -74,7 +77,7 @@ const rmspropRule: Rule<RMSpropHyperparameters> = {
     entry.float(EPS, group.eps);
     entry.float(MOMENTUM, group.momentum);
     const formula = group.formula === "tfjs" ? FLAG.formulaTfjs : 0;
-    return (group.centered ? CENTERED : 0) | (group.momentum > 0 ? HAS_MOMENTUM : 0) | formula;
+    return (group.centered ? CENTERED : 0) | (hasMomentumBuffer(group) ? HAS_MOMENTUM : 0) | formula;
   },
 };
 
