@@ -88,7 +88,7 @@ test("the threads build: one import, a shared memory of at most 2 GiB, no data o
   // Every worker instantiates the module over the same memory: a data segment (id 11) or a start
   // function (id 8) would run again in each, writing memory the others use.
   expect(sectionIds(binary).filter((id) => id === 8 || id === 11 || id === 12)).toEqual([]);
-  const names = (b: Uint8Array) => WebAssembly.Module.exports(new WebAssembly.Module(b)).map((e) => e.name).sort();
+  const names = (b: Uint8Array<ArrayBuffer>) => WebAssembly.Module.exports(new WebAssembly.Module(b)).map((e) => e.name).sort();
   const simd = names(bytes("simd"));
   expect(names(binary)).toEqual([...simd, "clipNormTotal", "isThreadsBuild", "runShare"].sort());
   const memory = new WebAssembly.Memory({ initial: 1, maximum: THREADS_MAX_PAGES, shared: true });
