@@ -83,6 +83,21 @@ test("a Node process with workers started exits by itself when its work is done 
   expect(out).toBe(cores >= 2 ? "simd-threads simd-threads\ntrue" : "simd simd\ntrue");
 }, 90_000);
 
+test.each(["deno", "bun"])("a %s process with workers started exits by itself too (node:worker_threads, unref'd)", async (runtime) => {
+  const binary = fileURLToPath(new URL(`../node_modules/.bin/${runtime}`, import.meta.url));
+  const args = runtime === "deno" ? ["eval", "--no-lock"] : ["-e"];
+  const script = `
+    const { init, centralize } = await import(${JSON.stringify(dist)});
+    const backend = await init({ threads: 2 });
+    centralize(new Float32Array(1 << 18).fill(1), [256, 1024]);
+    console.log(backend);
+  `;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(binary, [...args, script], { timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim())));
+  });
+  expect(out).toBe("simd-threads");
+}, 90_000);
+
 test.each([
   ["no SharedArrayBuffer", "delete globalThis.SharedArrayBuffer;"],
   ["a page that is not cross-origin isolated", "globalThis.crossOriginIsolated = false;"],

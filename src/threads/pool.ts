@@ -20,8 +20,9 @@ interface NodeWorkerThreads {
 }
 
 /**
- * How this runtime starts a worker, or undefined: a web Worker from a blob: URL (browsers, Deno,
- * Bun), else Node's worker_threads (through process.getBuiltinModule, so bundlers see no import).
+ * How this runtime starts a worker, or undefined: node:worker_threads where the runtime has it
+ * (Node, Deno, Bun; through process.getBuiltinModule, so bundlers see no import, and its workers
+ * can be unref'd so they never keep a process alive), else a web Worker from a blob: URL (browsers).
  */
 function spawner(): Spawn | undefined {
   const g = globalThis as {
@@ -33,30 +34,35 @@ function spawner(): Spawn | undefined {
     URL?: typeof URL;
     process?: { getBuiltinModule?(name: string): unknown };
   };
+  let threads: NodeWorkerThreads | undefined;
+  try {
+    threads = g.process?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
+  } catch {
+    threads = undefined;
+  }
+  if (typeof threads?.Worker === "function") {
+    const NodeWorker = threads.Worker;
+    return (onReady, onFailure) => {
+      const worker = new NodeWorker(WORKER_SOURCE, { eval: true });
+      worker.once("message", () => onReady());
+      worker.once("error", onFailure);
+      return worker;
+    };
+  }
   const WebWorker = g.Worker;
   if (typeof WebWorker === "function" && typeof g.Blob === "function" && typeof g.URL?.createObjectURL === "function") {
     return (onReady, onFailure) => {
       const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-      try {
-        const worker = new WebWorker(url, { type: "module" });
-        worker.onmessage = () => {
-          worker.onmessage = null;
-          onReady();
-        };
-        worker.onerror = (event) => onFailure(event);
-        return worker;
-      } finally {
-        // The worker fetched (or is fetching) its script: the URL is no longer needed once it started.
-        setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      }
-    };
-  }
-  const threads = g.process?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
-  if (threads?.Worker) {
-    return (onReady, onFailure) => {
-      const worker = new threads.Worker(WORKER_SOURCE, { eval: true });
-      worker.once("message", () => onReady());
-      worker.once("error", onFailure);
+      const worker = new WebWorker(url, { type: "module" });
+      worker.onmessage = () => {
+        worker.onmessage = null;
+        URL.revokeObjectURL(url);
+        onReady();
+      };
+      worker.onerror = (event) => {
+        URL.revokeObjectURL(url);
+        onFailure(event);
+      };
       return worker;
     };
   }
@@ -127,7 +133,7 @@ export class ThreadPool {
     } finally {
       clearTimeout(timer);
     }
-    // A process may exit while its workers wait for work (Node, Bun; Deno's workers have no unref).
+    // A process may exit while its workers wait for work (node:worker_threads in Node, Deno, Bun).
     for (const worker of workers) worker.unref?.();
     return new ThreadPool(threads, control, words, workers);
   }

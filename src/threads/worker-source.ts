@@ -1,6 +1,6 @@
 // The worker's script, as text: it needs no file, so it loads the same way in every runtime
-// (Node: `new Worker(source, { eval: true })`; Deno, Bun, browsers: a module Worker from a blob:
-// URL). It instantiates the threads build over the shared memory it is sent, says "ready", then
+// (Node, Deno, Bun: node:worker_threads `new Worker(source, { eval: true })`; browsers: a module
+// Worker from a blob: URL). It instantiates the threads build over the shared memory it is sent, says "ready", then
 // runs thread `index`'s share of every job the calling thread publishes (src/threads/pool.ts),
 // blocked in Atomics.wait between jobs.
 
@@ -37,9 +37,13 @@ const run = ({ module, memory, control, index, threads }, reply) => {
     if (Atomics.sub(words, ${PENDING}, 1) === 1) Atomics.notify(words, ${PENDING});
   }
 };
-if (typeof self === "undefined") {
-  // Node: the script is CommonJS, or ESM when the process runs with --input-type=module (workers inherit it).
-  const { parentPort } = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule("node:worker_threads") : require("node:worker_threads");
+// node:worker_threads (Node, Deno, Bun): the script is CommonJS, or ESM when the process runs with
+// --input-type=module (workers inherit it), so the module comes from process.getBuiltinModule.
+const threads = typeof process === "object" && process !== null && typeof process.getBuiltinModule === "function"
+  ? process.getBuiltinModule("node:worker_threads")
+  : typeof require === "function" ? require("node:worker_threads") : undefined;
+if (threads && threads.parentPort) {
+  const { parentPort } = threads;
   parentPort.once("message", (data) => run(data, (message) => parentPort.postMessage(message)));
 } else {
   self.onmessage = (event) => {
