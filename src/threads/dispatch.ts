@@ -34,7 +34,13 @@ const RULES: Record<OptimizerKernelName, number> = {
 export const DEFAULT_SPLIT_VALUES = 1 << 16;
 let splitValues = DEFAULT_SPLIT_VALUES;
 
-/** Sets the size from which calls are split (tests set 0 to split every call); returns the previous one. */
+/**
+ * Sets the size from which calls are split (tests set 0 to split every call); returns the previous one.
+ *
+ * @example
+ * const previous = setSplitValues(0); // every call split across the threads
+ * setSplitValues(previous);
+ */
 export function setSplitValues(values: number): number {
   const previous = splitValues;
   splitValues = values;
@@ -43,7 +49,14 @@ export function setSplitValues(values: number): number {
 
 let jobsRun = 0;
 
-/** Jobs split across the threads so far (for tests: a split path really ran). */
+/**
+ * Jobs split across the threads so far (for tests: a split path really ran).
+ *
+ * @example
+ * const before = splitJobs();
+ * centralize(big, [512, 4608]);
+ * splitJobs() > before; // true with threads
+ */
 export function splitJobs(): number {
   return jobsRun;
 }
@@ -55,6 +68,10 @@ const align16 = (n: number) => Math.ceil(n / 16) * 16;
  * view kernels' `viewScratchBytes` answers `threads` × the one-thread size (16-aligned); the
  * optimizer kernels take the per-thread size as a 4th argument (`stride`), and without it run on
  * the calling thread.
+ *
+ * @example
+ * const kernels = threadedKernels(exports, pool, memory);
+ * kernels.centralizeView(ptr, 1, 512, 4608, scratch); // rows 0–255 here, 256–511 on the worker
  */
 export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: LinearMemory): Kernels {
   const job = pool.job;

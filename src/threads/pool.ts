@@ -69,7 +69,12 @@ function spawner(): Spawn | undefined {
   return undefined;
 }
 
-/** True when this runtime can run the threads build at all: shared memory that may be posted, and workers. */
+/**
+ * True when this runtime can run the threads build at all: shared memory that may be posted, and workers.
+ *
+ * @example
+ * threadsAvailable(); // true in Node, Deno, Bun and cross-origin isolated pages
+ */
 export function threadsAvailable(): boolean {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
   // A page that is not cross-origin isolated has no SharedArrayBuffer (or cannot post one).

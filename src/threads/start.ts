@@ -24,7 +24,12 @@ export interface ThreadedStart {
   heapStart: number;
 }
 
-/** The cores `"auto"` asks for: navigator.hardwareConcurrency, else Node's os.availableParallelism(), capped. */
+/**
+ * The cores `"auto"` asks for: min(8, navigator.hardwareConcurrency, else Node's os.availableParallelism()).
+ *
+ * @example
+ * autoThreads(); // 2 on a 2-core machine, 8 on a 32-core one
+ */
 export function autoThreads(): number {
   const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?(name: string): unknown } };
   let cores = g.navigator?.hardwareConcurrency;
@@ -35,7 +40,12 @@ export function autoThreads(): number {
   return Math.max(1, Math.min(AUTO_THREADS_CAP, Math.floor(cores)));
 }
 
-/** Starts the threads build with `threads` threads (≥ 2), or returns undefined (silent fallback). */
+/**
+ * Starts the threads build with `threads` threads (≥ 2), or returns undefined (silent fallback).
+ *
+ * @example
+ * const started = await startThreads(2); // undefined in workerd, edge runtimes, non-isolated pages
+ */
 export async function startThreads(threads: number): Promise<ThreadedStart | undefined> {
   if (threads < 2 || !threadsAvailable()) return undefined;
   const bytes = bundledThreadsKernels();
