@@ -11,7 +11,7 @@
 
 export * from "./index";
 
-import { COLUMN_CHUNK, centralizeColumnChunk, centralizeRows, lowPart, subtractRow, sumRow, sumToMean, UNIT_CHUNK, viewRow, viewScratchBytes, accumulateRow, centralizeView } from "./centralize";
+import { accumulateRow, COLUMN_CHUNK, centralizeColumnChunk, centralizeRows, lowPart, subtractRow, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "./centralize";
 import { unitStats, STATS_SLOTS } from "./stats";
 import { addCenteredRow, directionRow, RULE_SGD, ruleRow, storeSplat } from "./optim/gc";
 import { CENTER_BUFFER } from "./optim/sgd";
