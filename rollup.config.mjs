@@ -4,7 +4,7 @@
 //   dist/cjs/index.js    the same as CommonJS                       (require)
 //   dist/workerd.js      ESM importing ./gc.*.wasm as modules       (workerd)
 //   dist/edge-light.js   ESM importing ./gc.*.wasm?module           (edge-light)
-//   dist/tfjs.js, dist/cjs/tfjs.js                                  (./tfjs)
+//   dist/tfjs.js, dist/cjs/tfjs.js                                  (./tfjs, importing the main entry)
 //   dist/gc.simd.wasm, dist/gc.scalar.wasm, dist/gc.threads.wasm     (./gc.simd.wasm, ./gc.scalar.wasm, ./gc.threads.wasm)
 //   dist/**/*.d.ts, dist/cjs/**/*.d.ts                              (types, ESM and CJS flavours)
 // Every entry shares one source: the workerd and edge-light entries are src/index.ts with
@@ -82,6 +82,23 @@ const wasmFiles = {
   },
 };
 
+const PACKAGE = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).name;
+
+/**
+ * The tfjs entry imports the main entry instead of bundling it, so an app that uses both has one
+ * runtime: one init(), one linear memory, one Tensor class. ESM imports it by the package's name
+ * (a self-reference: the app's export conditions pick the same file for both, workerd's included);
+ * CJS requires "./index.js", the file `require("gradient-centralization")` resolves to, which
+ * also works where the package cannot see its own name (dist/cjs/package.json has none).
+ */
+const mainEntry = (id) => ({
+  name: "main-entry",
+  resolveId(source, importer) {
+    if (importer && resolve(dirname(importer), source) === join(emitted, "index.js")) return { id, external: true };
+    return null;
+  },
+});
+
 const esm = (file) => ({ dir: "dist", entryFileNames: file, format: "es", banner: loaderNotice });
 const cjs = (file) => ({ dir: "dist", entryFileNames: `cjs/${file}`, format: "cjs", exports: "named" });
 
@@ -100,6 +117,6 @@ export default [
     output: esm("edge-light.js"),
     plugins: [inlineLoader, bundledKernelsFrom("entries/edge.js"), wasmImportsExternal],
   },
-  { input: join(emitted, "tfjs/index.js"), external, output: { ...esm("tfjs.js"), banner: undefined } },
-  { input: join(emitted, "tfjs/index.js"), external, output: cjs("tfjs.js") },
+  { input: join(emitted, "tfjs/index.js"), external, output: { ...esm("tfjs.js"), banner: undefined }, plugins: [mainEntry(PACKAGE)] },
+  { input: join(emitted, "tfjs/index.js"), external, output: cjs("tfjs.js"), plugins: [mainEntry("./index.js")] },
 ];

@@ -24,7 +24,7 @@ export default defineConfig({
       eachBuild("simd"),
       eachBuild("scalar"),
       eachBuild("threads"),
-      { extends: true, test: { name: "package", include: ["tests/*.test.ts"], testTimeout: 120_000 } },
+      { extends: true, test: { name: "package", include: ["tests/*.test.ts", "tests/tfjs/**/*.test.ts"], testTimeout: 120_000 } },
       // The packed package in every runtime: runs after the other projects, because `npm pack`
       // rebuilds build/, src/generated/ and dist/, which they read.
       {

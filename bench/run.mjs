@@ -2,13 +2,13 @@
 // memory limit. Prints a table and writes bench/results.md. Never part of npm test.
 import { writeFileSync } from "node:fs";
 import os from "node:os";
-import { runAdapterBench } from "./adapter-workloads.mjs";
 import { runAllocationBench } from "./allocation-workloads.mjs";
 import { runGcBench } from "./gc-workloads.mjs";
 import { runRuleBench } from "./optimizer-rules.mjs";
 import { runOptimizerBench } from "./optimizer-workloads.mjs";
 import { loadLimits, loadTf } from "./peers.mjs";
 import { formatResults } from "./report.mjs";
+import { runTfjsBench } from "./tfjs-workloads.mjs";
 
 const quick = process.argv.includes("--quick");
 const options = quick ? { rounds: 5, batchMs: 5 } : { rounds: 15, batchMs: 20 };
@@ -42,7 +42,7 @@ const gc = await runGcBench(context, options);
 
 const optimizers = await runOptimizerBench(context, options);
 const rules = await runRuleBench(context, options);
-const adapter = await runAdapterBench(context, options);
+const tfjs = await runTfjsBench(context, options);
 const allocation = await runAllocationBench(context, options);
 
 // Accuracy, as in the tests: rows of 1000 + N(0, 1) against float64.
@@ -81,6 +81,6 @@ const machine = {
   date: new Date().toISOString().slice(0, 10),
   quick,
 };
-const markdown = formatResults({ gc, optimizers, rules, adapter, allocation, machine, accuracy });
+const markdown = formatResults({ gc, optimizers, rules, tfjs, allocation, machine, accuracy });
 console.log(markdown);
 if (!quick) writeFileSync(new URL("./results.md", import.meta.url), markdown);

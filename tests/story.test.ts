@@ -1,7 +1,9 @@
 // The report (npm start's report.html) and the browser demo, as a newcomer sees them: served on
 // 127.0.0.1, opened in headless Chromium at a laptop's 1280 × 800 and a phone's 390 × 844. Nothing
 // overflows sideways, nothing logs an error, and the plots say what the report claims: with GC on
-// the update (and on the gradient with SGD) each unit's weight mean stays where it started.
+// the update (and on the gradient with SGD) each unit's weight mean stays where it started. The
+// demo's TF.js setting (a tf.layers conv net, train.adam, TF.js's wasm backend) learns with GC on
+// and off.
 // Screenshots go to build/screenshots/ (not committed) to be looked at.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -106,8 +108,19 @@ describe.each(VIEWPORTS)("at $width × $height", (viewport) => {
     );
     // one group of rows per network, each with its settings' GC off and on rows
     const groups = await page.$$eval("table.results tbody", (bodies) => bodies.map((b) => ({ network: b.querySelector("th")!.textContent, rows: b.querySelectorAll("tr.off, tr.on").length })));
-    expect(groups.map((g) => g.network)).toEqual(["MLP 64-64-10 (ReLU)", "ConvNet: conv 3×3 ×8 (ReLU) → dense 288-10"]);
+    expect(groups.map((g) => g.network)).toEqual(["MLP 64-64-10 (ReLU)", "ConvNet: conv 3×3 ×8 (ReLU) → dense 288-10", "MLP 64-64-10 (ReLU) in TF.js, cpu backend"]);
     for (const g of groups) expect(g.rows % 2, g.network!).toBe(0);
+    // the TF.js group: train.adam, train.adamw and tf.train.adam, GC off and on, each with its step and optimizer time
+    const tfjsRows = await page.$$eval("table.results tbody:last-of-type tr.off, table.results tbody:last-of-type tr.on", (rows) =>
+      rows.map((r) => Object.fromEntries([...r.querySelectorAll("td")].map((td) => [td.dataset.label, td.textContent]))),
+    );
+    expect(tfjsRows.map((r) => `${r.setting} ${r.GC}`)).toEqual([
+      "train.adam off", "train.adam on", "train.adamw off", "train.adamw on", "tf.train.adam off", "tf.train.adam on", // "TF.js MLP + " dropped inside the group
+    ]);
+    for (const r of tfjsRows) {
+      expect(Number(r["ms/step*"]), r.setting).toBeGreaterThan(0);
+      expect(Number(r["opt µs/step*"]), r.setting).toBeGreaterThan(0);
+    }
     // every chart has a sentence under it
     const figures = await page.$$eval("figure", (all) => all.map((f) => (f.querySelector("figcaption")?.textContent ?? "").length));
     expect(figures.length).toBeGreaterThan(8);
@@ -135,7 +148,71 @@ describe.each(VIEWPORTS)("at $width × $height", (viewport) => {
     expect(problems).toEqual([]);
     await close();
   });
+
+  test("the demo's TF.js conv net: train.adam on the wasm backend's kernels engine learns with GC on and off, no console error, fits the width", async () => {
+    const { page, problems, close } = await openPage(viewport);
+    await page.goto(`${demo.url}?epochs=2`);
+    await page.waitForFunction(() => (window as unknown as { gcDemo: TfjsDemoState }).gcDemo.status !== "loading", undefined, { timeout: 60_000 });
+    await page.selectOption("#optimizer", "tfjs-convnet"); // GC is on (the checkbox starts checked)
+    const done = (gc: boolean) =>
+      page.waitForFunction(
+        (gc) => {
+          const d = (window as unknown as { gcDemo: TfjsDemoState }).gcDemo;
+          return d.status === "error" || (d.optimizer === "tfjs-convnet" && d.gc === gc && d.status === "done");
+        },
+        gc,
+        { timeout: 120_000 },
+      );
+    const state = () => page.evaluate(() => (window as unknown as { gcDemo: TfjsDemoState }).gcDemo);
+    await done(true);
+    let s = await state();
+    expect(s.error).toBeUndefined();
+    expect(s.tfjsBackend).toBe("wasm");
+    expect(s.tfjsEngine).toBe("kernels");
+    expect(await page.textContent("#status")).toContain("TF.js wasm backend, train.adam on this package's kernels");
+    const histogramOn = await page.textContent("#histogram svg");
+    expect(histogramOn).toContain("conv2d kernel gradient");
+    expect(histogramOn).toContain("after GC");
+    await page.screenshot({ path: join(SCREENSHOTS, `demo-${viewport.name}-tfjs-gc-on.png`), fullPage: true });
+    expect(await overflows(page, ".charts, .charts > div, svg, .controls, p, h1")).toEqual([]);
+    await page.uncheck("#gc");
+    await done(false);
+    s = await state();
+    expect(s.error).toBeUndefined();
+    expect(await page.textContent("#histogram svg")).not.toContain("after GC");
+    // Both runs start from the same seeded weights (chance: ln 10 ≈ 2.3) and learn: the training loss
+    // falls every epoch and by at least half in 2 epochs, held-out accuracy well above chance (10%).
+    for (const key of ["on", "off"] as const) {
+      const initial = s.initial[key].trainLoss;
+      expect(initial, key).toBeGreaterThan(2);
+      expect(initial, key).toBeLessThan(2.6);
+      const losses = s.curves[key].map((e) => e.trainLoss);
+      expect(losses, key).toHaveLength(2);
+      expect(losses[0], key).toBeLessThan(initial);
+      expect(losses[1], key).toBeLessThan(losses[0]);
+      expect(losses[1], key).toBeLessThan(initial / 2);
+      expect(s.curves[key][1].heldOutAccuracy, key).toBeGreaterThan(0.5);
+    }
+    expect(s.initial.on.trainLoss).toBe(s.initial.off.trainLoss); // the same initial weights
+    expect(s.curves.on[0].trainLoss).not.toBe(s.curves.off[0].trainLoss); // GC changed the steps
+    await page.screenshot({ path: join(SCREENSHOTS, `demo-${viewport.name}-tfjs-gc-off.png`), fullPage: true });
+    expect(await overflows(page, ".charts, .charts > div, svg, .controls, p, h1")).toEqual([]);
+    expect(problems).toEqual([]);
+    await close();
+  });
 });
+
+/** What the demo page exposes as window.gcDemo (the parts the TF.js test reads). */
+interface TfjsDemoState {
+  status: string;
+  error?: string;
+  optimizer: string;
+  gc: boolean;
+  tfjsBackend?: string;
+  tfjsEngine?: string;
+  initial: Record<"on" | "off", { trainLoss: number }>;
+  curves: Record<"on" | "off", { trainLoss: number; heldOutAccuracy: number }[]>;
+}
 
 /** The numbers of a weight-means caption: "no GC 1.3e-2, GC "gradient" 6.0e-9, GC "update" 6.0e-9". */
 function drifts(caption: string) {

@@ -73,7 +73,7 @@ describe.each(["cpu", "wasm"])("%s backend", (backend) => {
       const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
         ["layout nchw", () => centralizeTensor(g, { layout: "nchw" as "out-last" }), RangeError, /^centralizeTensor: options\.layout must be "out-first" or "out-last", got "nchw"$/],
         ["layout nchw on a bias", () => centralizeTensor(bias, { layout: "nchw" as "out-last" }), RangeError, /centralizeTensor: options\.layout/],
-        ["an option typo", () => centralizeTensor(g, { convonly: true } as object), TypeError, /^centralizeTensor: options\.convonly is not an option \(known: layout, convOnly\)$/],
+        ["an option typo", () => centralizeTensor(g, { convonly: true } as object), TypeError, /^centralizeTensor: options\.convonly is not an option \(known: layout, unitAxis, convOnly\)$/],
         ["convOnly not a boolean", () => centralizeTensor(g, { convOnly: "yes" as unknown as boolean }), TypeError, /centralizeTensor: options\.convOnly must be a boolean, got string/],
         ["options not an object", () => centralizeTensor(g, "out-first" as unknown as object), TypeError, /centralizeTensor: options must be an object, got string/],
         ["an array", () => centralizeTensor([[1, 2], [3, 4]] as unknown as tf.Tensor), TypeError, /^centralizeTensor: gradient must be a tf\.Tensor, got an array$/],

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A tiny static server for the browser demo, on 127.0.0.1: the page (examples/), the built
-// package (dist/) and @assemblyscript/loader, which the page's import map points at.
+// package (dist/), @assemblyscript/loader and TF.js's bundles and .wasm files, which the page's
+// import map points at.
 // Usage: npm run build && node examples/browser/serve.js [port]   then open the printed URL.
 import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -8,7 +9,12 @@ import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SERVED = ["examples/", "dist/", "node_modules/@assemblyscript/loader/"];
+const SERVED = [
+  "examples/",
+  "dist/",
+  "node_modules/@assemblyscript/loader/",
+  ...["tfjs-core", "tfjs-layers", "tfjs-backend-wasm", "tfjs-backend-webgl"].map((name) => `node_modules/@tensorflow/${name}/dist/`),
+];
 const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",

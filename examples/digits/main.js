@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The main job (npm start): small networks on the 1797 8×8 digits, trained with and without
-// Gradient Centralization: an MLP with this package's SGD (momentum) and Adam, a ConvNet with its
-// Adam, and the MLP in TF.js with Adam wrapped by the adapter, over a few seeds. Prints the results
+// Gradient Centralization: an MLP with this package's SGD (momentum), Adam and more, a ConvNet with
+// its Adam, and the MLP in TF.js (cpu backend) with this package's TF.js optimizers train.adam and
+// train.adamw and, for reference, TF.js's tf.train.adam, over a few seeds. Prints the results
 // as they come out, per-layer gradient statistics and a summary table, and writes report.html.
 // Seed 1 of each package setting also records one layer's per-unit statistics over training, and
 // runs once more with GC on the whole update, for the report's per-unit plots.
@@ -16,7 +17,7 @@ import { statsTable, summaryTable } from "./tables.js";
 import { MISSING, NETWORKS, readableOptimizer, SETTINGS, TRACKED } from "./settings.js";
 import { TRAINING, Trainer } from "./train.js";
 
-const TFJS_KINDS = ["tfjs-adam"];
+const TFJS_KINDS = ["tfjs-adam", "tfjs-adamw", "tf-adam"];
 const KINDS = [...Object.keys(SETTINGS), ...TFJS_KINDS];
 const USAGE = `usage: node examples/digits/main.js [--epochs N] [--seeds N] [--optimizer all|${KINDS.join("|")}[,…]] [--out report.html]`;
 
@@ -29,7 +30,7 @@ const networkOf = (kind) => (isPackage(kind) ? SETTINGS[kind].network : "mlp");
 const describe = (kind) =>
   isPackage(kind)
     ? { network: NETWORKS[networkOf(kind)].description, optimizer: `this package's ${readableOptimizer(kind)}`, gc: 'off, and "gradient"; seed 1 also "update"' }
-    : { network: `${NETWORKS.mlp.description} in TF.js`, optimizer: tfjs.TFJS_OPTIMIZERS[kind].description, gc: 'off, and "gradient" (the adapter)' };
+    : { network: tfjs.TFJS_NETWORK, optimizer: tfjs.TFJS_OPTIMIZERS[kind].description, gc: tfjs.TFJS_OPTIMIZERS[kind].gc };
 /** Why the per-unit weight means of a setting stay flat, or do not, with each GC mode. */
 const FLAT_NOTES = {
   SGD: 'with SGD they stay flat with GC on the gradient as well as on the update, since each step is a sum of centred gradients.',
@@ -81,17 +82,19 @@ function gradientStatistics(split, networks) {
 
 /**
  * The TF.js runs start from the same weights and see the same batches as this package's Adam
- * runs: how far apart their final training losses ended (a cross-check of both implementations).
+ * runs: how far apart their final training losses ended (a cross-check of the implementations).
  */
 function tfjsAgreement(settings) {
   const lines = [];
-  for (const gc of [false, "gradient"]) {
-    const own = settings.find((s) => s.optimizer === "adam" && s.gc === gc);
-    const tfjsRuns = settings.find((s) => s.optimizer === "tfjs-adam" && s.gc === gc);
-    if (!own || !tfjsRuns) continue;
-    const final = (run) => run.curve[run.curve.length - 1].trainLoss;
-    const diffs = own.runs.map((run, k) => Math.abs(final(run) - final(tfjsRuns.runs[k])) / final(run));
-    lines.push(`TF.js Adam + adapter vs this package's Adam, GC ${gc ? "on" : "off"}: final train losses differ by at most ${(100 * Math.max(...diffs)).toFixed(3)}% (same initial weights and batches)`);
+  for (const kind of ["tfjs-adam", "tf-adam"]) {
+    for (const gc of [false, "gradient"]) {
+      const own = settings.find((s) => s.optimizer === "adam" && s.gc === gc);
+      const tfjsRuns = settings.find((s) => s.optimizer === kind && s.gc === gc);
+      if (!own || !tfjsRuns) continue;
+      const final = (run) => run.curve[run.curve.length - 1].trainLoss;
+      const diffs = own.runs.map((run, k) => Math.abs(final(run) - final(tfjsRuns.runs[k])) / final(run));
+      lines.push(`${tfjsRuns.label} vs this package's Adam, GC ${gc ? "on" : "off"}: final train losses differ by at most ${(100 * Math.max(...diffs)).toFixed(3)}% (same initial weights and batches)`);
+    }
   }
   return lines.join("\n");
 }
@@ -117,8 +120,8 @@ async function main() {
   const statsText = statsTable(layers);
   console.log(`\nGradient statistics per layer (full training set, seed 1, at initialization), before → after GC:\n${statsText}\n`);
 
-  const settings = optimizers.flatMap((optimizer) =>
-    [false, "gradient"].map((gc) => ({ optimizer, gc, label: labelOf(optimizer), network: NETWORKS[networkOf(optimizer)].description, runs: [] })));
+  const networkName = (kind) => (isPackage(kind) ? NETWORKS[networkOf(kind)].description : tfjs.TFJS_NETWORK);
+  const settings = optimizers.flatMap((optimizer) => [false, "gradient"].map((gc) => ({ optimizer, gc, label: labelOf(optimizer), network: networkName(optimizer), runs: [] })));
   // Seed 1 of each package setting once more with GC on the whole update: only for the per-unit plots.
   const updateRuns = optimizers.filter(isPackage).map((optimizer) => ({ optimizer, gc: "update", label: labelOf(optimizer), runs: [] }));
   // One unmeasured epoch per setting first, so the JIT warm-up does not land in the first setting's time per step.
@@ -171,7 +174,9 @@ async function main() {
       `trained on ${split.train.count} of the 1797 images, accuracy measured on the other ${split.heldOut.count} (a fixed seeded split). ` +
       `Each setting below trains for ${epochs} epochs in batches of ${TRAINING.batch}, from seeds 1 to ${seeds}, without and with GC; ` +
       `a seed fixes the initial weights and the batch order, so each pair of runs differs only by GC. ` +
-      `GC applies to every weight of rank > 1 (dense matrices, the convolution kernel); biases are left alone.`,
+      `GC applies to every weight of rank > 1 (dense matrices, the convolution kernel); biases are left alone. ` +
+      `The TF.js rows train the same MLP in TensorFlow.js on its cpu backend, from the same initial weights and batches, with this package's TF.js optimizers ` +
+      `(train.adam, train.adamw: a tf.Optimizer whose step runs in this package's kernels) and with TF.js's own tf.train.adam for reference.`,
     settings: optimizers.map(describe),
     results: settings,
     tracks,

@@ -65,7 +65,7 @@ function resultsTable(results) {
     .map(({ network, settings }) => {
       const rows = settings.map((s) => {
         const cells = resultCells(s);
-        cells[0] = s.label.replace(/^(MLP|ConvNet) \+ /, "");
+        cells[0] = s.label.replace(/^(TF\.js MLP|MLP|ConvNet) \+ /, "");
         return `<tr class="${s.gc ? "on" : "off"}">${cells.map((c, k) => `<td data-label="${escape(RESULT_COLUMNS[k])}">${escape(c)}</td>`).join("")}</tr>`;
       });
       return `<tbody><tr class="group"><th colspan="${RESULT_COLUMNS.length}" scope="rowgroup">${escape(network)}</th></tr>${rows.join("")}</tbody>`;

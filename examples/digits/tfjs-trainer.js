@@ -1,20 +1,38 @@
-// The same MLP in TensorFlow.js (cpu backend), trained with a tf.train optimizer wrapped by this
-// package's TF.js adapter: the weights start from the same He initialization as the package
-// runs (transposed to TF.js's out-last [in, out]) and see the same batches in the same order.
+// The same MLP in TensorFlow.js (cpu backend), trained with this package's TF.js optimizers
+// (train.adam, train.adamw: the fused kernels step TF.js's variables) and, for reference, with
+// TF.js's own tf.train.adam (GC by the withGradientCentralization adapter): the weights start from
+// the same He initialization as the package runs (transposed to TF.js's out-last [in, out]) and
+// see the same batches in the same order.
 import * as tf from "@tensorflow/tfjs";
-import { withGradientCentralization } from "gradient-centralization/tfjs";
+import { init as initTfjsEntry, train, withGradientCentralization } from "gradient-centralization/tfjs";
 import { permutation, uniform } from "./random.js";
 import { NETWORKS } from "./settings.js";
 import { TRAINING } from "./train.js";
 
-/** TF.js optimizers, with the package runs' hyperparameters (ε as torch's 1e-8). */
+/** The TF.js settings, with the package runs' hyperparameters (ε as torch's 1e-8); `create(gc)` makes the optimizer. */
 export const TFJS_OPTIMIZERS = {
   "tfjs-adam": {
-    label: "MLP + TF.js Adam + adapter",
-    description: "TF.js's tf.train.adam, learning rate 2e-3, ε 1e-8, on its cpu backend; GC by this package's withGradientCentralization (out-last)",
-    create: () => tf.train.adam(2e-3, 0.9, 0.999, 1e-8),
+    label: "TF.js MLP + train.adam",
+    description: "train.adam(2e-3, 0.9, 0.999, 1e-8, { gc }) from gradient-centralization/tfjs: a tf.Optimizer whose step runs in the package's kernels",
+    gc: 'off, and "gradient"',
+    create: (gc) => train.adam(2e-3, 0.9, 0.999, 1e-8, { gc }),
+  },
+  "tfjs-adamw": {
+    label: "TF.js MLP + train.adamw",
+    description: "train.adamw(2e-3, { weightDecay: 0.01, gc }) from gradient-centralization/tfjs (decoupled weight decay, as the package's AdamW)",
+    gc: 'off, and "gradient"',
+    create: (gc) => train.adamw(2e-3, { weightDecay: 0.01, gc }),
+  },
+  "tf-adam": {
+    label: "TF.js MLP + tf.train.adam",
+    description: "TF.js's own tf.train.adam(2e-3, 0.9, 0.999, 1e-8), for reference",
+    gc: 'off, and "gradient" by the withGradientCentralization adapter (TF.js ops)',
+    create: (gc) => (gc ? withGradientCentralization(tf.train.adam(2e-3, 0.9, 0.999, 1e-8), { gc }) : tf.train.adam(2e-3, 0.9, 0.999, 1e-8)),
   },
 };
+
+/** The group the TF.js settings' rows sit in. */
+export const TFJS_NETWORK = `${NETWORKS.mlp.description} in TF.js, cpu backend`;
 
 let runs = 0;
 
@@ -24,6 +42,7 @@ let runs = 0;
  * progress bar: that tensor is made here, with that one banner held back (any other warning passes).
  */
 export async function initTfjs() {
+  await initTfjsEntry(); // the kernels train.* steps with (the same module as the main entry's init, when dist shares it)
   await tf.setBackend("cpu");
   await tf.ready();
   const warn = console.warn;
@@ -46,12 +65,16 @@ export class TfjsTrainer {
     this.random = uniform(seed ^ 0x5eed);
     const init = NETWORKS.mlp.create(seed);
     this.variables = init.params.map(({ name, shape, value }) => {
-      const outLast = shape.length === 2 ? tf.tidy(() => tf.transpose(tf.tensor2d(value.data, shape))) : tf.tensor1d(value.data);
-      return tf.variable(outLast, true, `${name}-run${++runs}`); // TF.js variable names must be unique
+      // A copy: TF.js's cpu backend keeps the array it is given, and value.data is a view of the
+      // package's linear memory, freed below (and detached when that memory grows).
+      const values = value.data.slice();
+      const outLast = shape.length === 2 ? tf.tidy(() => tf.transpose(tf.tensor2d(values, shape))) : tf.tensor1d(values);
+      const variable = tf.variable(outLast, true, `${name}-run${++runs}`); // TF.js variable names must be unique
+      outLast.dispose();
+      return variable;
     });
     init.dispose();
-    const plain = TFJS_OPTIMIZERS[optimizer].create();
-    this.optimizer = gc ? withGradientCentralization(plain, { gc }) : plain;
+    this.optimizer = TFJS_OPTIMIZERS[optimizer].create(gc);
     this.images = { train: tf.tensor2d(split.train.images, [split.train.count, 64]), heldOut: tf.tensor2d(split.heldOut.images, [split.heldOut.count, 64]) };
     this.labels = { train: tf.tensor1d(split.train.labels, "int32"), heldOut: tf.tensor1d(split.heldOut.labels, "int32") };
     this.epochTimes = [];

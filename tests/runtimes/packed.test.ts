@@ -3,7 +3,7 @@
 // runtime × kernel build. A missing runtime binary fails; the only skips are Node 22 and 24 off
 // linux-x64 (their packages ship linux-x64 binaries: tests/runtimes/nodes.ts).
 import { execFile } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -37,6 +37,10 @@ import { EXTRA_NODE_MAJORS, installPackagedNodes, packagedNode, packagedNodeUnav
 const SIMD_WASM_LIMIT = 16 * 1024;
 const THREADS_WASM_LIMIT = 24 * 1024;
 const GZIPPED_ESM_LIMIT = 96 * 1024;
+// The tfjs entry carries its optimizers, both engines, the layer unit axes, serialization and
+// the adapter, not the runtime: 32,351 B gzipped when issue 12's parts came together (15,320 B
+// with the optimizers and the kernels engine alone).
+const GZIPPED_TFJS_LIMIT = 48 * 1024;
 
 let packed: PackedProject;
 const installed = () => join(packed.project, "node_modules/gradient-centralization");
@@ -89,6 +93,58 @@ describe("the packed package", () => {
     expect(imports("dist/workerd.js").sort()).toEqual(["./gc.scalar.wasm", "./gc.simd.wasm"]);
     expect(imports("dist/edge-light.js").sort()).toEqual(["./gc.scalar.wasm?module", "./gc.simd.wasm?module"]);
     expect(readFileSync(join(installed(), "dist/cjs/index.js"), "utf8")).toContain("require('@assemblyscript/loader')");
+  });
+
+  test(`the tfjs entry imports the main entry (one runtime, one init) and TF.js, and is at most ${GZIPPED_TFJS_LIMIT} bytes gzipped`, () => {
+    const esm = readFileSync(join(installed(), "dist/tfjs.js"));
+    const imports = [...esm.toString("utf8").matchAll(/^(?:import|export)\b[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    expect([...new Set(imports)].sort()).toEqual(["@tensorflow/tfjs-core", "gradient-centralization"]);
+    const cjs = readFileSync(join(installed(), "dist/cjs/tfjs.js"), "utf8");
+    expect([...cjs.matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]).sort()).toEqual(["./index.js", "@tensorflow/tfjs-core"]);
+    const gzipped = gzipSync(esm, { level: 9 }).length;
+    console.log(`sizes: dist/tfjs.js ${esm.length} B (${gzipped} B gzipped)`);
+    expect(gzipped).toBeLessThanOrEqual(GZIPPED_TFJS_LIMIT);
+  });
+
+  test("installed, the tfjs entry shares the main entry's runtime (ESM import and CJS require): init() from one is the other's", async () => {
+    // TF.js is a peer: linked from this repository into the temporary project
+    const tensorflow = join(packed.project, "node_modules/@tensorflow");
+    if (!existsSync(tensorflow)) symlinkSync(join(root, "node_modules/@tensorflow"), tensorflow, "dir");
+    const esm = [
+      'import * as tf from "@tensorflow/tfjs-core";',
+      'import "@tensorflow/tfjs-backend-cpu";',
+      'import { init, train } from "gradient-centralization/tfjs";',
+      'import { backend, memory } from "gradient-centralization";',
+      'await tf.setBackend("cpu");',
+      "const build = await init();",
+      'const v = tf.variable(tf.ones([2, 2]), true, "w");',
+      "const optimizer = train.sgd(0.5, { gc: false });",
+      "optimizer.applyGradients({ w: tf.ones([2, 2]) });",
+      'console.log(JSON.stringify({ build, main: backend(), engine: optimizer.engineKind, w: Array.from(v.dataSync()), tensors: memory().tensors }));',
+    ].join("\n");
+    const cjs = [
+      'const tf = require("@tensorflow/tfjs-core");',
+      'require("@tensorflow/tfjs-backend-cpu");',
+      'const { initSync, train } = require("gradient-centralization/tfjs");',
+      'const { backend, memory } = require("gradient-centralization");',
+      'tf.setBackend("cpu").then(() => {',
+      "  const build = initSync();",
+      '  const v = tf.variable(tf.ones([2, 2]), true, "w");',
+      "  const optimizer = train.sgd(0.5, { gc: false });",
+      "  optimizer.applyGradients({ w: tf.ones([2, 2]) });",
+      '  console.log(JSON.stringify({ build, main: backend(), engine: optimizer.engineKind, w: Array.from(v.dataSync()), tensors: memory().tensors }));',
+      "});",
+    ].join("\n");
+    writeFileSync(join(packed.project, "tfjs-esm.mjs"), esm);
+    writeFileSync(join(packed.project, "tfjs-cjs.cjs"), cjs);
+    for (const file of ["tfjs-esm.mjs", "tfjs-cjs.cjs"]) {
+      const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: packed.project });
+      const result = JSON.parse(stdout.trim().split("\n").pop()!);
+      expect(result.main, file).toBe(result.build);
+      expect(result.engine, file).toBe("kernels");
+      expect(result.w, file).toEqual([0.5, 0.5, 0.5, 0.5]);
+      expect(result.tensors, file).toBe(2); // the optimizer's master weights and gradient buffer, in the main entry's memory
+    }
   });
 
   test("ships dist/ and package.json only, with the three .wasm builds as their own subpaths", () => {
