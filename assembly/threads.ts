@@ -61,13 +61,24 @@ const JOB_LOOKAHEAD = 8; //  table, count; float: the f32 alpha
   return t + 1 >= T ? n : shareStart(n, t + 1, T, align);
 }
 
+/**
+ * Units of a share start at multiples of this: for column units (inner = 1) 16 columns, 64 bytes,
+ * so two threads write the same cache line of a row only where the tensor is not 64-byte aligned;
+ * any unit otherwise. (Any multiple of 4 keeps every value in the same SIMD lane or scalar tail.)
+ */
+// @ts-ignore: decorator
+@inline function unitAlign(inner: i32): i32 {
+  return inner == 1 ? 16 : 1;
+}
+
 /** Thread t's share of a job of `JOB_*` kind at `job` (T threads run it, each with its own t). */
 export function runShare(job: usize, t: i32, T: i32): void {
   const kind = load<i32>(job, JOB_KIND);
   if (kind == JOB_VIEW) {
     const units = arg(job, 2);
-    const a = shareStart(units, t, T, 8);
-    const b = shareEnd(units, t, T, 8);
+    const align = unitAlign(arg(job, 3));
+    const a = shareStart(units, t, T, align);
+    const b = shareEnd(units, t, T, align);
     centralizeViewRange(<usize>arg(job, 0), arg(job, 1), units, arg(job, 3), a, b, <usize>arg(job, 4) + <usize>t * <usize>arg(job, 5));
   } else if (kind == JOB_MANY) {
     manyShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3), t, T);
@@ -146,7 +157,9 @@ function manyShare(table: usize, count: i32, scratch: usize, t: i32, T: i32): vo
   for (let k = 0; k < count; k++) {
     const e = table + (<usize>k << 4);
     const units = load<i32>(e, 8);
-    centralizeViewRange(<usize>load<u32>(e), load<i32>(e, 4), units, load<i32>(e, 12), shareStart(units, t, T, 8), shareEnd(units, t, T, 8), scratch);
+    const inner = load<i32>(e, 12);
+    const align = unitAlign(inner);
+    centralizeViewRange(<usize>load<u32>(e), load<i32>(e, 4), units, inner, shareStart(units, t, T, align), shareEnd(units, t, T, align), scratch);
   }
 }
 
@@ -229,7 +242,7 @@ function lookaheadShare(table: usize, count: i32, alpha: f32, t: i32, T: i32): v
 
 /**
  * stepTensor (assembly/optim/gc.ts) restricted to this thread's units: rows [u0, u1) for row
- * units, columns [u0, u1) (at multiples of 4) for column units, units [u0, u1) of the general
+ * units, columns [u0, u1) (at multiples of 16) for column units, units [u0, u1) of the general
  * view; with GC off (a [1, 1, size] view) the elements at multiples of 4, or the rows.
  */
 function stepTensorShare(rule: i32, e: usize, scratch: usize, t: i32, T: i32): void {
@@ -258,8 +271,8 @@ function stepTensorShare(rule: i32, e: usize, scratch: usize, t: i32, T: i32): v
     }
     return;
   }
-  const u0 = shareStart(units, t, T, unitsAreColumns ? 4 : 1);
-  const u1 = shareEnd(units, t, T, unitsAreColumns ? 4 : 1);
+  const u0 = shareStart(units, t, T, unitAlign(inner));
+  const u1 = shareEnd(units, t, T, unitAlign(inner));
   if (u1 <= u0) return;
   if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {
     centralizeViewRange(<usize>load<u32>(e, STATE_A), outer, units, inner, u0, u1, sums);
@@ -291,7 +304,7 @@ function stepRowRange(rule: i32, e: usize, mode: i32, r0: i32, r1: i32, cols: i3
   }
 }
 
-/** stepColumnUnits over columns [c0, c1) (c0 a multiple of 4). */
+/** stepColumnUnits over columns [c0, c1) (c0 a multiple of 16, see unitAlign). */
 function stepColumnRange(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c0: i32, c1: i32, tmp: usize, sums: usize): void {
   const rowBytes = <usize>cols << 2;
   const width = c1 - c0;
