@@ -275,7 +275,12 @@ const ranger: OpsRule<H<"ranger">> = {
   },
 };
 
-/** Every rule by name. */
+/**
+ * Every rule by name: its slots, initial values, decay kind and pure step.
+ *
+ * @example
+ * const { delta, state } = opsRules.adam.step(g, { m, v }, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, { lr: 1e-3, t: 1 });
+ */
 export const opsRules: { readonly [R in RuleName]: OpsRule<H<R>> } = {
   sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop, adamw, radam, nadam, lion, ranger,
 };
