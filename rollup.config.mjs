@@ -5,7 +5,7 @@
 //   dist/workerd.js      ESM importing ./gc.*.wasm as modules       (workerd)
 //   dist/edge-light.js   ESM importing ./gc.*.wasm?module           (edge-light)
 //   dist/tfjs.js, dist/cjs/tfjs.js                                  (./tfjs, importing the main entry)
-//   dist/gc.simd.wasm, dist/gc.scalar.wasm                          (./gc.simd.wasm, ./gc.scalar.wasm)
+//   dist/gc.simd.wasm, dist/gc.scalar.wasm, dist/gc.threads.wasm     (./gc.simd.wasm, ./gc.scalar.wasm, ./gc.threads.wasm)
 //   dist/**/*.d.ts, dist/cjs/**/*.d.ts                              (types, ESM and CJS flavours)
 // Every entry shares one source: the workerd and edge-light entries are src/index.ts with
 // src/entries/{workerd,edge}.ts linked in place of src/binaries.ts (the one module that says where
@@ -31,7 +31,7 @@ const inlineLoader = {
   },
 };
 const loaderNotice = `// Includes ${LOADER} ${loaderVersion} (Apache-2.0, https://github.com/AssemblyScript/assemblyscript/tree/main/lib/loader).`;
-const wasmBuilds = ["gc.simd.wasm", "gc.scalar.wasm"];
+const wasmBuilds = ["gc.simd.wasm", "gc.scalar.wasm", "gc.threads.wasm"];
 
 /** Links `replacement` wherever the emitted code imports build/tsc/binaries.js. */
 function bundledKernelsFrom(replacement) {

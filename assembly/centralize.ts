@@ -39,7 +39,7 @@ export function sumRow(ptr: usize, n: i32): f64 {
 }
 
 /** x[i] ← (x[i] − hi) − lo for i < n. */
-function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
+export function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vh = f32x4.splat(hi);
@@ -265,7 +265,7 @@ export function centralizeColumns(ptr: usize, rows: i32, cols: i32, scratch: usi
 }
 
 /** centralizeColumns over `width` columns of rows `rowBytes` apart; scratch: width·16 bytes. */
-function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usize, scratch: usize): void {
+export function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usize, scratch: usize): void {
   const sums = scratch;
   const hi = scratch + (<usize>width << 3);
   const lo = hi + (<usize>width << 2);

@@ -11,7 +11,7 @@ export const NORM_L1 = 1;
 export const NORM_L2 = 2;
 
 /** Σ |x[i]| (L1), Σ x[i]² (L2), or max |x[i]| (∞, NaN when any x[i] is NaN) over n values, in float64. */
-function reduceTensor(ptr: usize, n: i32, normType: i32): f64 {
+export function reduceTensor(ptr: usize, n: i32, normType: i32): f64 {
   let i = 0;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -48,7 +48,7 @@ function reduceTensor(ptr: usize, n: i32, normType: i32): f64 {
 }
 
 /** x[i] ← x[i]·s for i < n. */
-function scaleTensor(ptr: usize, n: i32, s: f32): void {
+export function scaleTensor(ptr: usize, n: i32, s: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vs = f32x4.splat(s);

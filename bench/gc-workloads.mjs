@@ -16,6 +16,9 @@ export function gcWorkloads() {
     { name: "ResNet-18, 21 weights, out-last", layout: "out-last", shapes: resnet("out-last") },
     { name: "MLP [128,784] [64,128] [10,64]", layout: "out-first", shapes: [[128, 784], [64, 128], [10, 64]] },
     { name: "one [10, 64] (per-call cost)", layout: "out-first", shapes: [[10, 64]] },
+    // 65,536 values: the smallest call the threads build splits (src/threads/dispatch.ts); its
+    // "threads 2" row against "simd" says whether that threshold is right on this machine.
+    { name: "one [256, 256] (threads: the split threshold)", layout: "out-first", shapes: [[256, 256]] },
   ];
 }
 
@@ -28,12 +31,14 @@ function matrix(shape, layout) {
 
 
 /** The cases of one workload, each `{ name, run, enter? }`, and a function freeing what they hold. */
-function gcCases(workload, { pkgs, tfs, limits }) {
+function gcCases(workload, { pkgs, threads, tfs, limits }) {
   const { layout, shapes } = workload;
   const arrays = shapes.map((s, i) => seededValues(product(s), i + 1, 1, 0.1));
   const cases = [];
   const cleanups = [];
-  for (const [build, pkg] of Object.entries(pkgs)) {
+  // "threads 2": the SIMD + threads build with init({ threads: 2 }) (calls under its split
+  // threshold, as one [10, 64], stay on the calling thread: that row is the cost of threads on).
+  for (const [build, pkg] of Object.entries(threads ? { ...pkgs, "threads 2": threads } : pkgs)) {
     const tensors = shapes.map((s, i) => pkg.Tensor.from(arrays[i], s));
     const copies = arrays.map((a, i) => ({ grad: a.slice(), shape: shapes[i] }));
     cleanups.push(() => tensors.forEach((t) => t.dispose()));

@@ -75,7 +75,7 @@ function tfCase(tf, backendName, kind, shapes) {
 }
 
 /** Runs the optimizer workloads; returns { rows: [{ name, ms }], values }. */
-export async function runOptimizerBench({ pkgs, tfs, limits }, options) {
+export async function runOptimizerBench({ pkgs, threads, tfs, limits }, options) {
   const shapes = resnet18Parameters("out-first").map((p) => p.shape);
   const total = shapes.reduce((n, s) => n + product(s), 0);
   const { simd, scalar } = pkgs;
@@ -90,6 +90,14 @@ export async function runOptimizerBench({ pkgs, tfs, limits }, options) {
     lookaheadCase(simd, "simd Ranger (RAdam + GC, k 6)", (p) => new simd.Ranger(p, { lr: 1e-3 }), shapes),
     clipCase(simd, "simd clipGradNorm, all 62 gradients", shapes),
   ];
+  if (threads) {
+    parts.push(
+      packageCase(threads, "threads 2 Adam + GC (gradient)", threads.Adam, { lr: 1e-3, gc: "gradient" }, shapes),
+      packageCase(threads, "threads 2 Adam + GC (update)", threads.Adam, { lr: 1e-3, gc: "update" }, shapes),
+      packageCase(threads, "threads 2 SGD momentum + GC", threads.SGD, { lr: 1e-2, momentum: 0.9, gc: "gradient" }, shapes),
+      clipCase(threads, "threads 2 clipGradNorm, all 62 gradients", shapes),
+    );
+  }
   for (const [name, tf] of Object.entries(tfs)) parts.push(tfCase(tf, name, "momentum", shapes), tfCase(tf, name, "adam", shapes));
 
   const plain = shapes.map((s, i) => ({

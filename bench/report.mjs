@@ -58,6 +58,16 @@ function targets(gc, optimizers, accuracy, allocation) {
     ["Adam + GC step ÷ w,g,m,v memory pass", get("simd Adam + GC (gradient)") / get("limit: SIMD pass over w, g, m, v"), 1.4, "≤"],
     ["Adam + GC step: speed-up vs TF.js wasm Adam (no GC)", get("TF.js wasm adam") / get("simd Adam + GC (gradient)"), 6, "≥"],
   );
+  if (get("threads 2 Adam + GC (gradient)") !== undefined) {
+    // Issue 13's targets (threads: 2 on 2 cores).
+    list.push(
+      ["GC out-first, ResNet-18: threads 2 speed-up vs one thread", ms(first, "simd Tensor") / ms(first, "threads 2 Tensor"), 1.4, "≥"],
+      ["GC out-last, ResNet-18: threads 2 speed-up vs one thread", ms(last, "simd Tensor") / ms(last, "threads 2 Tensor"), 1.4, "≥"],
+      ["Adam + GC step: threads 2 speed-up vs one thread", get("simd Adam + GC (gradient)") / get("threads 2 Adam + GC (gradient)"), 1.5, "≥"],
+      ["Adam + GC step, threads 2 ÷ one-thread w,g,m,v memory pass", get("threads 2 Adam + GC (gradient)") / get("limit: SIMD pass over w, g, m, v"), 1.0, "≤"],
+      ["one [10, 64] Tensor: threads on ÷ off (≤ 2% slower)", ms("one [10, 64]", "threads 2 Tensor") / ms("one [10, 64]", "simd Tensor"), 1.02, "≤"],
+    );
+  }
   const perPair = allocation.find((r) => r.name.includes("10⁵ live"))?.us;
   list.push(["new Tensor + dispose() with 10⁵ live tensors, µs", perPair, 5, "≤"]);
   list.push(["large-offset accuracy: max |GC − float64| on 1000 + N(0,1)", accuracy, 5e-7, "≤"]);

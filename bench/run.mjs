@@ -30,7 +30,13 @@ const memoryBytes = () => {
   return bytes;
 };
 
-const context = { pkgs: { simd, scalar }, tfs, limits, memoryBytes };
+// A third instance on the SIMD + threads build (issue 13): init({ threads: 2 }), for the GC
+// workloads and the optimizer step (threads 2 vs 1, and vs the one-thread memory passes).
+const threads = await import("../dist/index.js?instance=threads");
+await threads.init({ threads: 2 });
+if (threads.backend() !== "simd-threads") console.warn(`threads: 2 fell back to ${threads.backend()} (no workers or shared memory here)`);
+
+const context = { pkgs: { simd, scalar }, threads, tfs, limits, memoryBytes };
 console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleaved rounds per workload, medians`);
 const gc = await runGcBench(context, options);
 

@@ -8,7 +8,7 @@
  * centralize(grad, [out, inp]);   // every row of grad now has mean 0
  * @module
  */
-export { init, initSync, backend } from "./runtime.js";
+export { init, initSync, backend, shutdown } from "./runtime.js";
 export type { Backend, InitOptions, WasmSource } from "./loader.js";
 export { Tensor } from "./tensor.js";
 export { tidy, keep } from "./tidy.js";

@@ -2,9 +2,13 @@
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { readOptions } from "./args.js";
 import { bundledKernels } from "./binaries.js";
+import { autoThreads, startThreads, type ThreadedStart } from "./threads/start.js";
 
-/** Which build of the kernels runs: v128 SIMD or the scalar build of the same source. */
-export type Backend = "simd" | "scalar";
+/**
+ * Which build of the kernels runs: v128 SIMD, the scalar build of the same source, or the SIMD
+ * build on several threads over shared memory (`init({ threads })`).
+ */
+export type Backend = "simd" | "scalar" | "simd-threads";
 
 /** Where the kernels come from: a compiled module, the bytes of a `.wasm`, a fetch `Response` or its URL. */
 export type WasmSource = WebAssembly.Module | BufferSource | Response | URL | string;
@@ -15,6 +19,13 @@ export interface InitOptions {
   source?: WasmSource;
   /** `false` forces the scalar build; by default SIMD is used when `WebAssembly.validate` accepts it. */
   simd?: boolean;
+  /**
+   * Threads the kernels may use (`init` only): an integer ≥ 2, or `"auto"` (the cores, at most 8).
+   * Where shared memory and workers exist (Node, Deno, Bun, cross-origin isolated pages) the SIMD
+   * + threads build runs large calls on that many threads, bit-identical to one thread; elsewhere
+   * (or with `source` or `simd: false`) one thread runs them, silently: `backend()` says which.
+   */
+  threads?: number | "auto";
 }
 
 /** The raw kernel exports: pointers, lengths and scalars only. */
@@ -44,7 +55,7 @@ export interface Kernels {
 }
 
 /** A fused optimizer step over `count` descriptor-table entries at `table` (assembly/optim/gc.ts). */
-export type OptimizerKernel = (table: number, count: number, scratch: number) => void;
+export type OptimizerKernel = (table: number, count: number, scratch: number, stride?: number) => void;
 
 /** The names of the optimizer kernels, one per rule. */
 export type OptimizerKernelName = "sgdStep" | "adamStep" | "radamStep" | "nadamStep" | "adamaxStep" | "adagradStep" | "adadeltaStep" | "rmspropStep" | "lionStep";
@@ -53,9 +64,13 @@ export type OptimizerKernelName = "sgdStep" | "adamStep" | "radamStep" | "nadamS
 export interface LoadedKernels {
   kernels: Kernels;
   backend: Backend;
+  /** The threads build, its memory and its started workers (`backend` "simd-threads"). */
+  threaded?: ThreadedStart;
 }
 
-const OPTION_NAMES = ["source", "simd"];
+const OPTION_NAMES = ["source", "simd", "threads"];
+/** The most threads `init` accepts (more would only queue on the cores). */
+const MAX_THREADS = 64;
 
 /** Reads the options once (own properties only: see args.ts) and checks `simd`. */
 function checkInitOptions(options: InitOptions, caller: string): InitOptions {
@@ -65,6 +80,16 @@ function checkInitOptions(options: InitOptions, caller: string): InitOptions {
   const record = readOptions(options, OPTION_NAMES, caller) as InitOptions;
   if (record.simd !== undefined && typeof record.simd !== "boolean") {
     throw new TypeError(`${caller}: options.simd must be a boolean, got ${typeof record.simd}`);
+  }
+  const threads = record.threads;
+  if (threads !== undefined && threads !== "auto") {
+    if (typeof threads !== "number") throw new TypeError(`${caller}: options.threads must be an integer ≥ 2 or "auto", got ${typeof threads}`);
+    if (!Number.isInteger(threads) || threads < 2 || threads > MAX_THREADS) {
+      throw new RangeError(`${caller}: options.threads must be an integer from 2 to ${MAX_THREADS} or "auto", got ${threads}`);
+    }
+  }
+  if (threads !== undefined && caller === "initSync") {
+    throw new TypeError("initSync: options.threads needs init() (worker threads start asynchronously)");
   }
   return record;
 }
@@ -166,7 +191,7 @@ function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller:
       `${caller}: options.source is not a gradient-centralization kernel module of this version (it lacks the export${missing.length > 1 ? "s" : ""} ${missing.join(", ")})`,
     );
   }
-  const backend: Backend = kernels.isSimdBuild() ? "simd" : "scalar";
+  const backend: Backend = typeof (kernels as { isThreadsBuild?: unknown }).isThreadsBuild === "function" ? "simd-threads" : kernels.isSimdBuild() ? "simd" : "scalar";
   if (simd === false && backend === "simd") {
     throw new RangeError(`${caller}: options.simd is false but options.source is the SIMD build`);
   }
@@ -176,6 +201,13 @@ function finish(exports: WebAssembly.Exports, simd: boolean | undefined, caller:
 /** Compiles and instantiates the kernels, from `options.source` or the embedded binaries. */
 export async function loadKernels(given: InitOptions): Promise<LoadedKernels> {
   const options = checkInitOptions(given, "init");
+  if (options.threads !== undefined && options.source === undefined && options.simd !== false) {
+    const threaded = await startThreads(options.threads === "auto" ? autoThreads() : options.threads);
+    if (threaded) {
+      const kernels = Object.create(threaded.exports, { memory: { value: threaded.memory } }) as Kernels;
+      return { ...finish(kernels as unknown as WebAssembly.Exports, options.simd, "init"), threaded };
+    }
+  }
   let source: WasmSource = options.source ?? embeddedFor(options.simd);
   if (typeof source === "string" || source instanceof URL) source = await fetchBinary(source);
   if (typeof Response !== "undefined" && source instanceof Response) source = await responseSource(source);

@@ -67,14 +67,23 @@ export class LinearMemory {
   private allocated = 0;
   private freeTotal = 0;
   private cachedBuffer: ArrayBuffer | undefined;
+  /**
+   * Every SharedArrayBuffer `memory.buffer` has been (a shared memory's buffer is a new object
+   * after each growth, and the older ones stay valid views of the same bytes, never detached).
+   */
+  private readonly sharedBuffers = new WeakSet<ArrayBufferLike>();
   private cachedF32 = new Float32Array(0);
   private cachedF64 = new Float64Array(0);
   private cachedI32 = new Int32Array(0);
   /** A block reused by every call that needs temporary room, so hot paths do not allocate. */
   private staging = { ptr: 0, bytes: 0 };
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  /** Pages this memory may grow to (a shared memory's declared maximum, else 4 GiB). */
+  readonly maxPages: number;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number, maxPages = MAX_PAGES) {
     this.memory = memory;
+    this.maxPages = maxPages;
     this.heapStart = alignUp(heapBase);
     if (memory.buffer.byteLength <= this.heapStart) {
       memory.grow(Math.ceil((this.heapStart + 1 - memory.buffer.byteLength) / PAGE_BYTES));
@@ -164,6 +173,7 @@ export class LinearMemory {
     const buffer = this.memory.buffer;
     if (buffer !== this.cachedBuffer) {
       this.cachedBuffer = buffer;
+      if (typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer) this.sharedBuffers.add(buffer);
       this.cachedF32 = new Float32Array(buffer);
       this.cachedF64 = new Float64Array(buffer);
       this.cachedI32 = new Int32Array(buffer);
@@ -174,6 +184,14 @@ export class LinearMemory {
   /** The current `memory.buffer` (the one every live view must be over). */
   get buffer(): ArrayBuffer {
     return this.refresh();
+  }
+
+  /**
+   * True for this memory's current buffer, and for the buffers a shared memory had before it grew
+   * (views over them still see linear memory, at the same addresses).
+   */
+  isOwnBuffer(buffer: ArrayBufferLike): boolean {
+    return buffer === this.buffer || this.sharedBuffers.has(buffer);
   }
 
   /** Float32 view of all memory, valid until memory next grows. */
@@ -256,13 +274,13 @@ export class LinearMemory {
     const tail = tailBlock?.bytes ?? 0;
     const pages = Math.ceil((size - tail) / PAGE_BYTES);
     let failure: unknown;
-    if (end / PAGE_BYTES + pages <= MAX_PAGES) {
+    if (end / PAGE_BYTES + pages <= this.maxPages) {
       try {
         this.memory.grow(pages);
       } catch (error) {
         failure = error;
       }
-    } else failure = new RangeError(`${end / PAGE_BYTES + pages} pages is more than the ${MAX_PAGES} of 32-bit linear memory`);
+    } else failure = new RangeError(`${end / PAGE_BYTES + pages} pages is more than the ${this.maxPages} this linear memory may have`);
     if (failure !== undefined) {
       // Last resort before failing: every block of size's own list.
       const fit = size < 2 ** 32 ? this.fitIn(listOf(size), size, Infinity) : undefined;
@@ -279,7 +297,7 @@ export class LinearMemory {
   private exhausted(size: number, caller: string): string {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     return (
-      `${caller}: linear memory cannot grow to hold ${size} more bytes (it has ${mib(this.byteLength)}, at most 4096 MiB; ` +
+      `${caller}: linear memory cannot grow to hold ${size} more bytes (it has ${mib(this.byteLength)}, at most ${(this.maxPages * PAGE_BYTES) / 2 ** 20} MiB; ` +
       `${mib(this.allocated)} held by ${this.liveTensors} live tensor(s), optimizer state and staging, ` +
       `${mib(this.freeTotal)} free in pieces of at most ${mib(this.largestFree())}). ` +
       `Free what you no longer need: tensor.dispose() and optimizer.dispose() (or \`using\`), or make the tensors of ` +

@@ -95,7 +95,7 @@ export function checkGradient(rt: Runtime, caller: string, input: GradientInput,
   } else checkShapeMatches(shape, extent.length, caller, input.name);
   const start = extent.byteOffset;
   const end = start + extent.length * 4;
-  if (extent.buffer === rt.memory.buffer) return { shape, length: extent.length, ptr: start, tensor: false, buffer: rt.memory, start, end };
+  if (rt.memory.isOwnBuffer(extent.buffer)) return { shape, length: extent.length, ptr: start, tensor: false, buffer: rt.memory, start, end };
   // A fixed-length view of exactly the checked values: a length-tracking array over a growable
   // SharedArrayBuffer (which another thread may grow) cannot copy more than was checked.
   return { shape, length: extent.length, ptr: -1, tensor: false, array: fixedView(extent), buffer: extent.buffer, start, end };
@@ -115,7 +115,7 @@ function checkUsableArray(rt: Runtime, extent: Float32Extent, expected: number, 
   if (isStaleView(extent.array)) {
     throw new TypeError(`${caller}: ${name} is the data of a disposed Tensor (its block may hold another tensor now): read tensor.data of a live tensor`);
   }
-  if (extent.buffer === memory.buffer && !insideLiveTensor(extent.byteOffset, extent.byteOffset + extent.length * 4)) {
+  if (memory.isOwnBuffer(extent.buffer) && !insideLiveTensor(extent.byteOffset, extent.byteOffset + extent.length * 4)) {
     throw new TypeError(`${caller}: ${name} views linear memory that no live Tensor owns (the data of a disposed Tensor?)`);
   }
 }

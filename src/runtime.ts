@@ -1,20 +1,47 @@
 // The package's one instance of the kernels: created by init/initSync, used by everything else.
 import { type Backend, type InitOptions, type Kernels, loadKernels, loadKernelsSync, type LoadedKernels } from "./loader.js";
 import { LinearMemory } from "./memory.js";
+import { threadedKernels } from "./threads/dispatch.js";
+import type { ThreadPool } from "./threads/pool.js";
+import { THREADS_MAX_PAGES } from "./threads/start.js";
 
 /** The instantiated kernels with the allocator over their memory. */
 export interface Runtime {
   readonly kernels: Kernels;
   readonly memory: LinearMemory;
   readonly backend: Backend;
+  /** The workers of the threads build (backend "simd-threads"). */
+  readonly pool?: ThreadPool;
+  /** Threads a call may be split across: the pool's while it runs, else 1 (scratch is sized per thread). */
+  readonly threads: number;
 }
 
 let current: Runtime | undefined;
 let pending: Promise<Backend> | undefined;
 
 /** Makes `loaded` the runtime, unless one exists already (an initSync() that won the race with a pending init()). */
-function start({ kernels, backend }: LoadedKernels): Backend {
-  current ??= { kernels, backend, memory: new LinearMemory(kernels.memory, kernels.heapBase()) };
+function start({ kernels, backend, threaded }: LoadedKernels): Backend {
+  if (current) {
+    threaded?.pool.terminate();
+    return current.backend;
+  }
+  if (!threaded) {
+    current = { kernels, backend, memory: new LinearMemory(kernels.memory, kernels.heapBase()), threads: 1 };
+    return backend;
+  }
+  const { pool } = threaded;
+  const memory = new LinearMemory(kernels.memory, threaded.heapStart, THREADS_MAX_PAGES);
+  current = {
+    kernels: threadedKernels(threaded.exports, pool, memory),
+    memory,
+    pool,
+    get backend(): Backend {
+      return pool.live ? "simd-threads" : "simd";
+    },
+    get threads(): number {
+      return pool.live ? pool.threads : 1;
+    },
+  };
   return current.backend;
 }
 
@@ -27,7 +54,8 @@ function start({ kernels, backend }: LoadedKernels): Backend {
  * await init();                      // embedded binary, SIMD when the engine validates it
  * await init({ simd: false });       // force the scalar build
  * await init({ source: new URL("https://example.com/gc.simd.wasm") }); // fetched (http, https)
- * @returns the build in use, `"simd"` or `"scalar"`.
+ * await init({ threads: "auto" });   // SIMD on up to 8 threads where workers and shared memory exist
+ * @returns the build in use, `"simd"`, `"scalar"` or `"simd-threads"`.
  */
 export function init(options: InitOptions = {}): Promise<Backend> {
   if (current) return Promise.resolve(current.backend);
@@ -53,9 +81,31 @@ export function initSync(options: InitOptions = {}): Backend {
   return start(loadKernelsSync(options));
 }
 
-/** The build in use: `"simd"` (v128 kernels) or `"scalar"`; throws before `init`. */
+/**
+ * The build in use: `"simd"` (v128 kernels), `"scalar"`, or `"simd-threads"` (`init({ threads })`
+ * with its workers running); throws before `init`.
+ *
+ * @example
+ * await init({ threads: 2 });
+ * backend(); // "simd-threads" in Node, Deno, Bun, cross-origin isolated pages; "simd" elsewhere
+ */
 export function backend(): Backend {
   return runtime("backend").backend;
+}
+
+/**
+ * Stops the worker threads of `init({ threads })` (a no-op without them). The kernels, memory and
+ * every Tensor stay as they are; later calls run on the calling thread (same results) and
+ * `backend()` says `"simd"`. Workers never keep a Node or Bun process alive, so this is only
+ * needed to free them earlier (a page, a long-running server).
+ *
+ * @example
+ * await init({ threads: 4 });
+ * // ... training ...
+ * shutdown();  // backend() === "simd" from here on
+ */
+export function shutdown(): void {
+  current?.pool?.terminate();
 }
 
 /** The live runtime, or a TypeError telling `caller`'s user to call init first. */

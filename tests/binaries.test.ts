@@ -1,10 +1,12 @@
-// The two release binaries: SIMD really uses v128, scalar uses none, neither imports anything.
+// The release binaries: SIMD really uses v128, scalar uses none, neither imports anything; the
+// threads build imports one shared memory, has nothing to initialize in it, and exports the same
+// kernels plus its split entry.
 import binaryen from "binaryen";
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { embeddedBinary } from "../src/binaries.js";
 
-const bytes = (build: "simd" | "scalar") => readFileSync(new URL(`../build/gc.${build}.wasm`, import.meta.url));
+const bytes = (build: "simd" | "scalar" | "threads") => readFileSync(new URL(`../build/gc.${build}.wasm`, import.meta.url));
 const disassemble = (build: "simd" | "scalar") => binaryen.readBinary(bytes(build)).emitText();
 
 /** The text of one function of a disassembled module, by its internal name. */
@@ -57,4 +59,40 @@ test("both builds have no imports, export the same kernels, and say which they a
 test("the embedded binaries are the built ones", () => {
   expect(Buffer.from(embeddedBinary("simd")).equals(bytes("simd"))).toBe(true);
   expect(Buffer.from(embeddedBinary("scalar")).equals(bytes("scalar"))).toBe(true);
+  expect(Buffer.from(embeddedBinary("threads")).equals(bytes("threads"))).toBe(true);
+});
+
+/** The ids of a wasm binary's sections, in order (custom sections included). */
+function sectionIds(binary: Uint8Array): number[] {
+  const ids: number[] = [];
+  for (let at = 8; at < binary.length; ) {
+    ids.push(binary[at++]);
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = binary[at++];
+      size += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    at += size;
+  }
+  return ids;
+}
+
+test("the threads build: one import, a shared memory of at most 2 GiB, no data or start to run per instance, the same kernels", async () => {
+  const { THREADS_MAX_PAGES } = await import("../src/threads/start.js");
+  const binary = bytes("threads");
+  const module = new WebAssembly.Module(binary);
+  expect(WebAssembly.Module.imports(module)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
+  const text = binaryen.readBinary(binary).emitText();
+  expect(text).toMatch(new RegExp(`\\(import "env" "memory" \\(memory \\$\\S+ \\d+ ${THREADS_MAX_PAGES} shared\\)\\)`));
+  // Every worker instantiates the module over the same memory: a data segment (id 11) or a start
+  // function (id 8) would run again in each, writing memory the others use.
+  expect(sectionIds(binary).filter((id) => id === 8 || id === 11 || id === 12)).toEqual([]);
+  const names = (b: Uint8Array<ArrayBuffer>) => WebAssembly.Module.exports(new WebAssembly.Module(b)).map((e) => e.name).sort();
+  const simd = names(bytes("simd"));
+  expect(names(binary)).toEqual([...simd, "clipNormTotal", "isThreadsBuild", "runShare"].sort());
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: THREADS_MAX_PAGES, shared: true });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  expect((instance.exports.isSimdBuild as () => number)()).toBe(1);
+  expect(functionText(text, "runShare")).toMatch(/f32x4\.sub/);
 });

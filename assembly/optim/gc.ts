@@ -35,7 +35,7 @@ import {
   PHASE_APPLY, PHASE_STEP, STATE_A, UNITS, VALUE, WEIGHT_DECAY,
 } from "./table";
 
-const RULE_SGD = 0;
+export const RULE_SGD = 0;
 const RULE_ADAM = 1;
 const RULE_RADAM = 2;
 const RULE_NADAM = 3;
@@ -50,7 +50,7 @@ const RULE_LION = 8;
  * into a high and a low float32 part) are read at (lane offset & mask): mask 0 reads one splat of
  * 4 lanes, mask ~0 one value per column. tmp receives Δ in the PHASE_ADVANCE* phases.
  */
-function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+export function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
   switch (rule) {
     case RULE_SGD: sgdRow(e, off, n, hi, lo, mask); break;
     case RULE_ADAM: adamRow(e, off, n, phase, hi, lo, mask, tmp); break;
@@ -68,7 +68,7 @@ function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize,
  * Row r's direction d = fl(g + wd·w) as the rules compute it: the gradient row itself when
  * wd = 0, else written to `out` (one float32 rounding per value, as in the rules) and `out` returned.
  */
-function directionRow(e: usize, off: usize, n: i32, out: usize): usize {
+export function directionRow(e: usize, off: usize, n: i32, out: usize): usize {
   const g = <usize>load<u32>(e, GRAD) + off;
   const wd = load<f32>(e, WEIGHT_DECAY);
   if (wd == 0) return g;
@@ -89,7 +89,7 @@ function directionRow(e: usize, off: usize, n: i32, out: usize): usize {
 }
 
 /** w[i] ← w[i] + ((Δ[i] − hi) − lo) for i < n: the last pass of gc "update" over a row whose Δ is in tmp. */
-function addCenteredRow(w: usize, delta: usize, n: i32, hi: f32, lo: f32): void {
+export function addCenteredRow(w: usize, delta: usize, n: i32, hi: f32, lo: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vh = f32x4.splat(hi);
@@ -106,7 +106,7 @@ function addCenteredRow(w: usize, delta: usize, n: i32, hi: f32, lo: f32): void 
 }
 
 /** Stores a unit mean's hi and lo parts, each repeated in 4 lanes. */
-function storeSplat(at: usize, hi: f32, lo: f32): void {
+export function storeSplat(at: usize, hi: f32, lo: f32): void {
   for (let k = 0; k < 4; k++) {
     store<f32>(at + (<usize>k << 2), hi);
     store<f32>(at + 16 + (<usize>k << 2), lo);

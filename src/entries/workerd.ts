@@ -9,3 +9,8 @@ import simdModule from "./gc.simd.wasm";
 export function bundledKernels(build: "simd" | "scalar"): WebAssembly.Module {
   return build === "simd" ? simdModule : scalarModule;
 }
+
+/** No threads build here: this runtime has no workers over shared memory (init({ threads }) falls back to one thread). */
+export function bundledThreadsKernels(): undefined {
+  return undefined;
+}

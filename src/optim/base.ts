@@ -361,7 +361,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
 
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
     const { kernels, memory } = rt;
-    const kernelScratch = Math.max(32, ...layouts.map((l) => l.scratch));
+    // Per thread (the threads build splits a step across rt.threads threads, each with its own scratch).
+    const threadScratch = Math.ceil(Math.max(32, ...layouts.map((l) => l.scratch)) / 16) * 16;
+    const kernelScratch = threadScratch * rt.threads;
     const tableBytes = this.#slots.length * ENTRY_BYTES;
     const allocate = () => this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name, caller)));
     // Values are written back (when staged); gradients are only read.
@@ -380,7 +382,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         const ruleFlags = this.#rule.writeEntry(entry, hypers[slot.group], slot.state, created[k], layout);
         entry.int(I32.flags, flags | ruleFlags);
       });
-      kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes);
+      kernels[this.#rule.kernel](table, this.#slots.length, table + tableBytes, threadScratch);
     }, { caller, allocate });
   }
 

@@ -14,7 +14,8 @@ import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, chromiumExecutable } from "../browser-executable.js";
 import { bundleHarness, resolvePackageExport } from "./bundle.js";
 
-export type Build = "simd" | "scalar";
+/** The kernel build a run asks for; "threads" is init({ threads: 2 }) (its fallback is "simd"). */
+export type Build = "simd" | "scalar" | "threads";
 /** How the suite loads the kernels: `await init(…)` or `initSync(…)`. */
 export type Loader = "init" | "initSync";
 
@@ -30,6 +31,8 @@ export interface SuiteRun {
   passed: number;
   failed: number;
   failures: string[];
+  /** What backend() said once the suite had initialized the package. */
+  backend?: string;
 }
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -146,7 +149,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * the files the "browser" condition selects, under a CSP that allows wasm only through
  * 'wasm-unsafe-eval'. One fresh page (one fresh module graph) per build.
  */
-export async function runChromium(project: string, builds: readonly Build[]): Promise<SuiteRun[]> {
+export async function runChromium(project: string, builds: readonly Build[], { isolated = true }: { isolated?: boolean } = {}): Promise<SuiteRun[]> {
   const browser = await chromiumExecutable();
   const conditions = ["browser", "import", "default"];
   const urlOf = (file: string) => `/${relative(project, file)}`;
@@ -158,14 +161,17 @@ export async function runChromium(project: string, builds: readonly Build[]): Pr
   const page = `<!doctype html><meta charset="utf-8"><title>conformance</title>
 <script type="importmap">${importMap}</script>
 <script type="module" src="/browser.mjs"></script>\n`;
-  const csp = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}'`;
+  // worker-src blob: for the threads build's workers (their script is inlined, started from a blob: URL).
+  const csp = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}'; worker-src 'self' blob:`;
+  // Cross-origin isolation (SharedArrayBuffer, hence threads) needs both headers on the page.
+  const isolation: Record<string, string> = isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     if (path === "/favicon.ico") return void res.writeHead(204).end();
-    if (path === "/") return void res.writeHead(200, { "content-type": CONTENT_TYPES[".html"], "content-security-policy": csp }).end(page);
+    if (path === "/") return void res.writeHead(200, { "content-type": CONTENT_TYPES[".html"], "content-security-policy": csp, ...isolation }).end(page);
     const file = join(project, decodeURIComponent(path));
     if (!file.startsWith(project) || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+    res.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", ...isolation }).end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,6 +1,8 @@
 // The conformance suite: one body of checks, plain JavaScript, run unchanged in every runtime
 // against the packed package. `gc` is the package's namespace (ESM import or CJS require),
-// `fixtures` is fixtures.json, `build` is "simd" or "scalar" (the one this fresh instance must use),
+// `fixtures` is fixtures.json, `build` is "simd" or "scalar" (the one this fresh instance must use)
+// or "threads" (init({ threads: 2 }): "simd-threads" where workers and shared memory exist, else
+// the "simd" fallback; the result says which in `backend`),
 // `loader` is "init" (async, the default) or "initSync": how the suite loads the kernels.
 // No test framework: each check throws on failure; runSuite counts and reports.
 
@@ -53,6 +55,12 @@ function checks(fixtures, loader) {
       assertSame(grad, [1, 2, 3, 4], "grad after the rejected call");
     }],
     [`${loader}({ simd }) loads the requested build and backend() reports it`, async (gc, build) => {
+      if (build === "threads") {
+        const loaded = await gc.init({ threads: 2 });
+        assert(loaded === "simd-threads" || loaded === "simd", `init({ threads: 2 }) gave ${loaded}`);
+        assert(gc.backend() === loaded, `backend() is ${gc.backend()}, init gave ${loaded}`);
+        return;
+      }
       const loaded = loader === "initSync" ? gc.initSync({ simd: build === "simd" }) : await gc.init({ simd: build === "simd" });
       assert(loaded === build, `${loader} gave ${loaded}, expected ${build}`);
       assert(gc.backend() === build, `backend() is ${gc.backend()}, expected ${build}`);
@@ -89,7 +97,11 @@ function checks(fixtures, loader) {
       const before = tensor.data;
       const big = new gc.Tensor([growFloats]);
       try {
-        assert(before.buffer.byteLength === 0, "memory did not grow (the old view is not detached)");
+        if (gc.backend() === "simd-threads") {
+          // Shared memory: growth gives a new buffer object and never detaches the old one.
+          assert(tensor.data.buffer !== before.buffer, "memory did not grow (tensor.data has the old buffer)");
+          assertSame(before, Float32Array.from(input), "the view from before growth");
+        } else assert(before.buffer.byteLength === 0, "memory did not grow (the old view is not detached)");
         assert(tensor.data !== before && tensor.data.buffer.byteLength > 0, "tensor.data was not re-created after growth");
         assertSame(tensor.data, Float32Array.from(input), "values read after growth");
         gc.centralize(tensor);
@@ -107,6 +119,47 @@ function checks(fixtures, loader) {
       assert(stats.units === mean.length, `units ${stats.units}, expected ${mean.length}`);
       assertClose(stats.mean, mean, tolerance, "mean");
       assertClose(stats.std, std, tolerance, "std");
+    }],
+    ["large calls (split across the threads in the threads build) match a float64 oracle: rows, columns, Adam", (gc) => {
+      const rows = 384;
+      const cols = 300;
+      const input = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * 3 + (i % 7));
+      for (const layout of ["out-first", "out-last"]) {
+        const grad = gc.centralize(input.slice(), [rows, cols], { layout });
+        const [units, stride, step] = layout === "out-first" ? [rows, 1, cols] : [cols, cols, 1];
+        const count = rows * cols / units;
+        for (let u = 0; u < units; u++) {
+          let mean = 0;
+          for (let k = 0; k < count; k++) mean += input[u * step + k * stride];
+          mean /= count;
+          for (let k = 0; k < count; k++) {
+            const at = u * step + k * stride;
+            const expected = input[at] - mean;
+            assert(Math.abs(grad[at] - expected) <= 1e-5, `${layout} value ${at}: ${grad[at]}, expected ${expected}`);
+          }
+        }
+      }
+      // Adam (lr 0.1), first step with GC on out-first rows: w − 0.1·d/(|d| + 1e-8), d the centered gradient.
+      const value = new Float32Array(rows * cols).fill(1);
+      const opt = new gc.Adam([{ value, grad: input.slice(), shape: [rows, cols] }], { lr: 0.1 });
+      try {
+        opt.step();
+      } finally {
+        opt.dispose();
+      }
+      for (let r = 0; r < rows; r++) {
+        let mean = 0;
+        for (let c = 0; c < cols; c++) mean += input[r * cols + c];
+        mean /= cols;
+        for (let c = 0; c < cols; c++) {
+          const d = input[r * cols + c] - mean;
+          const expected = 1 - (0.1 * d) / (Math.abs(d) + 1e-8);
+          const got = value[r * cols + c];
+          // |d| near 0: d/(|d| + eps) is sensitive to d's float32 rounding, but the step stays within lr
+          const bound = Math.abs(d) >= 1e-4 ? 1e-5 : 0.1 + 1e-5;
+          assert(Math.abs(got - expected) <= bound, `Adam value ${r * cols + c}: ${got}, expected ${expected}`);
+        }
+      }
     }],
     ["a shape that does not match the data is a RangeError and the buffer is unchanged", (gc) => {
       const grad = new Float32Array([1, 2, 3, 4, 5, 6]);
@@ -143,6 +196,15 @@ function checks(fixtures, loader) {
       });
     }]);
   }
+  list.push(["shutdown() stops the workers (threads build: backend() is then simd); a no-op otherwise", (gc, build) => {
+    const before = gc.backend();
+    gc.shutdown();
+    const expected = before === "simd-threads" ? "simd" : before;
+    assert(gc.backend() === expected, `backend() after shutdown() is ${gc.backend()}, expected ${expected}`);
+    const grad = gc.centralize(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+    assertSame(grad, [-1, 0, 1, -1, 0, 1], "centralize after shutdown()");
+    void build;
+  }]);
   return list;
 }
 
@@ -156,12 +218,19 @@ export function checkCount(fixtures) {
  * @returns { passed, failed, failures: ["check: message"] }
  */
 export async function runSuite(gc, fixtures, build, loader = "init") {
-  if (build !== "simd" && build !== "scalar") throw new Error(`build must be "simd" or "scalar", got ${build}`);
+  if (build !== "simd" && build !== "scalar" && build !== "threads") throw new Error(`build must be "simd", "scalar" or "threads", got ${build}`);
   if (loader !== "init" && loader !== "initSync") throw new Error(`loader must be "init" or "initSync", got ${loader}`);
-  const result = { passed: 0, failed: 0, failures: [] };
+  const result = { passed: 0, failed: 0, failures: [], backend: undefined };
   for (const [name, check] of checks(fixtures, loader)) {
     try {
       await check(gc, build);
+      if (result.backend === undefined) {
+        try {
+          result.backend = gc.backend();
+        } catch {
+          // not initialized yet
+        }
+      }
       result.passed++;
     } catch (error) {
       result.failed++;

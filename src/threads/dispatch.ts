@@ -1,0 +1,161 @@
+// The kernels of the threads build as the rest of the package calls them: the same functions
+// (loader.ts `Kernels`), where each large call is split across the pool's threads
+// (assembly/threads.ts `runShare`) and small ones run on the calling thread as before. Results
+// are bit-identical either way: each unit is computed by one thread, in one thread's order.
+import type { Kernels, OptimizerKernel, OptimizerKernelName } from "../loader.js";
+import type { LinearMemory } from "../memory.js";
+import type { ThreadPool } from "./pool.js";
+
+/** The threads build's own exports. */
+export interface ThreadsExports extends Kernels {
+  runShare(job: number, thread: number, threads: number): void;
+  clipNormTotal(partials: number, count: number, normType: number): number;
+}
+
+// Job layout and kinds (assembly/threads.ts JOB_*).
+const ARGS = 4;
+const FLOAT = 40;
+const JOB_VIEW = 1;
+const JOB_MANY = 2;
+const JOB_STATS = 3;
+const JOB_STEP = 4;
+const JOB_CLIP_NORM = 5;
+const JOB_CLIP_SCALE = 6;
+const JOB_CLIP_VALUE = 7;
+const JOB_LOOKAHEAD = 8;
+const RULES: Record<OptimizerKernelName, number> = {
+  sgdStep: 0, adamStep: 1, radamStep: 2, nadamStep: 3, adamaxStep: 4, adagradStep: 5, adadeltaStep: 6, rmspropStep: 7, lionStep: 8,
+};
+
+/**
+ * Calls over fewer values than this run on the calling thread: waking the workers and waiting for
+ * them costs about what one thread spends on this many values (tens of microseconds).
+ */
+export const DEFAULT_SPLIT_VALUES = 1 << 16;
+let splitValues = DEFAULT_SPLIT_VALUES;
+
+/**
+ * Sets the size from which calls are split (tests set 0 to split every call); returns the previous one.
+ *
+ * @example
+ * const previous = setSplitValues(0); // every call split across the threads
+ * setSplitValues(previous);
+ */
+export function setSplitValues(values: number): number {
+  const previous = splitValues;
+  splitValues = values;
+  return previous;
+}
+
+let jobsRun = 0;
+
+/**
+ * Jobs split across the threads so far (for tests: a split path really ran).
+ *
+ * @example
+ * const before = splitJobs();
+ * centralize(big, [512, 4608]);
+ * splitJobs() > before; // true with threads
+ */
+export function splitJobs(): number {
+  return jobsRun;
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * `raw`'s kernels with the large calls split across `pool`. Scratch sizes are per thread: the
+ * view kernels' `viewScratchBytes` answers `threads` × the one-thread size (16-aligned); the
+ * optimizer kernels take the per-thread size as a 4th argument (`stride`), and without it run on
+ * the calling thread.
+ *
+ * @example
+ * const kernels = threadedKernels(exports, pool, memory);
+ * kernels.centralizeView(ptr, 1, 512, 4608, scratch); // rows 0–255 here, 256–511 on the worker
+ */
+export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: LinearMemory): Kernels {
+  const job = pool.job;
+  const i32 = () => memory.i32;
+  const write = (kind: number, args: readonly number[], float = 0) => {
+    const words = memory.i32;
+    words[job >>> 2] = kind;
+    args.forEach((value, k) => { words[((job + ARGS) >>> 2) + k] = value; });
+    memory.f64[(job + FLOAT) >>> 3] = float;
+  };
+  const split = (values: number) => pool.live && values >= splitValues;
+  const runJob = (kind: number, args: readonly number[], float = 0) => {
+    write(kind, args, float);
+    jobsRun++;
+    pool.run(() => raw.runShare(job, 0, pool.threads));
+  };
+  const threads = () => (pool.live ? pool.threads : 1);
+  const viewStride = (outer: number, units: number, inner: number) => align16(raw.viewScratchBytes(outer, units, inner));
+  /** Σ of the i32 at `offset` of `count` entries of `bytes` at `table` (products of several fields with `fields`). */
+  const tableValues = (table: number, count: number, bytes: number, fields: readonly number[]) => {
+    const words = i32();
+    let total = 0;
+    for (let k = 0; k < count; k++) {
+      let product = 1;
+      for (const offset of fields) product *= words[(table + k * bytes + offset) >>> 2];
+      total += product;
+    }
+    return total;
+  };
+
+  // The exports object is frozen: the split functions shadow them on an object inheriting from it.
+  const own: Record<string, unknown> = { memory: raw.memory };
+  own.viewScratchBytes = (outer: number, units: number, inner: number) => viewStride(outer, units, inner) * threads();
+  own.centralizeView = (ptr: number, outer: number, units: number, inner: number, scratch: number) => {
+    if (!split(outer * units * inner) || units < 2) return raw.centralizeView(ptr, outer, units, inner, scratch);
+    runJob(JOB_VIEW, [ptr, outer, units, inner, scratch, viewStride(outer, units, inner)]);
+  };
+  own.centralizeMany = (table: number, count: number, scratch: number) => {
+    if (!split(tableValues(table, count, 16, [4, 8, 12]))) return raw.centralizeMany(table, count, scratch);
+    const words = i32();
+    let stride = 0;
+    for (let k = 0; k < count; k++) {
+      const at = (table >>> 2) + 4 * k;
+      stride = Math.max(stride, viewStride(words[at + 1], words[at + 2], words[at + 3]));
+    }
+    runJob(JOB_MANY, [table, count, scratch, stride]);
+  };
+  own.unitStats = (ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number) => {
+    if (!split(outer * n * inner) || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
+    runJob(JOB_STATS, [ptr, outer, units, inner, u0, n, out]);
+  };
+  for (const name of Object.keys(RULES) as OptimizerKernelName[]) {
+    const rule = RULES[name];
+    const step: OptimizerKernel = (table, count, scratch, stride?: number) => {
+      // descriptor fields: outer 20, units 24, inner 80 (assembly/optim/table.ts)
+      if (stride === undefined || !split(tableValues(table, count, 96, [20, 24, 80]))) return raw[name](table, count, scratch);
+      runJob(JOB_STEP, [rule, table, count, scratch, stride]);
+    };
+    own[name] = step;
+  }
+  own.clipGradNorm = (table: number, count: number, normType: number, maxNorm: number) => {
+    if (!split(tableValues(table, count, 8, [4]))) return raw.clipGradNorm(table, count, normType, maxNorm);
+    const partials = memory.alloc(count * 8, "clipGradNorm");
+    let total: number;
+    try {
+      runJob(JOB_CLIP_NORM, [table, count, normType, partials]);
+      total = raw.clipNormTotal(partials, count, normType);
+    } finally {
+      memory.release(partials);
+    }
+    const coef = maxNorm / (total + 1e-6);
+    if (coef >= 1) return total;
+    runJob(JOB_CLIP_SCALE, [table, count], Math.fround(coef));
+    return total;
+  };
+  own.clipGradValue = (table: number, count: number, c: number) => {
+    if (!split(tableValues(table, count, 8, [4]))) return raw.clipGradValue(table, count, c);
+    runJob(JOB_CLIP_VALUE, [table, count], Math.fround(c));
+  };
+  own.lookaheadSync = (table: number, count: number, alpha: number) => {
+    if (!split(tableValues(table, count, 12, [8]))) return raw.lookaheadSync(table, count, alpha);
+    runJob(JOB_LOOKAHEAD, [table, count], Math.fround(alpha));
+  };
+  const kernels = Object.create(raw) as Kernels;
+  for (const [name, value] of Object.entries(own)) Object.defineProperty(kernels, name, { value, enumerable: true });
+  return kernels;
+}

@@ -1,0 +1,112 @@
+// init({ threads }): its option checks, the silent fallback where shared memory or workers are
+// missing, shutdown(), and a Node process that exits normally with its workers started. Each test
+// loads a fresh copy of the package (init is once per module instance); the processes run the
+// built dist/ (npm test builds first).
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { beforeEach, expect, test, vi } from "vitest";
+
+type Api = typeof import("../src/index.js");
+const fresh = async (): Promise<Api> => import("../src/index.js");
+beforeEach(() => vi.resetModules());
+
+test.each<[unknown, ErrorConstructor, RegExp]>([
+  [1, RangeError, /^init: options\.threads must be an integer from 2 to 64 or "auto", got 1$/],
+  [2.5, RangeError, /^init: options\.threads must be an integer from 2 to 64 or "auto", got 2\.5$/],
+  [65, RangeError, /got 65$/],
+  [Number.NaN, RangeError, /got NaN$/],
+  ["4", TypeError, /^init: options\.threads must be an integer ≥ 2 or "auto", got string$/],
+  [true, TypeError, /got boolean$/],
+])("init({ threads: %j }) is refused (%s), and init works afterwards", async (threads, type, message) => {
+  const api = await fresh();
+  const error = await api.init({ threads: threads as never }).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(type);
+  expect((error as Error).message).toMatch(message);
+  expect(await api.init()).toBe("simd");
+});
+
+test("initSync({ threads }) is a TypeError: workers start asynchronously", async () => {
+  const api = await fresh();
+  expect(() => api.initSync({ threads: 2 })).toThrow(/^initSync: options\.threads needs init\(\)/);
+  expect(api.initSync()).toBe("simd");
+});
+
+test("init({ threads: 2 }) in Node: simd-threads, results as the SIMD build's, shutdown() goes back to one thread", async () => {
+  const api = await fresh();
+  expect(await api.init({ threads: 2 })).toBe("simd-threads");
+  expect(api.backend()).toBe("simd-threads");
+  const g = new Float32Array(512 * 300).map((_, i) => Math.sin(i) * 3 + (i % 300));
+  const split = api.centralize(g.slice(), [512, 300], { layout: "out-last" });
+  api.shutdown();
+  expect(api.backend()).toBe("simd");
+  api.shutdown(); // idempotent
+  const one = api.centralize(g.slice(), [512, 300], { layout: "out-last" });
+  expect(new Uint32Array(split.buffer)).toEqual(new Uint32Array(one.buffer));
+  // the SIMD build itself (another module instance) gives the same bits
+  vi.resetModules();
+  const simd = await fresh();
+  simd.initSync();
+  const reference = simd.centralize(g.slice(), [512, 300], { layout: "out-last" });
+  expect(new Uint32Array(split.buffer)).toEqual(new Uint32Array(reference.buffer));
+});
+
+test("init({ threads: 2, simd: false }) and init({ threads, source }) run one thread, silently", async () => {
+  const scalar = await fresh();
+  expect(await scalar.init({ threads: 2, simd: false })).toBe("scalar");
+  vi.resetModules();
+  const { embeddedBinary } = await import("../src/binaries.js");
+  const sourced = await fresh();
+  expect(await sourced.init({ threads: "auto", source: embeddedBinary("simd") })).toBe("simd");
+});
+
+const dist = new URL("../dist/index.js", import.meta.url).href;
+
+/** Runs an ES module script in a new Node process; resolves to its stdout, rejects on a non-zero exit or after 60 s. */
+function node(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 60_000, cwd: fileURLToPath(new URL("..", import.meta.url)) }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stdout}\n${stderr}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+test("a Node process with workers started exits by itself when its work is done (the workers are unref'd)", async () => {
+  const out = await node(`
+    import { init, backend, centralize } from ${JSON.stringify(dist)};
+    console.log(await init({ threads: "auto" }), backend());
+    const g = new Float32Array(1 << 18).map((_, i) => i % 7);
+    centralize(g, [256, 1024]);
+    console.log(Math.abs(g.slice(0, 1024).reduce((a, b) => a + b)) < 1e-3);
+  `);
+  const cores = (await import("node:os")).availableParallelism();
+  expect(out).toBe(cores >= 2 ? "simd-threads simd-threads\ntrue" : "simd simd\ntrue");
+}, 90_000);
+
+test.each(["deno", "bun"])("a %s process with workers started exits by itself too (node:worker_threads, unref'd)", async (runtime) => {
+  const binary = fileURLToPath(new URL(`../node_modules/.bin/${runtime}`, import.meta.url));
+  const args = runtime === "deno" ? ["eval", "--no-lock"] : ["-e"];
+  const script = `
+    const { init, centralize } = await import(${JSON.stringify(dist)});
+    const backend = await init({ threads: 2 });
+    centralize(new Float32Array(1 << 18).fill(1), [256, 1024]);
+    console.log(backend);
+  `;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(binary, [...args, script], { timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim())));
+  });
+  expect(out).toBe("simd-threads");
+}, 90_000);
+
+test.each([
+  ["no SharedArrayBuffer", "delete globalThis.SharedArrayBuffer;"],
+  ["a page that is not cross-origin isolated", "globalThis.crossOriginIsolated = false;"],
+])("fallback with %s: backend() is simd, results as usual", async (_, setup) => {
+  const out = await node(`
+    ${setup}
+    const { init, backend, centralize } = await import(${JSON.stringify(dist)});
+    console.log(await init({ threads: 2 }), backend());
+    console.log(Array.from(centralize(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3])).join(","));
+  `);
+  expect(out).toBe("simd simd\n-1,0,1,-1,0,1");
+}, 90_000);
