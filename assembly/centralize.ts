@@ -256,16 +256,24 @@ function accumulateColumnBlock(ptr: usize, rows: i32, cols: i32, rowBytes: usize
  */
 export function centralizeColumns(ptr: usize, rows: i32, cols: i32, scratch: usize): void {
   if (rows <= 0 || cols <= 0) return;
+  centralizeColumnRange(ptr, rows, cols, 0, cols, scratch);
+}
+
+/**
+ * centralizeColumns over columns [c0, c1) (c0 a multiple of 4, so each value keeps its SIMD
+ * lane or scalar tail), COLUMN_CHUNK columns at a time from c0.
+ */
+function centralizeColumnRange(ptr: usize, rows: i32, cols: i32, c0: i32, c1: i32, scratch: usize): void {
   const rowBytes = <usize>cols << 2;
-  for (let c0 = 0; c0 < cols; ) {
-    const width = min(COLUMN_CHUNK, cols - c0);
-    centralizeColumnChunk(ptr + (<usize>c0 << 2), rows, width, rowBytes, scratch);
-    c0 += width;
+  for (let c = c0; c < c1; ) {
+    const width = min(COLUMN_CHUNK, c1 - c);
+    centralizeColumnChunk(ptr + (<usize>c << 2), rows, width, rowBytes, scratch);
+    c += width;
   }
 }
 
 /** centralizeColumns over `width` columns of rows `rowBytes` apart; scratch: width·16 bytes. */
-export function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usize, scratch: usize): void {
+function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usize, scratch: usize): void {
   const sums = scratch;
   const hi = scratch + (<usize>width << 3);
   const lo = hi + (<usize>width << 2);
@@ -323,30 +331,30 @@ export function viewScratchBytes(outer: i32, units: i32, inner: i32): usize {
 }
 
 /**
- * GC of the general view (outer > 1, inner > 1): per unit, Σ of its `outer` rows of `inner`
- * values in float64, then each row minus the mean (hi, lo); UNIT_CHUNK units at a time.
- * `scratch` holds viewScratchBytes(outer, units, inner) bytes.
+ * GC of the general view (outer > 1, inner > 1) over units [u0, u1): per unit, Σ of its `outer`
+ * rows of `inner` values in float64, then each row minus the mean (hi, lo); UNIT_CHUNK units at
+ * a time. `scratch` holds viewScratchBytes(outer, units, inner) bytes.
  */
-function centralizeUnitRows(ptr: usize, outer: i32, units: i32, inner: i32, scratch: usize): void {
+function centralizeUnitRows(ptr: usize, outer: i32, units: i32, inner: i32, u0: i32, u1: i32, scratch: usize): void {
   const rowBytes = <usize>inner << 2;
   const count = <f64>outer * <f64>inner;
-  for (let u0 = 0; u0 < units; ) {
-    const width = min(UNIT_CHUNK, units - u0);
+  for (let c0 = u0; c0 < u1; ) {
+    const width = min(UNIT_CHUNK, u1 - c0);
     memory.fill(scratch, 0, <usize>width << 3);
     for (let o = 0; o < outer; o++) {
       for (let u = 0; u < width; u++) {
         const s = scratch + (<usize>u << 3);
-        store<f64>(s, load<f64>(s) + sumRow(viewRow(ptr, o, units, u0 + u, rowBytes), inner));
+        store<f64>(s, load<f64>(s) + sumRow(viewRow(ptr, o, units, c0 + u, rowBytes), inner));
       }
     }
     for (let u = 0; u < width; u++) sumToMean(scratch + (<usize>u << 3), count);
     for (let o = 0; o < outer; o++) {
       for (let u = 0; u < width; u++) {
         const s = scratch + (<usize>u << 3);
-        subtractRow(viewRow(ptr, o, units, u0 + u, rowBytes), inner, load<f32>(s), load<f32>(s, 4));
+        subtractRow(viewRow(ptr, o, units, c0 + u, rowBytes), inner, load<f32>(s), load<f32>(s, 4));
       }
     }
-    u0 += width;
+    c0 += width;
   }
 }
 
@@ -356,10 +364,19 @@ function centralizeUnitRows(ptr: usize, outer: i32, units: i32, inner: i32, scra
  * `scratch` holds viewScratchBytes(outer, units, inner) bytes.
  */
 export function centralizeView(ptr: usize, outer: i32, units: i32, inner: i32, scratch: usize): void {
-  if (outer <= 0 || units <= 0 || inner <= 0) return;
-  if (inner == 1) centralizeColumns(ptr, outer, units, scratch);
-  else if (outer == 1) centralizeRows(ptr, units, inner);
-  else centralizeUnitRows(ptr, outer, units, inner, scratch);
+  centralizeUnits(ptr, outer, units, inner, 0, units, scratch);
+}
+
+/**
+ * centralizeView's GC of units [u0, u1) only (a column unit's u0 a multiple of 4): each unit gets
+ * the same operations in the same order as in the whole view, so a view split into unit ranges
+ * (the threads build) gives the same bits.
+ */
+export function centralizeUnits(ptr: usize, outer: i32, units: i32, inner: i32, u0: i32, u1: i32, scratch: usize): void {
+  if (outer <= 0 || units <= 0 || inner <= 0 || u1 <= u0) return;
+  if (inner == 1) centralizeColumnRange(ptr, outer, units, u0, u1, scratch);
+  else if (outer == 1) centralizeRows(ptr + <usize>u0 * (<usize>inner << 2), u1 - u0, inner);
+  else centralizeUnitRows(ptr, outer, units, inner, u0, u1, scratch);
 }
 
 /**

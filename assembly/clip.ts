@@ -90,20 +90,23 @@ export function clipGradNorm(table: usize, count: i32, normType: i32, maxNorm: f
 export function clipGradValue(table: usize, count: i32, c: f32): void {
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * CLIP_ENTRY_BYTES;
-    const ptr = <usize>load<u32>(e);
-    const n = load<i32>(e, 4);
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const hi = f32x4.splat(c);
-      const lo = f32x4.splat(-c);
-      for (; i + 4 <= n; i += 4) {
-        const p = ptr + (<usize>i << 2);
-        v128.store(p, f32x4.min(f32x4.max(v128.load(p), lo), hi));
-      }
-    }
-    for (; i < n; i++) {
+    clipValues(<usize>load<u32>(e), load<i32>(e, 4), c);
+  }
+}
+
+/** x[i] ← min(max(x[i], −c), c) for i < n (a part of a tensor starts at a multiple of 4 values: each keeps its SIMD lane). */
+export function clipValues(ptr: usize, n: i32, c: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const hi = f32x4.splat(c);
+    const lo = f32x4.splat(-c);
+    for (; i + 4 <= n; i += 4) {
       const p = ptr + (<usize>i << 2);
-      store<f32>(p, min<f32>(max<f32>(load<f32>(p), -c), c));
+      v128.store(p, f32x4.min(f32x4.max(v128.load(p), lo), hi));
     }
+  }
+  for (; i < n; i++) {
+    const p = ptr + (<usize>i << 2);
+    store<f32>(p, min<f32>(max<f32>(load<f32>(p), -c), c));
   }
 }

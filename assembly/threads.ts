@@ -2,25 +2,22 @@
 // It exports every kernel of assembly/index.ts unchanged, plus `runShare`: thread t of T runs its
 // share of a job described in memory (src/threads/ writes the job and starts the other threads).
 // Work is split by units, or by elements for elementwise work (at multiples of 4, so every value
-// goes through the same SIMD lane or scalar tail as in one thread): each unit's sums are made by
-// one thread in the single-thread order, so results are bit-identical to one thread. Tensors of a
-// job never share memory, so a thread walks all of them and takes its share of each, with no
-// synchronization until the job ends.
+// goes through the same SIMD lane or scalar tail as in one thread): each share runs the kernel's
+// own range form (centralizeUnits, stepTensor, unitStats, clipValues, scaleTensor,
+// lookaheadValues), which makes each unit's sums in the single-thread order, so results are
+// bit-identical to one thread. Tensors of a job never share memory, so a thread walks all of them
+// and takes its share of each, with no synchronization until the job ends.
 // The module has no data segments and no mutable globals in memory: instantiating it again over
 // the same memory (every worker does) writes nothing.
 
 export * from "./index";
 
-import { accumulateRow, COLUMN_CHUNK, centralizeColumnChunk, centralizeRows, lowPart, subtractRow, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "./centralize";
+import { centralizeUnits } from "./centralize";
 import { unitStats, STATS_SLOTS } from "./stats";
-import { addCenteredRow, directionRow, RULE_SGD, ruleRow, storeSplat } from "./optim/gc";
-import { CENTER_BUFFER } from "./optim/sgd";
-import {
-  FLAGS, GC_GRADIENT, GC_MODE, GC_UPDATE, INNER, OPTIMIZER_ENTRY_BYTES, OUTER, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS,
-  PHASE_APPLY, PHASE_STEP, STATE_A, UNITS, VALUE,
-} from "./optim/table";
-import { CLIP_ENTRY_BYTES, NORM_INF, NORM_L2, reduceTensor, scaleTensor } from "./clip";
-import { LOOKAHEAD_ENTRY_BYTES } from "./lookahead";
+import { stepAlign, stepSpan, stepTensor } from "./optim/gc";
+import { INNER, OPTIMIZER_ENTRY_BYTES } from "./optim/table";
+import { CLIP_ENTRY_BYTES, clipValues, NORM_INF, NORM_L2, reduceTensor, scaleTensor } from "./clip";
+import { LOOKAHEAD_ENTRY_BYTES, lookaheadValues } from "./lookahead";
 
 /** 1: this is the threads build (its memory is imported and shared). */
 export function isThreadsBuild(): bool {
@@ -79,7 +76,7 @@ export function runShare(job: usize, t: i32, T: i32): void {
     const align = unitAlign(arg(job, 3));
     const a = shareStart(units, t, T, align);
     const b = shareEnd(units, t, T, align);
-    centralizeViewRange(<usize>arg(job, 0), arg(job, 1), units, arg(job, 3), a, b, <usize>arg(job, 4) + <usize>t * <usize>arg(job, 5));
+    centralizeUnits(<usize>arg(job, 0), arg(job, 1), units, arg(job, 3), a, b, <usize>arg(job, 4) + <usize>t * <usize>arg(job, 5));
   } else if (kind == JOB_MANY) {
     manyShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3), t, T);
   } else if (kind == JOB_STATS) {
@@ -92,7 +89,7 @@ export function runShare(job: usize, t: i32, T: i32): void {
     const table = <usize>arg(job, 1);
     const count = arg(job, 2);
     const scratch = <usize>arg(job, 3) + <usize>t * <usize>arg(job, 4);
-    for (let k = 0; k < count; k++) stepTensorShare(rule, table + <usize>k * OPTIMIZER_ENTRY_BYTES, scratch, t, T);
+    for (let k = 0; k < count; k++) stepShare(rule, table + <usize>k * OPTIMIZER_ENTRY_BYTES, scratch, t, T);
   } else if (kind == JOB_CLIP_NORM) {
     clipNormShare(<usize>arg(job, 0), arg(job, 1), arg(job, 2), <usize>arg(job, 3), t, T);
   } else if (kind == JOB_CLIP_SCALE || kind == JOB_CLIP_VALUE) {
@@ -107,48 +104,10 @@ export function runShare(job: usize, t: i32, T: i32): void {
       const ptr = <usize>load<u32>(e) + (<usize>a << 2);
       if (b <= a) continue;
       if (kind == JOB_CLIP_SCALE) scaleTensor(ptr, b - a, x);
-      else clipValueRange(ptr, b - a, x);
+      else clipValues(ptr, b - a, x);
     }
   } else if (kind == JOB_LOOKAHEAD) {
     lookaheadShare(<usize>arg(job, 0), arg(job, 1), <f32>load<f64>(job, JOB_FLOAT), t, T);
-  }
-}
-
-/** centralizeView restricted to units [u0, u1): the same operations on those units as one thread does. */
-function centralizeViewRange(ptr: usize, outer: i32, units: i32, inner: i32, u0: i32, u1: i32, scratch: usize): void {
-  if (outer <= 0 || units <= 0 || inner <= 0 || u1 <= u0) return;
-  if (inner == 1) {
-    const rowBytes = <usize>units << 2;
-    for (let c0 = u0; c0 < u1; ) {
-      const width = min(COLUMN_CHUNK, u1 - c0);
-      centralizeColumnChunk(ptr + (<usize>c0 << 2), outer, width, rowBytes, scratch);
-      c0 += width;
-    }
-  } else if (outer == 1) centralizeRows(ptr + <usize>u0 * (<usize>inner << 2), u1 - u0, inner);
-  else centralizeUnitRange(ptr, outer, units, inner, u0, u1, scratch);
-}
-
-/** The general view's GC (centralizeUnitRows) over units [u0, u1). */
-function centralizeUnitRange(ptr: usize, outer: i32, units: i32, inner: i32, u0: i32, u1: i32, scratch: usize): void {
-  const rowBytes = <usize>inner << 2;
-  const count = <f64>outer * <f64>inner;
-  for (let c0 = u0; c0 < u1; ) {
-    const width = min(UNIT_CHUNK, u1 - c0);
-    memory.fill(scratch, 0, <usize>width << 3);
-    for (let o = 0; o < outer; o++) {
-      for (let u = 0; u < width; u++) {
-        const s = scratch + (<usize>u << 3);
-        store<f64>(s, load<f64>(s) + sumRow(viewRow(ptr, o, units, c0 + u, rowBytes), inner));
-      }
-    }
-    for (let u = 0; u < width; u++) sumToMean(scratch + (<usize>u << 3), count);
-    for (let o = 0; o < outer; o++) {
-      for (let u = 0; u < width; u++) {
-        const s = scratch + (<usize>u << 3);
-        subtractRow(viewRow(ptr, o, units, c0 + u, rowBytes), inner, load<f32>(s), load<f32>(s, 4));
-      }
-    }
-    c0 += width;
   }
 }
 
@@ -159,7 +118,7 @@ function manyShare(table: usize, count: i32, scratch: usize, t: i32, T: i32): vo
     const units = load<i32>(e, 8);
     const inner = load<i32>(e, 12);
     const align = unitAlign(inner);
-    centralizeViewRange(<usize>load<u32>(e), load<i32>(e, 4), units, inner, shareStart(units, t, T, align), shareEnd(units, t, T, align), scratch);
+    centralizeUnits(<usize>load<u32>(e), load<i32>(e, 4), units, inner, shareStart(units, t, T, align), shareEnd(units, t, T, align), scratch);
   }
 }
 
@@ -192,23 +151,6 @@ export function clipNormTotal(partials: usize, count: i32, normType: i32): f64 {
   return normType == NORM_L2 ? sqrt(total) : total;
 }
 
-/** clipGradValue over n values. */
-function clipValueRange(ptr: usize, n: i32, c: f32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const hi = f32x4.splat(c);
-    const lo = f32x4.splat(-c);
-    for (; i + 4 <= n; i += 4) {
-      const p = ptr + (<usize>i << 2);
-      v128.store(p, f32x4.min(f32x4.max(v128.load(p), lo), hi));
-    }
-  }
-  for (; i < n; i++) {
-    const p = ptr + (<usize>i << 2);
-    store<f32>(p, min<f32>(max<f32>(load<f32>(p), -c), c));
-  }
-}
-
 /** lookaheadSync over this thread's share of every parameter. */
 function lookaheadShare(table: usize, count: i32, alpha: f32, t: i32, T: i32): void {
   for (let k = 0; k < count; k++) {
@@ -216,147 +158,13 @@ function lookaheadShare(table: usize, count: i32, alpha: f32, t: i32, T: i32): v
     const n = load<i32>(e, 8);
     const a = shareStart(n, t, T, 4);
     const b = shareEnd(n, t, T, 4);
-    const fast = <usize>load<u32>(e) + (<usize>a << 2);
-    const slow = <usize>load<u32>(e, 4) + (<usize>a << 2);
-    const m = b - a;
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const va = f32x4.splat(alpha);
-      for (; i + 4 <= m; i += 4) {
-        const o = <usize>i << 2;
-        const s = v128.load(slow + o);
-        const next = f32x4.add(s, f32x4.mul(va, f32x4.sub(v128.load(fast + o), s)));
-        v128.store(slow + o, next);
-        v128.store(fast + o, next);
-      }
-    }
-    for (; i < m; i++) {
-      const o = <usize>i << 2;
-      const s = load<f32>(slow + o);
-      const next = s + alpha * (load<f32>(fast + o) - s);
-      store<f32>(slow + o, next);
-      store<f32>(fast + o, next);
-    }
+    if (b > a) lookaheadValues(<usize>load<u32>(e) + (<usize>a << 2), <usize>load<u32>(e, 4) + (<usize>a << 2), b - a, alpha);
   }
 }
 
-/**
- * stepTensor (assembly/optim/gc.ts) restricted to this thread's units: rows [u0, u1) for row
- * units, columns [u0, u1) (at multiples of 16) for column units, units [u0, u1) of the general
- * view; with GC off (a [1, 1, size] view) the elements at multiples of 4, or the rows.
- */
-function stepTensorShare(rule: i32, e: usize, scratch: usize, t: i32, T: i32): void {
-  const outer = load<i32>(e, OUTER);
-  const units = load<i32>(e, UNITS);
-  const inner = load<i32>(e, INNER);
-  if (outer == 0 || units == 0 || inner == 0) return;
-  const unitsAreColumns = inner == 1;
-  const rows = unitsAreColumns ? outer : outer * units;
-  const cols = unitsAreColumns ? units : inner;
-  const flags = load<i32>(e, FLAGS);
-  const mode = rule == RULE_SGD && (flags & GC_MODE) == GC_UPDATE ? GC_GRADIENT : flags & GC_MODE;
-  const rowBytes = <usize>cols << 2;
-  const splat = scratch;
-  const tmp = scratch + 32;
-  const sums = tmp + ((rowBytes + 15) & ~15);
-  if (mode != GC_GRADIENT && mode != GC_UPDATE) {
-    memory.fill(splat, 0, 32);
-    if (rows == 1) {
-      const a = shareStart(cols, t, T, 4);
-      const b = shareEnd(cols, t, T, 4);
-      if (b > a) ruleRow(rule, e, <usize>a << 2, b - a, PHASE_STEP, splat, splat + 16, 0, tmp);
-    } else {
-      const b = shareEnd(rows, t, T, 1);
-      for (let r = shareStart(rows, t, T, 1); r < b; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
-    }
-    return;
-  }
-  const u0 = shareStart(units, t, T, unitAlign(inner));
-  const u1 = shareEnd(units, t, T, unitAlign(inner));
-  if (u1 <= u0) return;
-  if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {
-    centralizeViewRange(<usize>load<u32>(e, STATE_A), outer, units, inner, u0, u1, sums);
-  }
-  if (unitsAreColumns) stepColumnRange(rule, e, mode, rows, cols, u0, u1, tmp, sums);
-  else if (outer == 1) stepRowRange(rule, e, mode, u0, u1, cols, splat, tmp);
-  else stepUnitRange(rule, e, mode, outer, units, inner, u0, u1, splat, tmp, sums);
-}
-
-/** stepRowUnits over rows [r0, r1). */
-function stepRowRange(rule: i32, e: usize, mode: i32, r0: i32, r1: i32, cols: i32, splat: usize, tmp: usize): void {
-  const rowBytes = <usize>cols << 2;
-  const w = <usize>load<u32>(e, VALUE);
-  for (let r = r0; r < r1; r++) {
-    const off = <usize>r * rowBytes;
-    let total: f64;
-    if (mode == GC_UPDATE) {
-      ruleRow(rule, e, off, cols, PHASE_ADVANCE, 0, 0, 0, tmp);
-      total = sumRow(tmp, cols);
-    } else total = sumRow(directionRow(e, off, cols, tmp), cols);
-    const mean = total / <f64>cols;
-    const hi = <f32>mean;
-    const lo = lowPart(mean, hi);
-    if (mode == GC_UPDATE) addCenteredRow(w + off, tmp, cols, hi, lo);
-    else {
-      storeSplat(splat, hi, lo);
-      ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
-    }
-  }
-}
-
-/** stepColumnUnits over columns [c0, c1) (c0 a multiple of 16, see unitAlign). */
-function stepColumnRange(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c0: i32, c1: i32, tmp: usize, sums: usize): void {
-  const rowBytes = <usize>cols << 2;
-  const width = c1 - c0;
-  const first = <usize>c0 << 2;
-  const hi = sums + (<usize>width << 3);
-  const lo = hi + (<usize>width << 2);
-  memory.fill(sums, 0, <usize>width << 3);
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * rowBytes + first;
-    if (mode == GC_UPDATE) {
-      ruleRow(rule, e, off, width, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
-      accumulateRow(tmp, width, sums);
-    } else accumulateRow(directionRow(e, off, width, tmp), width, sums);
-  }
-  for (let c = 0; c < width; c++) {
-    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
-    const h = <f32>mean;
-    store<f32>(hi + (<usize>c << 2), h);
-    store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
-  }
-  const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes + first, width, finalPhase, hi, lo, ~0, tmp);
-}
-
-/** stepUnitRows over units [u0, u1). */
-function stepUnitRange(rule: i32, e: usize, mode: i32, outer: i32, units: i32, inner: i32, u0: i32, u1: i32, splat: usize, tmp: usize, sums: usize): void {
-  const rowBytes = <usize>inner << 2;
-  const count = <f64>outer * <f64>inner;
-  const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  for (let c0 = u0; c0 < u1; ) {
-    const width = min(UNIT_CHUNK, u1 - c0);
-    memory.fill(sums, 0, <usize>width << 3);
-    for (let o = 0; o < outer; o++) {
-      for (let u = 0; u < width; u++) {
-        const off = viewRow(0, o, units, c0 + u, rowBytes);
-        let total: f64;
-        if (mode == GC_UPDATE) {
-          ruleRow(rule, e, off, inner, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
-          total = sumRow(tmp, inner);
-        } else total = sumRow(directionRow(e, off, inner, tmp), inner);
-        const s = sums + (<usize>u << 3);
-        store<f64>(s, load<f64>(s) + total);
-      }
-    }
-    for (let u = 0; u < width; u++) sumToMean(sums + (<usize>u << 3), count);
-    for (let o = 0; o < outer; o++) {
-      for (let u = 0; u < width; u++) {
-        const s = sums + (<usize>u << 3);
-        storeSplat(splat, load<f32>(s), load<f32>(s, 4));
-        ruleRow(rule, e, viewRow(0, o, units, c0 + u, rowBytes), inner, finalPhase, splat, splat + 16, 0, tmp);
-      }
-    }
-    c0 += width;
-  }
+/** stepTensor over this thread's share of the entry's stepSpan pieces (units, or with GC off values or rows). */
+function stepShare(rule: i32, e: usize, scratch: usize, t: i32, T: i32): void {
+  const n = stepSpan(e);
+  const align = max(stepAlign(e), unitAlign(load<i32>(e, INNER)));
+  stepTensor(rule, e, scratch, shareStart(n, t, T, align), shareEnd(n, t, T, align));
 }

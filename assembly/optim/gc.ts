@@ -20,7 +20,7 @@
 // (the general view); rows are processed one at a time so a unit's two passes over a row stay
 // in cache (row units) or close together.
 
-import { accumulateRow, centralizeView, COLUMN_CHUNK, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
+import { accumulateRow, centralizeUnits, COLUMN_CHUNK, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
 import { adamFusable, adamRow, adamRowSumNext } from "./adam";
@@ -116,17 +116,19 @@ export function storeSplat(at: usize, hi: f32, lo: f32): void {
 /**
  * One tensor, an [outer, units, inner] view (see assembly/centralize.ts): its gc mode's passes,
  * over row units (outer = 1: rows of `inner`), column units (inner = 1: rows of `units`, a unit
- * per column) or the general view (rows of `inner`, row (o, u) in unit u). Scratch layout
+ * per column) or the general view (rows of `inner`, row (o, u) in unit u); only pieces [a, b) of
+ * the stepSpan(e) pieces: each gets the same operations in the same order as in the whole range,
+ * so a tensor split into ranges (the threads build) gives the same bits. Scratch layout
  * (src/optim/table.ts sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned; for
  * column units at most COLUMN_CHUNK columns of it), then for column units a float64 sum, float32
  * hi and float32 lo per column of a chunk (16 bytes per column, COLUMN_CHUNK columns at most),
  * for the general view a float64 sum per unit of a chunk (UNIT_CHUNK units at most).
  */
-function stepTensor(rule: i32, e: usize, scratch: usize): void {
+export function stepTensor(rule: i32, e: usize, scratch: usize, a: i32, b: i32): void {
   const outer = load<i32>(e, OUTER);
   const units = load<i32>(e, UNITS);
   const inner = load<i32>(e, INNER);
-  if (outer == 0 || units == 0 || inner == 0) return;
+  if (outer == 0 || units == 0 || inner == 0 || b <= a) return;
   // The matrix walked row by row: [outer, units] for column units, [outer·units, inner] otherwise.
   const unitsAreColumns = inner == 1;
   const rows = unitsAreColumns ? outer : outer * units;
@@ -148,36 +150,74 @@ function stepTensor(rule: i32, e: usize, scratch: usize): void {
   const sums = tmp + ((tmpBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column of a chunk; general: per unit
   if (mode != GC_GRADIENT && mode != GC_UPDATE) {
     memory.fill(splat, 0, 32);
-    for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+    if (rows == 1) ruleRow(rule, e, <usize>a << 2, b - a, PHASE_STEP, splat, splat + 16, 0, tmp);
+    else for (let r = a; r < b; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     return;
   }
   if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {
     // viewScratchBytes(outer, units, inner) ≤ what is at `sums` (16·cols for column units)
-    centralizeView(<usize>load<u32>(e, STATE_A), outer, units, inner, sums);
+    centralizeUnits(<usize>load<u32>(e, STATE_A), outer, units, inner, a, b, sums);
   }
-  if (unitsAreColumns) stepColumnUnits(rule, e, mode, rows, cols, tmp, sums);
-  else if (outer == 1) stepRowUnits(rule, e, mode, rows, cols, splat, tmp);
-  else stepUnitRows(rule, e, mode, outer, units, inner, splat, tmp, sums);
+  if (unitsAreColumns) stepColumnUnits(rule, e, mode, rows, cols, a, b, tmp, sums);
+  else if (outer == 1) stepRowUnits(rule, e, mode, a, b, cols, splat, tmp);
+  else stepUnitRows(rule, e, mode, outer, units, inner, a, b, splat, tmp, sums);
 }
 
-/** Row units ([rows, cols], a row each): a unit's mean is known after pass 1, and for gc "update" its Δ is still in tmp. */
-function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, splat: usize, tmp: usize): void {
+/** Whether entry e's gc mode centers (gradient or update): stepTensor's pieces are then its units. */
+// @ts-ignore: decorator
+@inline function centersUnits(e: usize): bool {
+  const mode = load<i32>(e, FLAGS) & GC_MODE;
+  return mode == GC_GRADIENT || mode == GC_UPDATE;
+}
+
+/** Rows of the matrix stepTensor walks for entry e: [outer, units] for column units, [outer·units, inner] otherwise. */
+// @ts-ignore: decorator
+@inline function matrixRows(e: usize): i32 {
+  const outer = load<i32>(e, OUTER);
+  return load<i32>(e, INNER) == 1 ? outer : outer * load<i32>(e, UNITS);
+}
+
+/**
+ * The pieces stepTensor's range counts for entry e: its units when GC is on; when off, the rows
+ * of its matrix, or its values when the matrix is one row (the [1, 1, size] view of GC off).
+ */
+export function stepSpan(e: usize): i32 {
+  if (centersUnits(e)) return load<i32>(e, UNITS);
+  const rows = matrixRows(e);
+  if (rows != 1) return rows;
+  return load<i32>(e, INNER) == 1 ? load<i32>(e, UNITS) : load<i32>(e, INNER);
+}
+
+/**
+ * The multiple a range of stepTensor starts at: 4 when its pieces are columns or values (each
+ * value keeps the SIMD lane or scalar tail it has in the whole range), else 1 (rows, units).
+ */
+export function stepAlign(e: usize): i32 {
+  if (centersUnits(e)) return load<i32>(e, INNER) == 1 ? 4 : 1;
+  return matrixRows(e) == 1 ? 4 : 1;
+}
+
+/**
+ * Row units ([rows, cols], a row each) r0 … r1 − 1: a unit's mean is known after pass 1, and for
+ * gc "update" its Δ is still in tmp.
+ */
+function stepRowUnits(rule: i32, e: usize, mode: i32, r0: i32, r1: i32, cols: i32, splat: usize, tmp: usize): void {
   const rowBytes = <usize>cols << 2;
   const w = <usize>load<u32>(e, VALUE);
   if (ASC_FEATURE_SIMD && rule == RULE_ADAM && mode == GC_GRADIENT && adamFusable(e)) {
     // Row r's step fused with row r + 1's sum: the sum's loads overlap the step's divisions.
-    let total = sumRow(directionRow(e, 0, cols, tmp), cols);
-    for (let r = 0; r < rows; r++) {
+    let total = sumRow(directionRow(e, <usize>r0 * rowBytes, cols, tmp), cols);
+    for (let r = r0; r < r1; r++) {
       const off = <usize>r * rowBytes;
       const mean = total / <f64>cols;
       const hi = <f32>mean;
       storeSplat(splat, hi, lowPart(mean, hi));
-      if (r + 1 < rows) total = adamRowSumNext(e, off, off + rowBytes, cols, splat, splat + 16, tmp);
+      if (r + 1 < r1) total = adamRowSumNext(e, off, off + rowBytes, cols, splat, splat + 16, tmp);
       else ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     }
     return;
   }
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     const off = <usize>r * rowBytes;
     let total: f64;
     if (mode == GC_UPDATE) {
@@ -196,18 +236,19 @@ function stepRowUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, spla
 }
 
 /**
- * Column units ([rows, cols], a column each): every row contributes to every mean, so pass 2
- * recomputes Δ (gc "update"). COLUMN_CHUNK columns at a time, so the scratch is bounded: a part
- * of a row in tmp, and a float64 sum, float32 hi and lo per column of the chunk at `sums`.
+ * Column units ([rows, cols], a column each) c0 … c1 − 1 (c0 a multiple of 4): every row
+ * contributes to every mean, so pass 2 recomputes Δ (gc "update"). COLUMN_CHUNK columns at a time
+ * from c0, so the scratch is bounded: a part of a row in tmp, and a float64 sum, float32 hi and
+ * lo per column of the chunk at `sums`.
  */
-function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, tmp: usize, sums: usize): void {
+function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c0: i32, c1: i32, tmp: usize, sums: usize): void {
   const rowBytes = <usize>cols << 2;
   const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  for (let c0 = 0; c0 < cols; ) {
-    const width = min(COLUMN_CHUNK, cols - c0);
+  for (let c = c0; c < c1; ) {
+    const width = min(COLUMN_CHUNK, c1 - c);
     const hi = sums + (<usize>width << 3);
     const lo = hi + (<usize>width << 2);
-    const first = <usize>c0 << 2;
+    const first = <usize>c << 2;
     memory.fill(sums, 0, <usize>width << 3);
     for (let r = 0; r < rows; r++) {
       const off = <usize>r * rowBytes + first;
@@ -216,34 +257,34 @@ function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, t
         accumulateRow(tmp, width, sums);
       } else accumulateRow(directionRow(e, off, width, tmp), width, sums);
     }
-    for (let c = 0; c < width; c++) {
-      const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
+    for (let k = 0; k < width; k++) {
+      const mean = load<f64>(sums + (<usize>k << 3)) / <f64>rows;
       const h = <f32>mean;
-      store<f32>(hi + (<usize>c << 2), h);
-      store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
+      store<f32>(hi + (<usize>k << 2), h);
+      store<f32>(lo + (<usize>k << 2), lowPart(mean, h));
     }
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes + first, width, finalPhase, hi, lo, ~0, tmp);
-    c0 += width;
+    c += width;
   }
 }
 
 /**
- * The general view (outer > 1, inner > 1): rows of `inner` values, row (o, u) in unit u, UNIT_CHUNK
- * units at a time. Pass 1 sums d (gc "gradient") or Δ (gc "update", PHASE_ADVANCE_COLUMNS) per
- * unit in float64; pass 2 runs each row with its unit's mean in one splat (PHASE_STEP, or
- * PHASE_APPLY recomputing Δ as column units do). Rules are elementwise, so each row needs only
- * its own two passes in order.
+ * The general view (outer > 1, inner > 1), units u0 … u1 − 1: rows of `inner` values, row (o, u)
+ * in unit u, UNIT_CHUNK units at a time. Pass 1 sums d (gc "gradient") or Δ (gc "update",
+ * PHASE_ADVANCE_COLUMNS) per unit in float64; pass 2 runs each row with its unit's mean in one
+ * splat (PHASE_STEP, or PHASE_APPLY recomputing Δ as column units do). Rules are elementwise, so
+ * each row needs only its own two passes in order.
  */
-function stepUnitRows(rule: i32, e: usize, mode: i32, outer: i32, units: i32, inner: i32, splat: usize, tmp: usize, sums: usize): void {
+function stepUnitRows(rule: i32, e: usize, mode: i32, outer: i32, units: i32, inner: i32, u0: i32, u1: i32, splat: usize, tmp: usize, sums: usize): void {
   const rowBytes = <usize>inner << 2;
   const count = <f64>outer * <f64>inner;
   const finalPhase = mode == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
-  for (let u0 = 0; u0 < units; ) {
-    const width = min(UNIT_CHUNK, units - u0);
+  for (let c0 = u0; c0 < u1; ) {
+    const width = min(UNIT_CHUNK, u1 - c0);
     memory.fill(sums, 0, <usize>width << 3);
     for (let o = 0; o < outer; o++) {
       for (let u = 0; u < width; u++) {
-        const off = viewRow(0, o, units, u0 + u, rowBytes);
+        const off = viewRow(0, o, units, c0 + u, rowBytes);
         let total: f64;
         if (mode == GC_UPDATE) {
           ruleRow(rule, e, off, inner, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
@@ -258,16 +299,19 @@ function stepUnitRows(rule: i32, e: usize, mode: i32, outer: i32, units: i32, in
       for (let u = 0; u < width; u++) {
         const s = sums + (<usize>u << 3);
         storeSplat(splat, load<f32>(s), load<f32>(s, 4));
-        ruleRow(rule, e, viewRow(0, o, units, u0 + u, rowBytes), inner, finalPhase, splat, splat + 16, 0, tmp);
+        ruleRow(rule, e, viewRow(0, o, units, c0 + u, rowBytes), inner, finalPhase, splat, splat + 16, 0, tmp);
       }
     }
-    u0 += width;
+    c0 += width;
   }
 }
 
 // @ts-ignore: decorator
 @inline function stepAll(rule: i32, table: usize, count: i32, scratch: usize): void {
-  for (let k = 0; k < count; k++) stepTensor(rule, table + <usize>k * OPTIMIZER_ENTRY_BYTES, scratch);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * OPTIMIZER_ENTRY_BYTES;
+    stepTensor(rule, e, scratch, 0, stepSpan(e));
+  }
 }
 
 /** One SGD step (GC fused) over `count` tensors described at `table`; `scratch` fits the widest. */

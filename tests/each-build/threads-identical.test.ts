@@ -163,6 +163,27 @@ describe.runIf(threaded)("threads: 2 gives bit-identical results to one thread",
     });
   }
 
+  // A thread's share of column units wider than one chunk (4096 columns) must be stepped a chunk at
+  // a time: each thread's scratch holds one chunk (main at c2b6f63 sized its row buffer for the
+  // whole row here and wrote past its scratch into the other thread's).
+  test.each(GC_MODES.filter((gc) => gc !== false))("Adam and RMSprop, out-last [8, 9000] (a share wider than a chunk), gc %s", (gc) => {
+    const SHAPE = [8, 9000];
+    for (const make of [RULES[2][1], RULES[11][1]]) {
+      const [split, one] = both(() => {
+        const p = { value: randomArray(8 * 9000, 8, 0.2, 0.5), grad: new Float32Array(8 * 9000), shape: SHAPE };
+        const opt = make([p], { gc, layout: "out-last" });
+        for (let step = 0; step < 3; step++) {
+          p.grad.set(randomArray(p.grad.length, 200 + step, 1, 1));
+          opt.step();
+        }
+        opt.dispose();
+        return p.value;
+      });
+      expect(compare(split, one)).toBe("identical");
+      expect(compare(split, randomArray(8 * 9000, 8, 0.2, 0.5))).not.toBe("identical");
+    }
+  });
+
   test("SGD gc update after steps without GC (the momentum buffer centered first, split too)", () => {
     const [split, one] = both(() => {
       const shape = [300, 258];
