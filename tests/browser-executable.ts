@@ -11,18 +11,20 @@
 //   2. the system's Chromium, /usr/bin/chromium (Debian's package);
 //   3. the headless Chromium that the devDependency @sparticuz/chromium ships inside itself,
 //      brotli-compressed (bin/chromium.br, linux x64): decompressed once, on first use, into
-//      node_modules/.cache/gc-chromium/<package version>/chromium. Nothing is downloaded; it
-//      needs only libnss3, libnspr4 and libexpat1 from the system, as Debian 12 has them.
+//      node_modules/.cache/gc-chromium/<package version>/chromium, with the SwiftShader GL
+//      libraries it ships next to it (bin/swiftshader.tar.br: without them WebGL cannot render
+//      float32 and TF.js's webgl backend cannot train). Nothing is downloaded; it needs only
+//      libnss3, libnspr4 and libexpat1 from the system, as Debian 12 has them.
 // The result is memoized per process. The first call on a fresh checkout unpacks ~190 MB (a few
 // seconds alone, longer with other test files doing the same at once): call it from a hook or test
 // with a timeout of a minute or more, not under vitest's default 10 s hook timeout.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { accessSync, constants, createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { createBrotliDecompress } from "node:zlib";
+import { brotliDecompressSync, createBrotliDecompress } from "node:zlib";
 
 /** Where the browser came from. */
 export type ChromiumSource = "CHROMIUM_PATH" | "system" | "@sparticuz/chromium";
@@ -121,8 +123,9 @@ async function unpackPackagedChromium(): Promise<string> {
   }
   const dir = join(root, "node_modules/.cache/gc-chromium", version);
   const binary = join(dir, "chromium");
-  if (isExecutableFile(binary)) return binary;
+  if (isExecutableFile(binary) && existsSync(join(dir, SWIFTSHADER_MARK))) return binary;
   mkdirSync(dir, { recursive: true });
+  extractTar(brotliDecompressSync(readFileSync(join(packageDir, "bin/swiftshader.tar.br"))), dir);
   const partial = `${binary}.${randomUUID()}.partial`;
   try {
     await pipeline(createReadStream(join(packageDir, "bin/chromium.br")), createBrotliDecompress(), createWriteStream(partial, { mode: 0o755 }));
@@ -131,4 +134,27 @@ async function unpackPackagedChromium(): Promise<string> {
     rmSync(partial, { force: true });
   }
   return binary;
+}
+
+/** A file of bin/swiftshader.tar.br: unpacked before the binary, so a binary in place means both are. */
+const SWIFTSHADER_MARK = "libGLESv2.so";
+
+/**
+ * Writes the regular files of an uncompressed ustar archive into `dir` (flat: the archive has no
+ * folders), each through a temporary file renamed into place, with its mode.
+ */
+function extractTar(tar: Buffer, dir: string): void {
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    const name = header.toString("utf8", 0, 100).replace(/\0.*$/s, "");
+    if (name === "") break; // the two zero blocks that end the archive
+    const size = parseInt(header.toString("utf8", 124, 136).replace(/\0.*$/s, "").trim() || "0", 8);
+    const type = header[156];
+    if (type === 0 || type === 0x30) {
+      const partial = join(dir, `${name}.${randomUUID()}.partial`);
+      writeFileSync(partial, tar.subarray(at + 512, at + 512 + size), { mode: parseInt(header.toString("utf8", 100, 108).replace(/\0.*$/s, "").trim(), 8) & 0o777 });
+      renameSync(partial, join(dir, name));
+    }
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
 }

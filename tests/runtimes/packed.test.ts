@@ -152,7 +152,9 @@ describe("the packed package", () => {
   test("ships dist/ and package.json only, with the three .wasm builds as their own subpaths", () => {
     const pkg = JSON.parse(readFileSync(join(installed(), "package.json"), "utf8"));
     expect(pkg.files).toEqual(["dist"]);
-    expect(pkg.sideEffects).toBe(false);
+    // Only the tfjs entry has a side effect a bundler must keep: importing it registers the
+    // optimizers with tf.serialization (a bare `import "gradient-centralization/tfjs"` before loading a model).
+    expect(pkg.sideEffects).toEqual(["./dist/tfjs.js", "./dist/cjs/tfjs.js"]);
     expect(Object.keys(pkg.dependencies)).toEqual(["@assemblyscript/loader"]);
     for (const build of ["simd", "scalar", "threads"]) {
       const file = join(installed(), pkg.exports[`./gc.${build}.wasm`]);
