@@ -1,6 +1,6 @@
 // Adadelta (torch.optim.Adadelta, or tf.train.adadelta; Zeiler, 2012): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, storeStep, storeStepV } from "./element";
+import { direction, directionV, emaSquare, emaSquareV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -48,12 +48,12 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
       const old = v128.load(v + o);
       let vv = old;
       if (advanceV) {
-        vv = f32x4.add(f32x4.mul(vrho, old), f32x4.mul(vkeep, f32x4.mul(d, d)));
+        vv = emaSquareV(vrho, old, vkeep, d);
         v128.store(v + o, vv);
       }
       const uv = v128.load(u + o);
       const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(uv, veps)), f32x4.sqrt(f32x4.add(tfjs ? old : vv, veps))), d);
-      if (advanceU) v128.store(u + o, f32x4.add(f32x4.mul(vrho, uv), f32x4.mul(vkeep, f32x4.mul(delta, delta))));
+      if (advanceU) v128.store(u + o, emaSquareV(vrho, uv, vkeep, delta));
       const step = f32x4.mul(vnegLr, delta);
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
@@ -66,12 +66,12 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
     const old = load<f32>(v + o);
     let vv = old;
     if (advanceV) {
-      vv = rho * old + keep * (d * d);
+      vv = emaSquare(rho, old, keep, d);
       store<f32>(v + o, vv);
     }
     const uv = load<f32>(u + o);
     const delta = (sqrt<f32>(uv + eps) / sqrt<f32>((tfjs ? old : vv) + eps)) * d;
-    if (advanceU) store<f32>(u + o, rho * uv + keep * (delta * delta));
+    if (advanceU) store<f32>(u + o, emaSquare(rho, uv, keep, delta));
     const step = negLr * delta;
     storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }

@@ -1,6 +1,6 @@
 // Adam and AdamW (torch.optim.Adam, torch.optim.AdamW): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV } from "./element";
+import { direction, directionV, ema, emaSquare, emaSquareV, emaV } from "./element";
 
 // f32 fields
 const NEG_STEP_SIZE = 36; // −lr / (1 − β1ᵗ); FORMULA_TFJS: −lr
@@ -76,8 +76,8 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         let d = v128.load(g + o);
         if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
         d = f32x4.sub(f32x4.sub(d, vh), vl);
-        const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        const mv = emaV(vb1, v128.load(m + o), vk1, d);
+        const vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
         v128.store(m + o, mv);
         v128.store(v + o, vv);
         const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
@@ -90,11 +90,9 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         for (; i + 4 <= n; i += 4) {
           const o = <usize>i << 2;
           const wv = v128.load(w + o);
-          let d = v128.load(g + o);
-          if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-          d = f32x4.sub(f32x4.sub(d, v128.load(hi + o)), v128.load(lo + o));
-          const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-          const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+          const d = directionV(v128.load(g + o), wv, vwd, l2, true, hi + o, lo + o);
+          const mv = emaV(vb1, v128.load(m + o), vk1, d);
+          const vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
           v128.store(m + o, mv);
           v128.store(v + o, vv);
           const step = f32x4.mul(f32x4.div(f32x4.div(mv, vbc1), f32x4.add(f32x4.sqrt(f32x4.div(vv, vbc2)), veps)), vstep);
@@ -104,11 +102,9 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
         for (; i + 4 <= n; i += 4) {
           const o = <usize>i << 2;
           const wv = v128.load(w + o);
-          let d = v128.load(g + o);
-          if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-          d = f32x4.sub(f32x4.sub(d, v128.load(hi + o)), v128.load(lo + o));
-          const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-          const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+          const d = directionV(v128.load(g + o), wv, vwd, l2, true, hi + o, lo + o);
+          const mv = emaV(vb1, v128.load(m + o), vk1, d);
+          const vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
           v128.store(m + o, mv);
           v128.store(v + o, vv);
           const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
@@ -123,8 +119,8 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
       let mv: v128, vv: v128;
       if (advance) {
         const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
-        mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        mv = emaV(vb1, v128.load(m + o), vk1, d);
+        vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
         v128.store(m + o, mv);
         v128.store(v + o, vv);
         if (amsgrad) {
@@ -154,8 +150,8 @@ export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
     let mv: f32, vv: f32;
     if (advance) {
       const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
-      mv = beta1 * load<f32>(m + o) + keep1 * d;
-      vv = beta2 * load<f32>(v + o) + keep2 * (d * d);
+      mv = ema(beta1, load<f32>(m + o), keep1, d);
+      vv = emaSquare(beta2, load<f32>(v + o), keep2, d);
       store<f32>(m + o, mv);
       store<f32>(v + o, vv);
       if (amsgrad) {
@@ -238,10 +234,10 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: us
       }
       c0 = f32x4.sub(f32x4.sub(c0, vh), vl);
       c1 = f32x4.sub(f32x4.sub(c1, vh), vl);
-      const m0 = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, c0));
-      const m1 = f32x4.add(f32x4.mul(vb1, v128.load(m + o, 16)), f32x4.mul(vk1, c1));
-      const v0 = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(c0, c0)));
-      const v1 = f32x4.add(f32x4.mul(vb2, v128.load(v + o, 16)), f32x4.mul(vk2, f32x4.mul(c1, c1)));
+      const m0 = emaV(vb1, v128.load(m + o), vk1, c0);
+      const m1 = emaV(vb1, v128.load(m + o, 16), vk1, c1);
+      const v0 = emaSquareV(vb2, v128.load(v + o), vk2, c0);
+      const v1 = emaSquareV(vb2, v128.load(v + o, 16), vk2, c1);
       v128.store(m + o, m0);
       v128.store(m + o, m1, 16);
       v128.store(v + o, v0);

@@ -1,6 +1,6 @@
 // Adamax (torch.optim.Adamax, or tf.train.adamax; Kingma & Ba, 2015): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, storeStep, storeStepV } from "./element";
+import { direction, directionV, ema, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_STEP_SIZE = 36; // −lr/(1 + (t − 1)·lrDecay)/(1 − β1ᵗ)
@@ -51,7 +51,7 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
       let mv: v128, uv: v128;
       if (advance) {
         const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
-        mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
+        mv = emaV(vb1, v128.load(m + o), vk1, d);
         uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), vepsNorm));
         v128.store(m + o, mv);
         v128.store(u + o, uv);
@@ -70,7 +70,7 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     let mv: f32, uv: f32;
     if (advance) {
       const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
-      mv = beta1 * load<f32>(m + o) + keep1 * d;
+      mv = ema(beta1, load<f32>(m + o), keep1, d);
       uv = max<f32>(beta2 * load<f32>(u + o), abs<f32>(d) + epsNorm);
       store<f32>(m + o, mv);
       store<f32>(u + o, uv);

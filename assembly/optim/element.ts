@@ -1,5 +1,6 @@
-// What every coupled-L2 rule's element update shares (inlined into each rule's loop, SIMD lane
-// group or scalar): the direction it steps along, and where its step goes in each phase.
+// What the rules' element updates share (inlined into each rule's loop, SIMD lane group or
+// scalar): the direction a coupled-L2 rule steps along, the moving averages its state keeps, and
+// where its step goes in each phase.
 // The same float32 operations in the same order as when each rule spelled them out.
 
 /** d = fl(g + wd·w) (g alone without L2), then (d − hi) − lo in PHASE_STEP (`center`). */
@@ -33,4 +34,27 @@
   if (center) store<f32>(w, wv + step);
   else if (toTmp) store<f32>(tmp, step);
   else store<f32>(w, wv + ((step - load<f32>(hi)) - load<f32>(lo)));
+}
+
+/**
+ * The exponential moving average every moment update is: β·a + k·x, k = 1 − β (Adam's
+ * m = β1·m + (1 − β1)·d, RMSprop's gradient average, Lion's interpolation and momentum).
+ */
+@inline export function emaV(beta: v128, a: v128, keep: v128, x: v128): v128 {
+  return f32x4.add(f32x4.mul(beta, a), f32x4.mul(keep, x));
+}
+
+/** Scalar `emaV`. */
+@inline export function ema(beta: f32, a: f32, keep: f32, x: f32): f32 {
+  return beta * a + keep * x;
+}
+
+/** The moving average of squares: β·a + k·x², k = 1 − β (Adam's v = β2·v + (1 − β2)·d², RMSprop's, Adadelta's). */
+@inline export function emaSquareV(beta: v128, a: v128, keep: v128, x: v128): v128 {
+  return f32x4.add(f32x4.mul(beta, a), f32x4.mul(keep, f32x4.mul(x, x)));
+}
+
+/** Scalar `emaSquareV`. */
+@inline export function emaSquare(beta: f32, a: f32, keep: f32, x: f32): f32 {
+  return beta * a + keep * (x * x);
 }

@@ -1,6 +1,7 @@
 // Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms"): the element update of
 // the fused kernel. Decay is decoupled: WEIGHT_DECAY (coupled L2) is 0 and GC centers g.
 import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE } from "./table";
+import { ema, emaV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -61,8 +62,8 @@ export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
       let gv = v128.load(g + o);
       if (center) gv = f32x4.sub(f32x4.sub(gv, v128.load(hi + c)), v128.load(lo + c));
       const mv = v128.load(m + o);
-      const update = f32x4.mul(vnegLr, signLanes(f32x4.add(f32x4.mul(vb1, mv), f32x4.mul(vk1, gv))));
-      if (advance) v128.store(m + o, f32x4.add(f32x4.mul(vb2, mv), f32x4.mul(vk2, gv)));
+      const update = f32x4.mul(vnegLr, signLanes(emaV(vb1, mv, vk1, gv)));
+      if (advance) v128.store(m + o, emaV(vb2, mv, vk2, gv));
       if (center) {
         v128.store(w + o, f32x4.add(f32x4.mul(wv, vdecay), update));
         continue;
@@ -79,8 +80,8 @@ export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
     let gv = load<f32>(g + o);
     if (center) gv = (gv - load<f32>(hi + c)) - load<f32>(lo + c);
     const mv = load<f32>(m + o);
-    const update = negLr * sign(beta1 * mv + keep1 * gv);
-    if (advance) store<f32>(m + o, beta2 * mv + keep2 * gv);
+    const update = negLr * sign(ema(beta1, mv, keep1, gv));
+    if (advance) store<f32>(m + o, ema(beta2, mv, keep2, gv));
     if (center) {
       store<f32>(w + o, wv * decay + update);
       continue;

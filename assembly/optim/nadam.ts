@@ -1,6 +1,6 @@
 // NAdam (torch.optim.NAdam; Dozat, 2016): the element update of the fused kernel.
 import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, storeStep, storeStepV } from "./element";
+import { direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields (μₜ, μₜ₊₁ and the μ-product are computed by src/optim/rules/nadam.ts in float64)
 const COEF_D = 36; //  −lr·(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ)
@@ -54,8 +54,8 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
       let mv: v128, vv: v128;
       if (advance) {
-        mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        mv = emaV(vb1, v128.load(m + o), vk1, d);
+        vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
         v128.store(m + o, mv);
         v128.store(v + o, vv);
       } else {
@@ -74,8 +74,8 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
     let mv: f32, vv: f32;
     if (advance) {
-      mv = beta1 * load<f32>(m + o) + keep1 * d;
-      vv = beta2 * load<f32>(v + o) + keep2 * (d * d);
+      mv = ema(beta1, load<f32>(m + o), keep1, d);
+      vv = emaSquare(beta2, load<f32>(v + o), keep2, d);
       store<f32>(m + o, mv);
       store<f32>(v + o, vv);
     } else {

@@ -1,6 +1,6 @@
 // RAdam (torch.optim.RAdam; Liu et al., 2020): the element update of the fused kernel.
 import { FLAGS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, storeStep, storeStepV } from "./element";
+import { direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_STEP_SIZE = 36; // rectified: −lr·r·√(1 − β2ᵗ)/(1 − β1ᵗ); else −lr/(1 − β1ᵗ)
@@ -55,8 +55,8 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
         let d = v128.load(g + o);
         if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
         d = f32x4.sub(f32x4.sub(d, vh), vl);
-        const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        const mv = emaV(vb1, v128.load(m + o), vk1, d);
+        const vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
         v128.store(m + o, mv);
         v128.store(v + o, vv);
         v128.store(w + o, f32x4.add(wv, f32x4.mul(vstep, f32x4.div(mv, f32x4.add(f32x4.sqrt(vv), veps)))));
@@ -69,8 +69,8 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
       let mv: v128, vv: v128;
       if (advance) {
         const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
-        mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vk1, d));
-        vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vk2, f32x4.mul(d, d)));
+        mv = emaV(vb1, v128.load(m + o), vk1, d);
+        vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
         v128.store(m + o, mv);
         v128.store(v + o, vv);
       } else {
@@ -90,8 +90,8 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     let mv: f32, vv: f32;
     if (advance) {
       const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
-      mv = beta1 * load<f32>(m + o) + keep1 * d;
-      vv = beta2 * load<f32>(v + o) + keep2 * (d * d);
+      mv = ema(beta1, load<f32>(m + o), keep1, d);
+      vv = emaSquare(beta2, load<f32>(v + o), keep2, d);
       store<f32>(m + o, mv);
       store<f32>(v + o, vv);
     } else {

@@ -1,6 +1,6 @@
 // RMSprop (torch.optim.RMSprop, or tf.train.rmsprop; Hinton, 2012): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, storeStep, storeStepV } from "./element";
+import { direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -62,10 +62,10 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         let vv: v128;
         let av = f32x4.splat(0);
         if (advance) {
-          vv = f32x4.add(f32x4.mul(valpha, v128.load(v + o)), f32x4.mul(vkeep, f32x4.mul(d, d)));
+          vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
           v128.store(v + o, vv);
           if (centered) {
-            av = f32x4.add(f32x4.mul(valpha, v128.load(a + o)), f32x4.mul(vkeep, d));
+            av = emaV(valpha, v128.load(a + o), vkeep, d);
             v128.store(a + o, av);
           }
         } else {
@@ -104,10 +104,10 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
       let vv: f32;
       let av: f32 = 0;
       if (advance) {
-        vv = alpha * load<f32>(v + o) + keep * (d * d);
+        vv = emaSquare(alpha, load<f32>(v + o), keep, d);
         store<f32>(v + o, vv);
         if (centered) {
-          av = alpha * load<f32>(a + o) + keep * d;
+          av = ema(alpha, load<f32>(a + o), keep, d);
           store<f32>(a + o, av);
         }
       } else {
