@@ -86,7 +86,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
     jobsRun++;
-    pool.run(() => raw.runShare(job, 0, pool.threads));
+    pool.run((thread) => raw.runShare(job, thread, pool.threads));
   };
   const threads = () => (pool.live ? pool.threads : 1);
   const viewStride = (outer: number, units: number, inner: number) => align16(raw.viewScratchBytes(outer, units, inner));

@@ -1,7 +1,8 @@
 // The worker pool of the threads build: n − 1 workers that instantiated the same module over the
 // same shared memory, a control block in that memory (src/threads/worker-source.ts), and `run`:
-// publish a job, take thread 0's share on the calling thread, wait for the others.
-import { CONTROL_BYTES, FAILED, GENERATION, PENDING, STOP, WORKER_SOURCE } from "./worker-source.js";
+// publish a job, take thread 0's share on the calling thread, wait for the others, and give up on
+// a worker that makes no progress (a terminated, crashed or hung worker must not hang the caller).
+import { CALLER_RUNNING, CLAIMS, CONTROL_BYTES, FAILED, GENERATION, OPEN, PENDING, STOP, WORKER_RUNNING, WORKER_SOURCE } from "./worker-source.js";
 
 /** What a started worker must offer: a message channel and termination (Node's and the web's Worker both do). */
 interface WorkerLike {
@@ -10,12 +11,15 @@ interface WorkerLike {
   unref?(): void;
 }
 
-/** Starts one worker running WORKER_SOURCE; `onReady`/`onFailure` report its first message or its failure. */
+/**
+ * Starts one worker running WORKER_SOURCE; `onReady` reports its first message, `onFailure` its
+ * failure or its end (an error, or its thread exited: then it will run no more shares).
+ */
 type Spawn = (onReady: () => void, onFailure: (error: unknown) => void) => WorkerLike;
 
 interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true }) => WorkerLike & {
-    once(event: "message" | "error", listener: (value: unknown) => void): void;
+    once(event: "message" | "error" | "exit", listener: (value: unknown) => void): void;
   };
 }
 
@@ -46,6 +50,7 @@ function spawner(): Spawn | undefined {
       const worker = new NodeWorker(WORKER_SOURCE, { eval: true });
       worker.once("message", () => onReady());
       worker.once("error", onFailure);
+      worker.once("exit", onFailure);
       return worker;
     };
   }
@@ -91,12 +96,36 @@ function canBlock(words: Int32Array): boolean {
   }
 }
 
+/**
+ * How long the calling thread waits for a job without progress (a share claimed or finished)
+ * before it gives up on the workers: at least this many milliseconds…
+ */
+export const DEFAULT_MIN_PATIENCE_MS = 5_000;
+/** …and at least this many times what the calling thread spent on its own share (a share of a huge tensor takes long). */
+export const PATIENCE_PER_SHARE = 20;
+
+const now = () => performance.now();
+
+/** Hooks for tests only (the package does not export the pool). */
+export interface PoolTestHooks {
+  /** Runs right after a job is published, before the calling thread's share. */
+  afterPublish?(pool: ThreadPool): void;
+  /** Wait by spinning, as on a browser's main thread (where Atomics.wait throws), even where blocking is allowed. */
+  spin?: boolean;
+}
+
 /** The started workers and the control block they watch. */
 export class ThreadPool {
   /** Threads that run a job: the calling thread and the workers. */
   readonly threads: number;
   /** Address of the job (after the control words). */
   readonly job: number;
+  /** The least time `run` waits without progress before it gives up on the workers (tests shorten it). */
+  minPatienceMs = DEFAULT_MIN_PATIENCE_MS;
+  /** Why the workers were stopped, when `run` gave up on them (else undefined). */
+  lost: string | undefined;
+  /** See PoolTestHooks. */
+  testHooks: PoolTestHooks = {};
   #words: Int32Array;
   #workers: WorkerLike[];
   #block: boolean;
@@ -113,7 +142,8 @@ export class ThreadPool {
   /**
    * Starts `threads − 1` workers that instantiate `module` over `memory` and watch the control
    * block at `control`; resolves when every one said "ready", or to undefined when one failed
-   * or none answered within `timeoutMs` (those started are terminated).
+   * or none answered within `timeoutMs` (those started are terminated). A worker that ends later
+   * (its thread exited or failed) stops the pool: later calls run on the calling thread.
    */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, threads: number, timeoutMs = 20_000): Promise<ThreadPool | undefined> {
     const spawn = spawner();
@@ -121,10 +151,14 @@ export class ThreadPool {
     const words = new Int32Array(memory.buffer, control, CONTROL_BYTES >> 2);
     words.fill(0);
     const workers: WorkerLike[] = [];
+    let pool: ThreadPool | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const ready = Array.from({ length: threads - 1 }, (_, k) => new Promise<void>((resolve, reject) => {
-        const worker = spawn(resolve, reject);
+        const worker = spawn(resolve, (error) => {
+          if (pool) pool.#lose(`worker thread ${k + 1} of ${threads} ended (${describeEnd(error)})`);
+          else reject(error);
+        });
         workers.push(worker);
         worker.postMessage({ module, memory, control, index: k + 1, threads });
       }));
@@ -140,31 +174,116 @@ export class ThreadPool {
     }
     // A process may exit while its workers wait for work (node:worker_threads in Node, Deno, Bun).
     for (const worker of workers) worker.unref?.();
-    return new ThreadPool(threads, control, words, workers);
+    pool = new ThreadPool(threads, control, words, workers);
+    return pool;
   }
 
-  /** False once `terminate` ran. */
+  /** False once `terminate` ran, or `run` gave up on the workers. */
   get live(): boolean {
     return this.#live;
   }
 
   /**
-   * Runs the job written at `job`: publishes it, runs thread 0's share here (`share`), then waits
-   * for the workers (Atomics.wait where this thread may block, else spinning on Atomics.load).
+   * Runs the job written at `job`, `share(t)` running thread t's share of it: publishes it, runs
+   * share 0 here, then waits for the workers (Atomics.wait where this thread may block, else
+   * spinning on Atomics.load). Without the workers (stopped) it runs every share here, in turn:
+   * the same results, bit for bit.
+   *
+   * When the workers make no progress (no share claimed or finished) for `minPatienceMs`, or
+   * `PATIENCE_PER_SHARE` times this thread's own share if longer, it gives up on them: it stops
+   * them, runs here every share no worker claimed (the call then completes as on one thread),
+   * and throws an Error if a worker took its share and did not finish it (the call's
+   * output is then partly written). Either way the pool is stopped and later calls run here.
    */
-  run(share: () => void): void {
+  run(share: (thread: number) => void): void {
+    if (!this.#live) {
+      for (let t = 0; t < this.threads; t++) share(t);
+      return;
+    }
     const words = this.#words;
+    for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
     Atomics.store(words, PENDING, this.threads - 1);
     Atomics.add(words, GENERATION, 1);
     Atomics.notify(words, GENERATION);
+    this.testHooks.afterPublish?.(this);
+    const started = now();
     try {
-      share();
+      share(0);
     } finally {
-      for (let pending = Atomics.load(words, PENDING); pending !== 0; pending = Atomics.load(words, PENDING)) {
-        if (this.#block) Atomics.wait(words, PENDING, pending);
-      }
+      this.#await(share, now() - started);
     }
     if (Atomics.exchange(words, FAILED, 0) !== 0) throw new Error("gradient-centralization: a worker thread failed to run its share of a kernel");
+  }
+
+  /** Waits until every worker finished its share, or gives up on them (see `run`). */
+  #await(share: (thread: number) => void, ownMs: number): void {
+    const words = this.#words;
+    const patience = Math.max(this.minPatienceMs, PATIENCE_PER_SHARE * ownMs);
+    const block = this.#block && !this.testHooks.spin;
+    let progress = this.#progress();
+    let deadline = now() + patience;
+    for (let spins = 0; ; spins++) {
+      const pending = Atomics.load(words, PENDING);
+      if (pending === 0) return;
+      if (block) Atomics.wait(words, PENDING, pending, Math.max(0, deadline - now()));
+      else if ((spins & 1023) !== 0) continue;
+      const seen = this.#progress();
+      if (seen !== progress) {
+        progress = seen;
+        deadline = now() + patience;
+      } else if (now() >= deadline && Atomics.load(words, PENDING) !== 0) {
+        return this.#giveUp(share, patience);
+      }
+    }
+  }
+
+  /** Σ of the workers' claim words: grows with every share claimed or finished. */
+  #progress(): number {
+    let sum = 0;
+    for (let t = 1; t < this.threads; t++) sum += Atomics.load(this.#words, CLAIMS + t);
+    return sum;
+  }
+
+  /** Stops the workers; runs here the shares none of them claimed; throws if one claimed its share and did not finish it. */
+  #giveUp(share: (thread: number) => void, patience: number): void {
+    const words = this.#words;
+    const taken: number[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      if (Atomics.compareExchange(words, CLAIMS + t, OPEN, CALLER_RUNNING) === OPEN) taken.push(t);
+    }
+    this.terminate();
+    for (const t of taken) share(t);
+    const unfinished: number[] = [];
+    for (let t = 1; t < this.threads; t++) if (Atomics.load(words, CLAIMS + t) === WORKER_RUNNING) unfinished.push(t);
+    const workers = (list: number[]) => `worker thread${list.length > 1 ? "s" : ""} ${list.join(", ")} of ${this.threads}`;
+    const silent = `no progress for ${Math.round(patience)} ms`;
+    const reasons: string[] = [];
+    if (taken.length) reasons.push(`${workers(taken)} did not take ${taken.length > 1 ? "their shares" : "its share"} of a call (${silent}): the calling thread ran ${taken.length > 1 ? "them" : "it"}`);
+    if (unfinished.length) reasons.push(`${workers(unfinished)} took ${unfinished.length > 1 ? "their shares" : "its share"} of a call and did not finish (${silent})`);
+    this.lost = reasons.join("; ");
+    if (unfinished.length === 0) return;
+    throw new Error(
+      `gradient-centralization: ${workers(unfinished)} started ${unfinished.length > 1 ? "their shares" : "its share"} of this call and made ${silent}: terminated, crashed or hung. ` +
+        "The output of this call (the values it writes in place, an optimizer's state) is partly written: do not use it. " +
+        'The worker threads were stopped and the package fell back to one thread: later calls run on the calling thread (the same results, bit for bit), and backend() says "simd".',
+    );
+  }
+
+  /** Stops the pool for `reason` (kept in `lost`); later calls run on the calling thread. */
+  #lose(reason: string): void {
+    if (!this.#live) return;
+    this.lost = reason;
+    this.terminate();
+  }
+
+  /** Terminates worker `worker` (1 … threads − 1) alone, as if it had crashed: for tests. */
+  killWorkerForTests(worker: number): void {
+    this.#workers[worker - 1]?.terminate();
+  }
+
+  /** The claim word of share `t` in the current job (worker-source.ts OPEN … CALLER_RUNNING): for tests. */
+  claimForTests(t: number): number {
+    return Atomics.load(this.#words, CLAIMS + t);
   }
 
   /** Stops the workers (they leave their loop, then are terminated); later jobs run on the calling thread. */
@@ -177,4 +296,11 @@ export class ThreadPool {
     for (const worker of this.#workers) worker.terminate();
     this.#workers = [];
   }
+}
+
+/** A worker's failure or exit code, in words. */
+function describeEnd(error: unknown): string {
+  if (typeof error === "number") return `exit code ${error}`;
+  if (error instanceof Error) return error.message;
+  return String((error as { message?: unknown } | null)?.message ?? error);
 }
