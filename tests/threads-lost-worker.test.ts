@@ -9,16 +9,16 @@ import { centralizeReference, maxAbsDiff } from "./oracle.js";
 type Api = typeof import("../src/index.js");
 beforeEach(() => vi.resetModules());
 
-/** A fresh package with init({ threads: 2 }) done, its pool (internal) with a 200 ms patience. */
-async function threaded() {
+/** A fresh package with init({ threads }) done, its pool (internal) with a 200 ms patience. */
+async function threaded(threads = 2) {
   const api: Api = await import("../src/index.js");
   const { runtime } = await import("../src/runtime.js");
   const { splitJobs } = await import("../src/threads/dispatch.js");
-  const { OPEN, WORKER_RUNNING } = await import("../src/threads/worker-source.js");
-  expect(await api.init({ threads: 2 })).toBe("simd-threads");
+  const { OPEN, WORKER_RUNNING, DONE, CALLER_RUNNING } = await import("../src/threads/worker-source.js");
+  expect(await api.init({ threads })).toBe("simd-threads");
   const pool = runtime("test").pool!;
   pool.minPatienceMs = 200;
-  return { api, pool, splitJobs, OPEN, WORKER_RUNNING };
+  return { api, pool, splitJobs, OPEN, WORKER_RUNNING, DONE, CALLER_RUNNING };
 }
 
 /** A gradient whose rows have different means, over [rows, cols]. */
@@ -57,6 +57,19 @@ test.each([
   expect(maxAbsDiff(later, centralizeReference(g, shape, "out-last"))).toBeLessThan(1e-5);
   expect(new Uint32Array(out.buffer)).toEqual(new Uint32Array((await oneThread(g, shape, "out-first")).buffer));
   expect(new Uint32Array(later.buffer)).toEqual(new Uint32Array((await oneThread(g, shape, "out-last")).buffer));
+});
+
+test("with 3 threads, worker 2 terminated: the calling thread runs share 2, worker 1 its own; the result is bit-identical", async () => {
+  const { api, pool, DONE, CALLER_RUNNING } = await threaded(3);
+  const shape = [192, 1024];
+  const g = gradient(192, 1024);
+  pool.killWorkerForTests(2);
+  const out = api.centralize(g.slice(), shape);
+  expect([pool.claimForTests(1), pool.claimForTests(2)]).toEqual([DONE, CALLER_RUNNING]);
+  expect(pool.lost).toMatch(/^worker thread 2 of 3 did not take its share of a call \(no progress for \d+ ms\): the calling thread ran it$/);
+  expect(api.backend()).toBe("simd");
+  expect(maxAbsDiff(out, centralizeReference(g, shape))).toBeLessThan(1e-5);
+  expect(new Uint32Array(out.buffer)).toEqual(new Uint32Array((await oneThread(g, shape, "out-first")).buffer));
 });
 
 test("a worker that dies in the middle of its share: the call throws (its output is partly written), the next call is right on one thread", async () => {
