@@ -122,7 +122,7 @@ export class ThreadPool {
   readonly job: number;
   /** The least time `run` waits without progress before it gives up on the workers (tests shorten it). */
   minPatienceMs = DEFAULT_MIN_PATIENCE_MS;
-  /** Why the workers were stopped, when `run` gave up on them (else undefined). */
+  /** Why the workers were stopped, when not by `terminate()`: `run` gave up on them, or one of them ended. */
   lost: string | undefined;
   /** See PoolTestHooks. */
   testHooks: PoolTestHooks = {};
