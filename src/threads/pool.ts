@@ -122,6 +122,8 @@ export class ThreadPool {
   readonly job: number;
   /** The least time `run` waits without progress before it gives up on the workers (tests shorten it). */
   minPatienceMs = DEFAULT_MIN_PATIENCE_MS;
+  /** How many times its own share's time `run` waits at least (tests set 0 for a fixed patience). */
+  patiencePerShare = PATIENCE_PER_SHARE;
   /** Why the workers were stopped, when not by `terminate()`: `run` gave up on them, or one of them ended. */
   lost: string | undefined;
   /** See PoolTestHooks. */
@@ -190,7 +192,7 @@ export class ThreadPool {
    * the same results, bit for bit.
    *
    * When the workers make no progress (no share claimed or finished) for `minPatienceMs`, or
-   * `PATIENCE_PER_SHARE` times this thread's own share if longer, it gives up on them: it stops
+   * `patiencePerShare` times this thread's own share if longer, it gives up on them: it stops
    * them, runs here every share no worker claimed (the call then completes as on one thread),
    * and throws an Error if a worker took its share and did not finish it (the call's
    * output is then partly written). Either way the pool is stopped and later calls run here.
@@ -218,7 +220,7 @@ export class ThreadPool {
   /** Waits until every worker finished its share, or gives up on them (see `run`). */
   #await(share: (thread: number) => void, ownMs: number): void {
     const words = this.#words;
-    const patience = Math.max(this.minPatienceMs, PATIENCE_PER_SHARE * ownMs);
+    const patience = Math.max(this.minPatienceMs, this.patiencePerShare * ownMs);
     const block = this.#block && !this.testHooks.spin;
     let progress = this.#progress();
     let deadline = now() + patience;
