@@ -105,6 +105,10 @@ export const DEFAULT_MIN_PATIENCE_MS = 5_000;
 export const PATIENCE_PER_SHARE = 20;
 
 const now = () => performance.now();
+/** The longest single Atomics.wait of the calling thread: it looks at the workers' progress at least this often. */
+const SLICE_MS = 50;
+/** Spins of the calling thread for the workers to take a `together` job before it sleeps. */
+const CLAIM_SPINS = 4096;
 
 /** Hooks for tests only (the package does not export the pool). */
 export interface PoolTestHooks {
@@ -180,61 +184,97 @@ export class ThreadPool {
     return pool;
   }
 
+  /** Whether the calling thread may block in Atomics.wait (not on a browser's main thread). */
+  get mayBlock(): boolean {
+    return this.#block;
+  }
+
   /** False once `terminate` ran, or `run` gave up on the workers. */
   get live(): boolean {
     return this.#live;
   }
 
   /**
-   * Runs the job written at `job`, `share(t)` running thread t's share of it: publishes it, runs
-   * share 0 here, then waits for the workers (Atomics.wait where this thread may block, else
-   * spinning on Atomics.load). Without the workers (stopped) it runs every share here, in turn:
-   * the same results, bit for bit.
+   * Runs the job written at `job`, `share(t, T)` running thread t's part of it when T threads run
+   * it (`share(0, 1)`: the whole job, bit-identical): publishes it, runs share 0 here, then waits
+   * for the workers (Atomics.wait where this thread may block, else spinning on Atomics.load).
+   * `together`: the job's threads wait for each other inside it (assembly/threads.ts segments), so
+   * this thread starts its share only once every worker took the job. Without the workers
+   * (stopped) it runs the whole job here.
    *
-   * When the workers make no progress (no share claimed or finished) for `minPatienceMs`, or
+   * When the workers make no progress (no share taken or finished) for `minPatienceMs`, or
    * `patiencePerShare` times this thread's own share if longer, it gives up on them: it stops
-   * them, runs here every share no worker claimed (the call then completes as on one thread),
-   * and throws an Error if a worker took its share and did not finish it (the call's
-   * output is then partly written). Either way the pool is stopped and later calls run here.
+   * them and runs here what no worker took (the call then completes, bit-identical), and throws
+   * an Error if a worker took its share and did not finish it (the call's output may then be
+   * incomplete). Either way the pool is stopped and later calls run on this thread.
    */
-  run(share: (thread: number) => void): void {
-    if (!this.#live) {
-      for (let t = 0; t < this.threads; t++) share(t);
-      return;
-    }
+  run(share: (thread: number, threads: number) => void, together = false): void {
+    if (!this.#live) return share(0, 1);
     const words = this.#words;
     for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
     Atomics.store(words, PENDING, this.threads - 1);
     Atomics.add(words, GENERATION, 1);
     Atomics.notify(words, GENERATION);
     this.testHooks.afterPublish?.(this);
+    if (together && !this.#awaitClaims(share)) return;
     const started = now();
     try {
-      share(0);
+      share(0, this.threads);
     } finally {
-      this.#await(share, now() - started);
+      this.#awaitDone(share, now() - started);
     }
     if (Atomics.exchange(words, FAILED, 0) !== 0) throw new Error("gradient-centralization: a worker thread failed to run its share of a kernel");
   }
 
+  /**
+   * Waits (as `#awaitDone`, with `minPatienceMs`) until every worker took the job. False when it
+   * gave up: no worker had taken it, so the whole job ran here; throws when some had (see #giveUp).
+   */
+  #awaitClaims(share: (thread: number, threads: number) => void): boolean {
+    // A worker takes the job within microseconds of its wake-up: spin first, then sleep on the
+    // first claim word still open (its worker notifies it).
+    const open = (): number => {
+      for (let t = 1; t < this.threads; t++) if (Atomics.load(this.#words, CLAIMS + t) === OPEN) return CLAIMS + t;
+      return -1;
+    };
+    for (let spins = 0; spins < CLAIM_SPINS; spins++) if (open() < 0) return true;
+    if (this.#wait(() => (open() < 0 ? undefined : [open(), OPEN]), this.minPatienceMs)) return true;
+    this.#giveUp(share, this.minPatienceMs, true);
+    return false;
+  }
+
   /** Waits until every worker finished its share, or gives up on them (see `run`). */
-  #await(share: (thread: number) => void, ownMs: number): void {
-    const words = this.#words;
+  #awaitDone(share: (thread: number, threads: number) => void, ownMs: number): void {
     const patience = Math.max(this.minPatienceMs, this.patiencePerShare * ownMs);
+    const pending = (): [number, number] | undefined => {
+      const value = Atomics.load(this.#words, PENDING);
+      return value === 0 ? undefined : [PENDING, value];
+    };
+    if (!this.#wait(pending, patience)) this.#giveUp(share, patience, false);
+  }
+
+  /**
+   * Waits until `waitOn()` says nothing more to wait for (undefined; else the control word to
+   * wait on and its current value), in slices: Atomics.wait with a timeout, or spinning with a
+   * clock check where this thread may not block. False after `patience` ms without progress of
+   * the workers (a share taken or finished).
+   */
+  #wait(waitOn: () => [word: number, value: number] | undefined, patience: number): boolean {
+    const words = this.#words;
     const block = this.#block && !this.testHooks.spin;
     let progress = this.#progress();
     let deadline = now() + patience;
     for (let spins = 0; ; spins++) {
-      const pending = Atomics.load(words, PENDING);
-      if (pending === 0) return;
-      if (block) Atomics.wait(words, PENDING, pending, Math.max(0, deadline - now()));
+      const target = waitOn();
+      if (target === undefined) return true;
+      if (block) Atomics.wait(words, target[0], target[1], Math.min(SLICE_MS, Math.max(0, deadline - now())));
       else if ((spins & 1023) !== 0) continue;
       const seen = this.#progress();
       if (seen !== progress) {
         progress = seen;
         deadline = now() + patience;
-      } else if (now() >= deadline && Atomics.load(words, PENDING) !== 0) {
-        return this.#giveUp(share, patience);
+      } else if (now() >= deadline) {
+        return waitOn() === undefined;
       }
     }
   }
@@ -246,27 +286,37 @@ export class ThreadPool {
     return sum;
   }
 
-  /** Stops the workers; runs here the shares none of them claimed; throws if one claimed its share and did not finish it. */
-  #giveUp(share: (thread: number) => void, patience: number): void {
+  /**
+   * Stops the workers and runs here what none of them took: the shares of the workers that did
+   * not take theirs, or (`whole`: nothing ran yet, the job waited for every worker) the whole job
+   * when none took it. Throws if a worker took its share and did not finish it.
+   */
+  #giveUp(share: (thread: number, threads: number) => void, patience: number, whole: boolean): void {
     const words = this.#words;
     const taken: number[] = [];
     for (let t = 1; t < this.threads; t++) {
       if (Atomics.compareExchange(words, CLAIMS + t, OPEN, CALLER_RUNNING) === OPEN) taken.push(t);
     }
     this.terminate();
-    for (const t of taken) share(t);
     const unfinished: number[] = [];
     for (let t = 1; t < this.threads; t++) if (Atomics.load(words, CLAIMS + t) === WORKER_RUNNING) unfinished.push(t);
     const workers = (list: number[]) => `worker thread${list.length > 1 ? "s" : ""} ${list.join(", ")} of ${this.threads}`;
     const silent = `no progress for ${Math.round(patience)} ms`;
     const reasons: string[] = [];
-    if (taken.length) reasons.push(`${workers(taken)} did not take ${taken.length > 1 ? "their shares" : "its share"} of a call (${silent}): the calling thread ran ${taken.length > 1 ? "them" : "it"}`);
+    if (taken.length) {
+      const ran = !whole ? (taken.length > 1 ? "them" : "it") : unfinished.length ? "nothing of the call" : "the call alone";
+      reasons.push(`${workers(taken)} did not take ${taken.length > 1 ? "their shares" : "its share"} of a call (${silent}): the calling thread ran ${ran}`);
+    }
     if (unfinished.length) reasons.push(`${workers(unfinished)} took ${unfinished.length > 1 ? "their shares" : "its share"} of a call and did not finish (${silent})`);
     this.lost = reasons.join("; ");
-    if (unfinished.length === 0) return;
+    if (unfinished.length === 0) {
+      if (whole) share(0, 1);
+      else for (const t of taken) share(t, this.threads);
+      return;
+    }
     throw new Error(
       `gradient-centralization: ${workers(unfinished)} started ${unfinished.length > 1 ? "their shares" : "its share"} of this call and made ${silent}: terminated, crashed or hung. ` +
-        "The output of this call (the values it writes in place, an optimizer's state) is partly written: do not use it. " +
+        "The output of this call (the values it writes in place, an optimizer's state) may be incomplete: do not use it. " +
         'The worker threads were stopped and the package fell back to one thread: later calls run on the calling thread (the same results, bit for bit), and backend() says "simd".',
     );
   }

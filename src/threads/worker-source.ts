@@ -46,6 +46,7 @@ const run = ({ module, memory, control, index, threads }, reply) => {
     if (Atomics.load(words, ${STOP}) !== 0) break;
     // Taken over by the calling thread (this worker was too late): nothing to do.
     if (Atomics.compareExchange(words, claim, ${OPEN}, ${WORKER_RUNNING}) !== ${OPEN}) continue;
+    Atomics.notify(words, claim);
     try {
       runShare(control + ${CONTROL_BYTES}, index, threads);
     } catch {
