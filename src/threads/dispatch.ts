@@ -34,10 +34,12 @@ const RULES: Record<OptimizerKernelName, number> = {
 };
 
 /**
- * Calls over fewer values than this run on the calling thread: waking the workers and waiting for
- * them costs about what one thread spends on this many values (tens of microseconds).
+ * Calls over fewer values than this run on the calling thread. Measured on 2 cores (one call,
+ * split vs not): a job's round trip (wake the workers, wait for them) costs ~30 µs, so GC of
+ * 65,536–131,072 values ran 1.6–5× slower split; from 524,288 values (GC out-first 1.1–1.2×,
+ * Adam + GC 1.3–1.4×) splitting paid in every run, at 262,144 it did in some.
  */
-export const DEFAULT_SPLIT_VALUES = 1 << 16;
+export const DEFAULT_SPLIT_VALUES = 1 << 19;
 let splitValues = DEFAULT_SPLIT_VALUES;
 
 /**
