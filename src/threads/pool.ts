@@ -238,7 +238,11 @@ export class ThreadPool {
       return -1;
     };
     for (let spins = 0; spins < CLAIM_SPINS; spins++) if (open() < 0) return true;
-    if (this.#wait(() => (open() < 0 ? undefined : [open(), OPEN]), this.minPatienceMs)) return true;
+    const waitOn = (): [number, number] | undefined => {
+      const word = open();
+      return word < 0 ? undefined : [word, OPEN];
+    };
+    if (this.#wait(waitOn, this.minPatienceMs)) return true;
     this.#giveUp(share, this.minPatienceMs, true);
     return false;
   }
