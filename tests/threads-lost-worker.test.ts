@@ -16,7 +16,8 @@ beforeEach(() => vi.resetModules());
 async function threaded(threads = 2) {
   const api: Api = await import("../src/index.js");
   const { runtime } = await import("../src/runtime.js");
-  const { splitJobs } = await import("../src/threads/dispatch.js");
+  const { splitJobs, setSplitValues } = await import("../src/threads/dispatch.js");
+  setSplitValues(1 << 16); // calls from 65,536 values are split (the default threshold is higher)
   const { OPEN, WORKER_RUNNING, DONE, CALLER_RUNNING } = await import("../src/threads/worker-source.js");
   expect(await api.init({ threads })).toBe("simd-threads");
   const pool = runtime("test").pool!;
