@@ -180,8 +180,12 @@ export function columnScratchBytes(cols: i32): usize {
   return cols <= 0 ? 0 : <usize>min(cols, COLUMN_CHUNK) << 4;
 }
 
-/** Rows per block of `accumulateColumns`: a block of a typical layer stays in L1 while it is read. */
-const BLOCK_ROWS = 16;
+/**
+ * Rows per block of the column sums: a column's sum is Σ over blocks, in order, of the block's sum
+ * from 0 down its rows, in every build and however the work is split (the threads build sums
+ * blocks on different threads, then adds them in this order: assembly/threads.ts).
+ */
+export const COLUMN_BLOCK_ROWS = 64;
 
 /**
  * sums[c] += Σ_r x[r, c] over a block of `rows` rows, `cols` columns, rows `rowBytes` apart,
@@ -279,7 +283,7 @@ function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usiz
   const lo = hi + (<usize>width << 2);
   memory.fill(sums, 0, <usize>width << 3);
   for (let r = 0; r < rows; ) {
-    const block = min(BLOCK_ROWS, rows - r);
+    const block = min(COLUMN_BLOCK_ROWS, rows - r);
     // the block's float64 partials go where hi and lo will be (8 bytes a column, unused until the means)
     if (width >= ROWWISE_WIDTH) accumulateColumnBlock(ptr + <usize>r * rowBytes, block, width, rowBytes, sums, hi);
     else accumulateColumns(ptr + <usize>r * rowBytes, block, width, rowBytes, sums);
@@ -292,6 +296,80 @@ function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usiz
     store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
   }
   for (let r = 0; r < rows; r++) subtractColumns(ptr + <usize>r * rowBytes, width, hi, lo);
+}
+
+/** Blocks of COLUMN_BLOCK_ROWS rows in a matrix of `rows` rows. */
+// @ts-ignore: decorator
+@inline export function columnBlocks(rows: i32): i32 {
+  return (rows + COLUMN_BLOCK_ROWS - 1) / COLUMN_BLOCK_ROWS;
+}
+
+/**
+ * The column sums of blocks [b0, b1) of a row-major [rows, cols] matrix, each from 0:
+ * partials[b·cols + c] = Σ_{r in block b} x[r, c] (float64), as centralizeColumnChunk sums a block.
+ */
+export function columnBlockSums(ptr: usize, rows: i32, cols: i32, b0: i32, b1: i32, partials: usize): void {
+  const rowBytes = <usize>cols << 2;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * COLUMN_BLOCK_ROWS;
+    const block = min(COLUMN_BLOCK_ROWS, rows - r0);
+    const slot = partials + <usize>b * (<usize>cols << 3);
+    const first = ptr + <usize>r0 * rowBytes;
+    memory.fill(slot, 0, <usize>cols << 3);
+    if (cols >= ROWWISE_WIDTH) for (let r = 0; r < block; r++) accumulateRow(first + <usize>r * rowBytes, cols, slot);
+    else accumulateColumns(first, block, cols, rowBytes, slot);
+  }
+}
+
+/** sums[c] += add[c] for c < n (float64). */
+export function addSums(sums: usize, add: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const n2 = n & ~1;
+    for (; j < n2; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(sums + o, f64x2.add(v128.load(sums + o), v128.load(add + o)));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 3;
+    store<f64>(sums + o, load<f64>(sums + o) + load<f64>(add + o));
+  }
+}
+
+/**
+ * Columns [c, c + width) of a [rows, cols] matrix's column sums from its `blocks` block sums
+ * (columnBlockSums; added in block order, from 0), turned into means split into float32 hi and
+ * lo: sums at `at` (width float64), then hi (width float32) and lo (width float32).
+ */
+export function columnMeans(partials: usize, blocks: i32, rows: i32, cols: i32, c: i32, width: i32, at: usize): void {
+  const hi = at + (<usize>width << 3);
+  const lo = hi + (<usize>width << 2);
+  memory.fill(at, 0, <usize>width << 3);
+  for (let b = 0; b < blocks; b++) addSums(at, partials + (<usize>b * <usize>cols + <usize>c << 3), width);
+  for (let k = 0; k < width; k++) {
+    const mean = load<f64>(at + (<usize>k << 3)) / <f64>rows;
+    const h = <f32>mean;
+    store<f32>(hi + (<usize>k << 2), h);
+    store<f32>(lo + (<usize>k << 2), lowPart(mean, h));
+  }
+}
+
+/**
+ * Out-last GC of rows [r0, r1) of a [rows, cols] matrix whose column sums are in `partials`
+ * (columnBlockSums of all its blocks): the same means and subtractions as centralizeColumns,
+ * COLUMN_CHUNK columns at a time; scratch: columnScratchBytes(cols).
+ */
+export function subtractColumnMeans(ptr: usize, rows: i32, cols: i32, partials: usize, r0: i32, r1: i32, scratch: usize): void {
+  const rowBytes = <usize>cols << 2;
+  const blocks = columnBlocks(rows);
+  for (let c = 0; c < cols; ) {
+    const width = min(COLUMN_CHUNK, cols - c);
+    columnMeans(partials, blocks, rows, cols, c, width, scratch);
+    const hi = scratch + (<usize>width << 3);
+    for (let r = r0; r < r1; r++) subtractColumns(ptr + <usize>r * rowBytes + (<usize>c << 2), width, hi, hi + (<usize>width << 2));
+    c += width;
+  }
 }
 
 /**

@@ -12,10 +12,10 @@
 
 export * from "./index";
 
-import { centralizeUnits } from "./centralize";
+import { centralizeUnits, columnBlocks, columnBlockSums, subtractColumnMeans } from "./centralize";
 import { unitStats, STATS_SLOTS } from "./stats";
-import { stepAlign, stepSpan, stepTensor } from "./optim/gc";
-import { INNER, OPTIMIZER_ENTRY_BYTES } from "./optim/table";
+import { stepAlign, stepColumnRows, stepColumnSums, stepColumnSumsBytes, stepsColumns, stepSpan, stepTensor } from "./optim/gc";
+import { OPTIMIZER_ENTRY_BYTES, OUTER } from "./optim/table";
 import { CLIP_ENTRY_BYTES, clipValues, NORM_INF, NORM_L2, reduceTensor, scaleTensor } from "./clip";
 import { LOOKAHEAD_ENTRY_BYTES, lookaheadValues } from "./lookahead";
 
@@ -31,13 +31,15 @@ const JOB_FLOAT = 40; // f64
 const JOB_BYTES = 48;
 
 const JOB_VIEW = 1; //       ptr, outer, units, inner, scratch, stride
-const JOB_MANY = 2; //       table, count, scratch, stride
+const JOB_MANY = 2; //       table, count, scratch, stride, sums
 const JOB_STATS = 3; //      ptr, outer, units, inner, u0, n, out
-const JOB_STEP = 4; //       rule, table, count, scratch, stride
+const JOB_STEP = 4; //       rule, table, count, scratch, stride, sums
 const JOB_CLIP_NORM = 5; //  table, count, normType, partials
 const JOB_CLIP_SCALE = 6; // table, count; float: the f32 factor
 const JOB_CLIP_VALUE = 7; // table, count; float: the f32 bound
 const JOB_LOOKAHEAD = 8; //  table, count; float: the f32 alpha
+const JOB_MANY_SUMS = 9; //  table, count, sums
+const JOB_STEP_SUMS = 10; // rule, table, count, scratch, stride, sums
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, k: i32): i32 {
@@ -58,14 +60,16 @@ const JOB_LOOKAHEAD = 8; //  table, count; float: the f32 alpha
   return t + 1 >= T ? n : shareStart(n, t + 1, T, align);
 }
 
-/**
- * Units of a share start at multiples of this: for column units (inner = 1) 16 columns, 64 bytes,
- * so two threads write the same cache line of a row only where the tensor is not 64-byte aligned;
- * any unit otherwise. (Any multiple of 4 keeps every value in the same SIMD lane or scalar tail.)
- */
+/** Units of a share start at multiples of this: 4 for column units (each value keeps its SIMD lane or scalar tail), else 1. */
 // @ts-ignore: decorator
 @inline function unitAlign(inner: i32): i32 {
-  return inner == 1 ? 16 : 1;
+  return inner == 1 ? 4 : 1;
+}
+
+/** Whether a [outer, units, inner] view has column units (split by rows, after a JOB_*_SUMS job). */
+// @ts-ignore: decorator
+@inline function isColumns(outer: i32, units: i32, inner: i32): bool {
+  return inner == 1 && outer > 0 && units > 0;
 }
 
 /** Thread t's share of a job of `JOB_*` kind at `job` (T threads run it, each with its own t). */
@@ -78,7 +82,9 @@ export function runShare(job: usize, t: i32, T: i32): void {
     const b = shareEnd(units, t, T, align);
     centralizeUnits(<usize>arg(job, 0), arg(job, 1), units, arg(job, 3), a, b, <usize>arg(job, 4) + <usize>t * <usize>arg(job, 5));
   } else if (kind == JOB_MANY) {
-    manyShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3), t, T);
+    manyShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3), <usize>arg(job, 4), t, T);
+  } else if (kind == JOB_MANY_SUMS) {
+    manySumsShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2), t, T);
   } else if (kind == JOB_STATS) {
     const n = arg(job, 5);
     const a = shareStart(n, t, T, 1);
@@ -89,7 +95,28 @@ export function runShare(job: usize, t: i32, T: i32): void {
     const table = <usize>arg(job, 1);
     const count = arg(job, 2);
     const scratch = <usize>arg(job, 3) + <usize>t * <usize>arg(job, 4);
-    for (let k = 0; k < count; k++) stepShare(rule, table + <usize>k * OPTIMIZER_ENTRY_BYTES, scratch, t, T);
+    let sums = <usize>arg(job, 5);
+    for (let k = 0; k < count; k++) {
+      const e = table + <usize>k * OPTIMIZER_ENTRY_BYTES;
+      if (stepsColumns(e)) {
+        const rows = load<i32>(e, OUTER);
+        stepColumnRows(rule, e, scratch, shareStart(rows, t, T, 1), shareEnd(rows, t, T, 1), sums);
+        sums += stepColumnSumsBytes(e);
+      } else stepShare(rule, e, scratch, t, T);
+    }
+  } else if (kind == JOB_STEP_SUMS) {
+    const rule = arg(job, 0);
+    const table = <usize>arg(job, 1);
+    const count = arg(job, 2);
+    const scratch = <usize>arg(job, 3) + <usize>t * <usize>arg(job, 4);
+    let sums = <usize>arg(job, 5);
+    for (let k = 0; k < count; k++) {
+      const e = table + <usize>k * OPTIMIZER_ENTRY_BYTES;
+      if (!stepsColumns(e)) continue;
+      const blocks = columnBlocks(load<i32>(e, OUTER));
+      stepColumnSums(rule, e, scratch, shareStart(blocks, t, T, 1), shareEnd(blocks, t, T, 1), sums);
+      sums += stepColumnSumsBytes(e);
+    }
   } else if (kind == JOB_CLIP_NORM) {
     clipNormShare(<usize>arg(job, 0), arg(job, 1), arg(job, 2), <usize>arg(job, 3), t, T);
   } else if (kind == JOB_CLIP_SCALE || kind == JOB_CLIP_VALUE) {
@@ -111,15 +138,66 @@ export function runShare(job: usize, t: i32, T: i32): void {
   }
 }
 
-/** centralizeMany: this thread's units of every tensor of the table. */
-function manyShare(table: usize, count: i32, scratch: usize, t: i32, T: i32): void {
+/**
+ * centralizeMany: this thread's share of every tensor of the table: for column units its rows
+ * (their means from the block sums at `sums`, which JOB_MANY_SUMS wrote), else its units.
+ */
+function manyShare(table: usize, count: i32, scratch: usize, sums: usize, t: i32, T: i32): void {
   for (let k = 0; k < count; k++) {
     const e = table + (<usize>k << 4);
+    const ptr = <usize>load<u32>(e);
+    const outer = load<i32>(e, 4);
     const units = load<i32>(e, 8);
     const inner = load<i32>(e, 12);
+    if (isColumns(outer, units, inner)) {
+      subtractColumnMeans(ptr, outer, units, sums, shareStart(outer, t, T, 1), shareEnd(outer, t, T, 1), scratch);
+      sums += columnSumsBytes(outer, units);
+      continue;
+    }
     const align = unitAlign(inner);
-    centralizeUnits(<usize>load<u32>(e), load<i32>(e, 4), units, inner, shareStart(units, t, T, align), shareEnd(units, t, T, align), scratch);
+    centralizeUnits(ptr, outer, units, inner, shareStart(units, t, T, align), shareEnd(units, t, T, align), scratch);
   }
+}
+
+/** Bytes of the block sums of a [rows, cols] matrix's column units: a float64 per column and block. */
+// @ts-ignore: decorator
+@inline function columnSumsBytes(rows: i32, cols: i32): usize {
+  return <usize>columnBlocks(rows) * (<usize>cols << 3);
+}
+
+/** The first job of a centralizeMany with column units: this thread's blocks of their column sums. */
+function manySumsShare(table: usize, count: i32, sums: usize, t: i32, T: i32): void {
+  for (let k = 0; k < count; k++) {
+    const e = table + (<usize>k << 4);
+    const outer = load<i32>(e, 4);
+    const units = load<i32>(e, 8);
+    if (!isColumns(outer, units, load<i32>(e, 12))) continue;
+    const blocks = columnBlocks(outer);
+    columnBlockSums(<usize>load<u32>(e), outer, units, shareStart(blocks, t, T, 1), shareEnd(blocks, t, T, 1), sums);
+    sums += columnSumsBytes(outer, units);
+  }
+}
+
+/** Bytes of the block sums JOB_MANY_SUMS writes for one [outer, units, inner] view (0 unless its units are columns). */
+export function viewSumsBytes(outer: i32, units: i32, inner: i32): usize {
+  return isColumns(outer, units, inner) ? columnSumsBytes(outer, units) : 0;
+}
+
+/** Bytes of the block sums JOB_MANY_SUMS writes for a centralizeMany table (0: it has no column units). */
+export function manySumsBytes(table: usize, count: i32): usize {
+  let bytes: usize = 0;
+  for (let k = 0; k < count; k++) {
+    const e = table + (<usize>k << 4);
+    bytes += viewSumsBytes(load<i32>(e, 4), load<i32>(e, 8), load<i32>(e, 12));
+  }
+  return bytes;
+}
+
+/** Bytes of the block sums JOB_STEP_SUMS writes for an optimizer table (0: no column units with GC). */
+export function stepSumsBytes(table: usize, count: i32): usize {
+  let bytes: usize = 0;
+  for (let k = 0; k < count; k++) bytes += stepColumnSumsBytes(table + <usize>k * OPTIMIZER_ENTRY_BYTES);
+  return bytes;
 }
 
 /**
@@ -165,6 +243,6 @@ function lookaheadShare(table: usize, count: i32, alpha: f32, t: i32, T: i32): v
 /** stepTensor over this thread's share of the entry's stepSpan pieces (units, or with GC off values or rows). */
 function stepShare(rule: i32, e: usize, scratch: usize, t: i32, T: i32): void {
   const n = stepSpan(e);
-  const align = max(stepAlign(e), unitAlign(load<i32>(e, INNER)));
+  const align = stepAlign(e);
   stepTensor(rule, e, scratch, shareStart(n, t, T, align), shareEnd(n, t, T, align));
 }

@@ -20,7 +20,7 @@
 // (the general view); rows are processed one at a time so a unit's two passes over a row stay
 // in cache (row units) or close together.
 
-import { accumulateRow, centralizeUnits, COLUMN_CHUNK, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
+import { accumulateRow, addSums, centralizeUnits, COLUMN_BLOCK_ROWS, COLUMN_CHUNK, columnBlocks, columnMeans, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
 import { adamFusable, adamRow, adamRowSumNext } from "./adam";
@@ -141,7 +141,7 @@ export function stepTensor(rule: i32, e: usize, scratch: usize, a: i32, b: i32):
   // was off, the layout or convOnly changed, a checkpoint without that fact was loaded),
   // src/optim sets CENTER_BUFFER for one step and the buffer is centered first:
   // μ·P buf + (1 − dampening)·P d = P(μ·buf + (1 − dampening)·d), the reference's "update".
-  const mode = rule == RULE_SGD && (flags & GC_MODE) == GC_UPDATE ? GC_GRADIENT : flags & GC_MODE;
+  const mode = gcMode(rule, e);
   const rowBytes = <usize>cols << 2;
   const splat = scratch; // 32 bytes: hi ×4, lo ×4
   const tmp = scratch + 32;
@@ -239,7 +239,8 @@ function stepRowUnits(rule: i32, e: usize, mode: i32, r0: i32, r1: i32, cols: i3
  * Column units ([rows, cols], a column each) c0 … c1 − 1 (c0 a multiple of 4): every row
  * contributes to every mean, so pass 2 recomputes Δ (gc "update"). COLUMN_CHUNK columns at a time
  * from c0, so the scratch is bounded: a part of a row in tmp, and a float64 sum, float32 hi and
- * lo per column of the chunk at `sums`.
+ * lo per column of a chunk at `sums`. A column's sum is Σ over blocks of COLUMN_BLOCK_ROWS rows,
+ * in order, of the block's sum from 0 (kept where hi and lo go), as the threads build sums it.
  */
 function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c0: i32, c1: i32, tmp: usize, sums: usize): void {
   const rowBytes = <usize>cols << 2;
@@ -250,12 +251,11 @@ function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c
     const lo = hi + (<usize>width << 2);
     const first = <usize>c << 2;
     memory.fill(sums, 0, <usize>width << 3);
-    for (let r = 0; r < rows; r++) {
-      const off = <usize>r * rowBytes + first;
-      if (mode == GC_UPDATE) {
-        ruleRow(rule, e, off, width, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
-        accumulateRow(tmp, width, sums);
-      } else accumulateRow(directionRow(e, off, width, tmp), width, sums);
+    for (let r = 0; r < rows; ) {
+      const block = min(COLUMN_BLOCK_ROWS, rows - r);
+      columnBlockDirections(rule, e, mode, <usize>r * rowBytes + first, block, rowBytes, width, tmp, hi);
+      addSums(sums, hi, width);
+      r += block;
     }
     for (let k = 0; k < width; k++) {
       const mean = load<f64>(sums + (<usize>k << 3)) / <f64>rows;
@@ -266,6 +266,85 @@ function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes + first, width, finalPhase, hi, lo, ~0, tmp);
     c += width;
   }
+}
+
+/**
+ * Pass 1 of column units over one block of `block` rows from byte offset `off` (rows `rowBytes`
+ * apart, `width` columns): out[c] = Σ over the block of d (gc "gradient") or of Δ (gc "update",
+ * state advanced by PHASE_ADVANCE_COLUMNS), in float64 from 0.
+ */
+function columnBlockDirections(rule: i32, e: usize, mode: i32, off: usize, block: i32, rowBytes: usize, width: i32, tmp: usize, out: usize): void {
+  memory.fill(out, 0, <usize>width << 3);
+  for (let r = 0; r < block; r++) {
+    const at = off + <usize>r * rowBytes;
+    if (mode == GC_UPDATE) {
+      ruleRow(rule, e, at, width, PHASE_ADVANCE_COLUMNS, 0, 0, 0, tmp);
+      accumulateRow(tmp, width, out);
+    } else accumulateRow(directionRow(e, at, width, tmp), width, out);
+  }
+}
+
+/**
+ * Whether stepTensor runs entry e as column units with GC (threads build: pass 1 split by blocks
+ * of rows, pass 2 by rows, see stepColumnSums and stepColumnRows).
+ */
+export function stepsColumns(e: usize): bool {
+  return centersUnits(e) && load<i32>(e, INNER) == 1 && load<i32>(e, OUTER) > 0 && load<i32>(e, UNITS) > 0;
+}
+
+/** Bytes of stepColumnSums's block sums for entry e (a float64 per column and block; 0 unless stepsColumns). */
+export function stepColumnSumsBytes(e: usize): usize {
+  if (!stepsColumns(e)) return 0;
+  return <usize>columnBlocks(load<i32>(e, OUTER)) * (<usize>load<i32>(e, UNITS) << 3);
+}
+
+/**
+ * Pass 1 of stepColumnUnits over blocks [b0, b1) of entry e's rows, all its columns:
+ * partials[b·cols + c] = the block's Σ of d (or Δ) from 0. Scratch as stepTensor's.
+ */
+export function stepColumnSums(rule: i32, e: usize, scratch: usize, b0: i32, b1: i32, partials: usize): void {
+  const rows = load<i32>(e, OUTER);
+  const cols = load<i32>(e, UNITS);
+  const mode = gcMode(rule, e);
+  const rowBytes = <usize>cols << 2;
+  const tmp = scratch + 32;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * COLUMN_BLOCK_ROWS;
+    const block = min(COLUMN_BLOCK_ROWS, rows - r0);
+    for (let c = 0; c < cols; ) {
+      const width = min(COLUMN_CHUNK, cols - c);
+      const out = partials + ((<usize>b * <usize>cols + <usize>c) << 3);
+      columnBlockDirections(rule, e, mode, <usize>r0 * rowBytes + (<usize>c << 2), block, rowBytes, width, tmp, out);
+      c += width;
+    }
+  }
+}
+
+/**
+ * Pass 2 of stepColumnUnits over rows [r0, r1) of entry e, its column means from stepColumnSums's
+ * block sums (added in block order, as stepColumnUnits adds them). Scratch as stepTensor's.
+ */
+export function stepColumnRows(rule: i32, e: usize, scratch: usize, r0: i32, r1: i32, partials: usize): void {
+  const rows = load<i32>(e, OUTER);
+  const cols = load<i32>(e, UNITS);
+  const finalPhase = gcMode(rule, e) == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
+  const rowBytes = <usize>cols << 2;
+  const tmp = scratch + 32;
+  const sums = tmp + (((<usize>min(cols, COLUMN_CHUNK) << 2) + 15) & ~15);
+  for (let c = 0; c < cols; ) {
+    const width = min(COLUMN_CHUNK, cols - c);
+    columnMeans(partials, columnBlocks(rows), rows, cols, c, width, sums);
+    const hi = sums + (<usize>width << 3);
+    for (let r = r0; r < r1; r++) ruleRow(rule, e, <usize>r * rowBytes + (<usize>c << 2), width, finalPhase, hi, hi + (<usize>width << 2), ~0, tmp);
+    c += width;
+  }
+}
+
+/** The gc mode stepTensor runs entry e with (SGD runs "update" as "gradient"). */
+// @ts-ignore: decorator
+@inline function gcMode(rule: i32, e: usize): i32 {
+  const flags = load<i32>(e, FLAGS);
+  return rule == RULE_SGD && (flags & GC_MODE) == GC_UPDATE ? GC_GRADIENT : flags & GC_MODE;
 }
 
 /**

@@ -10,6 +10,9 @@ import type { ThreadPool } from "./pool.js";
 export interface ThreadsExports extends Kernels {
   runShare(job: number, thread: number, threads: number): void;
   clipNormTotal(partials: number, count: number, normType: number): number;
+  manySumsBytes(table: number, count: number): number;
+  viewSumsBytes(outer: number, units: number, inner: number): number;
+  stepSumsBytes(table: number, count: number): number;
 }
 
 // Job layout and kinds (assembly/threads.ts JOB_*).
@@ -23,6 +26,10 @@ const JOB_CLIP_NORM = 5;
 const JOB_CLIP_SCALE = 6;
 const JOB_CLIP_VALUE = 7;
 const JOB_LOOKAHEAD = 8;
+const JOB_MANY_SUMS = 9;
+const JOB_STEP_SUMS = 10;
+/** assembly/optim/sgd.ts CENTER_BUFFER: the step first centers the momentum buffer (run on one thread). */
+const CENTER_BUFFER = 128;
 const RULES: Record<OptimizerKernelName, number> = {
   sgdStep: 0, adamStep: 1, radamStep: 2, nadamStep: 3, adamaxStep: 4, adagradStep: 5, adadeltaStep: 6, rmspropStep: 7, lionStep: 8,
 };
@@ -89,6 +96,25 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     pool.run(() => raw.runShare(job, 0, pool.threads));
   };
   const threads = () => (pool.live ? pool.threads : 1);
+  // Column units (out-last) are split by rows, in two jobs: their column sums per block of rows
+  // (JOB_*_SUMS, split by blocks), then the means and the rows (JOB_MANY / JOB_STEP, split by
+  // rows). The block sums go in a block allocated for the call; where memory cannot grow for it,
+  // the call runs on the calling thread.
+  /** Runs `splitRun(at)` with `bytes` allocated at `at` (none: at = 0), or `single()` when they cannot be. */
+  const withSums = (bytes: number, single: () => void, splitRun: (at: number) => void) => {
+    if (bytes === 0) return splitRun(0);
+    let at: number;
+    try {
+      at = memory.alloc(bytes, "threads");
+    } catch {
+      return single();
+    }
+    try {
+      splitRun(at);
+    } finally {
+      memory.release(at);
+    }
+  };
   const viewStride = (outer: number, units: number, inner: number) => align16(raw.viewScratchBytes(outer, units, inner));
   /** Σ of the i32 at `offset` of `count` entries of `bytes` at `table` (products of several fields with `fields`). */
   const tableValues = (table: number, count: number, bytes: number, fields: readonly number[]) => {
@@ -105,19 +131,34 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   // The exports object is frozen: the split functions shadow them on an object inheriting from it.
   const own: Record<string, unknown> = { memory: raw.memory };
   own.viewScratchBytes = (outer: number, units: number, inner: number) => viewStride(outer, units, inner) * threads();
+  /** centralizeMany split: the column units' block sums at `at` first (when it has any: `bytes`), then every tensor's share. */
+  const many = (table: number, count: number, scratch: number, stride: number, at: number, bytes: number) => {
+    if (bytes > 0) runJob(JOB_MANY_SUMS, [table, count, at]);
+    runJob(JOB_MANY, [table, count, scratch, stride, at]);
+  };
   own.centralizeView = (ptr: number, outer: number, units: number, inner: number, scratch: number) => {
-    if (!split(outer * units * inner) || units < 2) return raw.centralizeView(ptr, outer, units, inner, scratch);
-    runJob(JOB_VIEW, [ptr, outer, units, inner, scratch, viewStride(outer, units, inner)]);
+    const single = () => raw.centralizeView(ptr, outer, units, inner, scratch);
+    if (!split(outer * units * inner) || (inner === 1 ? outer : units) < 2) return single();
+    const stride = viewStride(outer, units, inner);
+    if (inner !== 1) return runJob(JOB_VIEW, [ptr, outer, units, inner, scratch, stride]);
+    // column units: a centralizeMany of one tensor, its table (16 bytes) before its block sums
+    const bytes = raw.viewSumsBytes(outer, units, inner);
+    withSums(16 + bytes, single, (table) => {
+      i32().set([ptr, outer, units, inner], table >>> 2);
+      many(table, 1, scratch, stride, table + 16, bytes);
+    });
   };
   own.centralizeMany = (table: number, count: number, scratch: number) => {
-    if (!split(tableValues(table, count, 16, [4, 8, 12]))) return raw.centralizeMany(table, count, scratch);
+    const single = () => raw.centralizeMany(table, count, scratch);
+    if (!split(tableValues(table, count, 16, [4, 8, 12]))) return single();
     const words = i32();
     let stride = 0;
     for (let k = 0; k < count; k++) {
       const at = (table >>> 2) + 4 * k;
       stride = Math.max(stride, viewStride(words[at + 1], words[at + 2], words[at + 3]));
     }
-    runJob(JOB_MANY, [table, count, scratch, stride]);
+    const bytes = raw.manySumsBytes(table, count);
+    withSums(bytes, single, (at) => many(table, count, scratch, stride, at, bytes));
   };
   own.unitStats = (ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number) => {
     if (!split(outer * n * inner) || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
@@ -127,8 +168,15 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     const rule = RULES[name];
     const step: OptimizerKernel = (table, count, scratch, stride?: number) => {
       // descriptor fields: outer 20, units 24, inner 80 (assembly/optim/table.ts)
-      if (stride === undefined || !split(tableValues(table, count, 96, [20, 24, 80]))) return raw[name](table, count, scratch);
-      runJob(JOB_STEP, [rule, table, count, scratch, stride]);
+      const single = () => raw[name](table, count, scratch);
+      if (stride === undefined || !split(tableValues(table, count, 96, [20, 24, 80]))) return single();
+      const words = i32();
+      for (let k = 0; k < count; k++) if (words[(table + 96 * k + 28) >>> 2] & CENTER_BUFFER) return single();
+      const bytes = raw.stepSumsBytes(table, count);
+      withSums(bytes, single, (at) => {
+        if (bytes > 0) runJob(JOB_STEP_SUMS, [rule, table, count, scratch, stride, at]);
+        runJob(JOB_STEP, [rule, table, count, scratch, stride, at]);
+      });
     };
     own[name] = step;
   }

@@ -1,8 +1,9 @@
 // Bit for bit: the single-thread speed-ups (bench/experiments.md) reorder loops but not results.
 // The oracle here is a float32/float64 model of the order each kernel documents: out-last GC sums
-// a column in blocks of 16 rows (each block from 0, added to the column's sum in order, both
-// builds); a row is summed by sumRow (SIMD: 8 lanes in 4 float64x2 accumulators, then the tail;
-// scalar: left to right); the optimizer's column units add each row to the column sums in order.
+// a column in blocks of 64 rows (each block from 0, added to the column's sum in order, every
+// build, and with threads however the blocks are split); a row is summed by sumRow (SIMD: 8 lanes
+// in 4 float64x2 accumulators, then the tail; scalar: left to right); the optimizer's column units
+// sum their directions in the same blocks of 64 rows.
 // Every float32 operation is Math.fround of the exact float64 result, which is the correctly
 // rounded float32 result for +, −, ×, ÷ and √. Equality is of the bits (Object.is per value).
 import { describe, expect, test } from "vitest";
@@ -47,14 +48,17 @@ function split(mean: number): [number, number] {
   return [hi, Number.isFinite(mean) ? f(mean - hi) : 0];
 }
 
-/** Out-last GC of a [rows, cols] matrix: column sums in blocks of 16 rows, then (x − hi) − lo. */
+/** Rows per block of the column sums (assembly/centralize.ts COLUMN_BLOCK_ROWS). */
+const BLOCK = 64;
+
+/** Out-last GC of a [rows, cols] matrix: column sums in blocks of 64 rows, then (x − hi) − lo. */
 function centralizeColumnsModel(x: Float32Array, rows: number, cols: number): Float32Array {
   const out = x.slice();
   for (let c = 0; c < cols; c++) {
     let sum = 0;
-    for (let r0 = 0; r0 < rows; r0 += 16) {
+    for (let r0 = 0; r0 < rows; r0 += BLOCK) {
       let block = 0;
-      for (let r = r0; r < Math.min(rows, r0 + 16); r++) block += x[r * cols + c];
+      for (let r = r0; r < Math.min(rows, r0 + BLOCK); r++) block += x[r * cols + c];
       sum += block;
     }
     const [hi, lo] = split(sum / rows);
@@ -142,13 +146,17 @@ function unitsOf(rows: number, cols: number, layout: "out-first" | "out-last"): 
   return Array.from({ length: cols }, (_, c) => Array.from({ length: rows }, (_, r) => r * cols + c));
 }
 
-/** Column sums as stepColumnUnits adds them: row after row, from 0. */
-const inOrder = (d: number[]) => d.reduce((a, b) => a + b, 0);
+/** Column sums as stepColumnUnits adds them: row after row within blocks of 64 rows, each block from 0, the blocks in order. */
+const inBlocks = (d: number[]) => {
+  let sum = 0;
+  for (let r0 = 0; r0 < d.length; r0 += BLOCK) sum += d.slice(r0, r0 + BLOCK).reduce((a, b) => a + b, 0);
+  return sum;
+};
 
 describe("Adam + GC (gradient), bit for bit against the float32 model", () => {
   const cases: [number, number, "out-first" | "out-last"][] = [
     [7, 5, "out-first"], [9, 8, "out-first"], [5, 13, "out-first"], [4, 100, "out-first"], [3, 4100, "out-first"], [1, 3, "out-first"],
-    [7, 5, "out-last"], [33, 64, "out-last"], [3, 5000, "out-last"],
+    [7, 5, "out-last"], [33, 64, "out-last"], [3, 5000, "out-last"], [150, 70, "out-last"], [200, 9, "out-last"],
   ];
   test.each(cases)("[%i, %i] %s, weight decay 0 and 0.01, 3 steps", (rows, cols, layout) => {
     for (const wd of [0, 0.01]) {
@@ -162,7 +170,7 @@ describe("Adam + GC (gradient), bit for bit against the float32 model", () => {
         if (t === 3) withCancellingPairs(g, units, rows * cols);
         param.grad.set(g);
         opt.step();
-        adamStepModel(model, g, t, units, layout === "out-first" ? sumRowModel : inOrder, { lr: 1e-2, wd });
+        adamStepModel(model, g, t, units, layout === "out-first" ? sumRowModel : inBlocks, { lr: 1e-2, wd });
         expectBits(param.value, model.w, `w after step ${t} (wd ${wd})`);
       }
       const state = opt.stateDict().state[0];
