@@ -310,8 +310,9 @@ class KernelsEngine implements Engine {
         // the next steps by float32 rounding. Say so when its unit means are within rounding of 0.
         if (unitMeansVanish(buffer, view.shape, view.unitAxis)) entry.centered = coreLayout(view.unitAxis, view.shape.length);
       }
-      const slow = byName.get(`${slot.name}/slow`);
-      slot.parked = { entry, slow: slow === undefined ? slot.value.data.slice() : Float32Array.from(slow.dataSync() as Float32Array) };
+      // Ranger's slow weights: the saved ones, else the weights now (not those when its batch is made).
+      const slow = this.#config.rule === "ranger" ? byName.get(`${slot.name}/slow`)?.dataSync() ?? slot.value.data : undefined;
+      slot.parked = { entry, slow: slow === undefined ? undefined : Float32Array.from(slow as Float32Array) };
       slot.steps = -1;
     }
   }
