@@ -338,38 +338,30 @@ export function addSums(sums: usize, add: usize, n: i32): void {
 }
 
 /**
- * Columns [c, c + width) of a [rows, cols] matrix's column sums from its `blocks` block sums
- * (columnBlockSums; added in block order, from 0), turned into means split into float32 hi and
- * lo: sums at `at` (width float64), then hi (width float32) and lo (width float32).
+ * The means of columns [c0, c1) of a [rows, cols] matrix from its `blocks` block sums at
+ * `partials` (columnBlockSums; added in block order, from 0, as centralizeColumnChunk adds
+ * them), split into float32 hi[c] and lo[c]; COLUMN_CHUNK columns at a time, their float64 sums
+ * at `sums` (8 bytes a column).
  */
-export function columnMeans(partials: usize, blocks: i32, rows: i32, cols: i32, c: i32, width: i32, at: usize): void {
-  const hi = at + (<usize>width << 3);
-  const lo = hi + (<usize>width << 2);
-  memory.fill(at, 0, <usize>width << 3);
-  for (let b = 0; b < blocks; b++) addSums(at, partials + (<usize>b * <usize>cols + <usize>c << 3), width);
-  for (let k = 0; k < width; k++) {
-    const mean = load<f64>(at + (<usize>k << 3)) / <f64>rows;
-    const h = <f32>mean;
-    store<f32>(hi + (<usize>k << 2), h);
-    store<f32>(lo + (<usize>k << 2), lowPart(mean, h));
+export function columnMeans(partials: usize, blocks: i32, rows: i32, cols: i32, c0: i32, c1: i32, sums: usize, hi: usize, lo: usize): void {
+  for (let c = c0; c < c1; ) {
+    const width = min(COLUMN_CHUNK, c1 - c);
+    memory.fill(sums, 0, <usize>width << 3);
+    for (let b = 0; b < blocks; b++) addSums(sums, partials + ((<usize>b * <usize>cols + <usize>c) << 3), width);
+    for (let k = 0; k < width; k++) {
+      const mean = load<f64>(sums + (<usize>k << 3)) / <f64>rows;
+      const h = <f32>mean;
+      store<f32>(hi + (<usize>(c + k) << 2), h);
+      store<f32>(lo + (<usize>(c + k) << 2), lowPart(mean, h));
+    }
+    c += width;
   }
 }
 
-/**
- * Out-last GC of rows [r0, r1) of a [rows, cols] matrix whose column sums are in `partials`
- * (columnBlockSums of all its blocks): the same means and subtractions as centralizeColumns,
- * COLUMN_CHUNK columns at a time; scratch: columnScratchBytes(cols).
- */
-export function subtractColumnMeans(ptr: usize, rows: i32, cols: i32, partials: usize, r0: i32, r1: i32, scratch: usize): void {
+/** Out-last GC of rows [r0, r1) of a [rows, cols] matrix: x[r, c] ← (x[r, c] − hi[c]) − lo[c] (columnMeans's hi and lo). */
+export function subtractColumnMeans(ptr: usize, cols: i32, r0: i32, r1: i32, hi: usize, lo: usize): void {
   const rowBytes = <usize>cols << 2;
-  const blocks = columnBlocks(rows);
-  for (let c = 0; c < cols; ) {
-    const width = min(COLUMN_CHUNK, cols - c);
-    columnMeans(partials, blocks, rows, cols, c, width, scratch);
-    const hi = scratch + (<usize>width << 3);
-    for (let r = r0; r < r1; r++) subtractColumns(ptr + <usize>r * rowBytes + (<usize>c << 2), width, hi, hi + (<usize>width << 2));
-    c += width;
-  }
+  for (let r = r0; r < r1; r++) subtractColumns(ptr + <usize>r * rowBytes, cols, hi, lo);
 }
 
 /**

@@ -1,21 +1,30 @@
 // The entry of the SIMD + threads build (asconfig.json target "threads": imported shared memory).
-// It exports every kernel of assembly/index.ts unchanged, plus `runShare`: thread t of T runs its
-// share of a job described in memory (src/threads/ writes the job and starts the other threads).
-// Work is split by units, or by elements for elementwise work (at multiples of 4, so every value
-// goes through the same SIMD lane or scalar tail as in one thread): each share runs the kernel's
-// own range form (centralizeUnits, stepTensor, unitStats, clipValues, scaleTensor,
-// lookaheadValues), which makes each unit's sums in the single-thread order, so results are
-// bit-identical to one thread. Tensors of a job never share memory, so a thread walks all of them
-// and takes its share of each, with no synchronization until the job ends.
-// The module has no data segments and no mutable globals in memory: instantiating it again over
-// the same memory (every worker does) writes nothing.
+// It exports every kernel of assembly/index.ts unchanged, plus `runShare`: one thread's part of
+// a job described in memory (src/threads/ writes the job and wakes the other threads).
+// A job is a list of tensors, each cut into pieces (units; rows, columns or blocks of rows for
+// column units; values for elementwise work, at multiples of 4 so every value goes through the
+// same SIMD lane or scalar tail as in one thread), the pieces into chunks of about CHUNK_VALUES
+// values. Every thread claims the next chunk from a counter in the job until none is left, so a
+// slower core (or one busy elsewhere) simply takes fewer chunks. Each chunk runs the kernel's own
+// range form (centralizeUnits, stepTensor, unitStats, clipValues, scaleTensor, lookaheadValues),
+// which makes each unit's sums in the single-thread order: results are bit-identical to one
+// thread whichever thread runs which chunk.
+// Column units (out-last) need every row before any mean: a table job runs the other tensors
+// first, then the column tensors in groups of about GROUP_VALUES values (small enough that the
+// group is still in cache for its second pass), each group in three segments: block sums of its
+// rows, the means of its columns, then its rows. A chunk of a segment starts once every chunk of
+// the segments before it is done (a second counter in the job).
+// The module has no data segments and no mutable globals in memory (its globals are each
+// instance's own): instantiating it again over the same memory (every worker does) writes nothing.
 
 export * from "./index";
 
-import { centralizeUnits, columnBlocks, columnBlockSums, subtractColumnMeans } from "./centralize";
+import { centralizeUnits, COLUMN_BLOCK_ROWS, columnBlocks, columnBlockSums, columnMeans, subtractColumnMeans } from "./centralize";
 import { unitStats, STATS_SLOTS } from "./stats";
-import { stepAlign, stepColumnRows, stepColumnSums, stepColumnSumsBytes, stepsColumns, stepSpan, stepTensor } from "./optim/gc";
-import { OPTIMIZER_ENTRY_BYTES, OUTER } from "./optim/table";
+import {
+  stepAlign, stepColumnMeans, stepColumnRows, stepColumnSums, stepColumnSumsBytes, stepsColumns, stepSpan, stepTensor,
+} from "./optim/gc";
+import { OPTIMIZER_ENTRY_BYTES, OUTER, UNITS } from "./optim/table";
 import { CLIP_ENTRY_BYTES, clipValues, NORM_INF, NORM_L2, reduceTensor, scaleTensor } from "./clip";
 import { LOOKAHEAD_ENTRY_BYTES, lookaheadValues } from "./lookahead";
 
@@ -24,166 +33,91 @@ export function isThreadsBuild(): bool {
   return true;
 }
 
-// A job: i32 kind, i32 arguments, one f64 argument (src/threads/dispatch.ts writes the same offsets).
+// A job: i32 kind, i32 arguments, the chunk counter, one f64 argument (src/threads/dispatch.ts
+// writes the same offsets and zeroes the counter).
 const JOB_KIND = 0;
 const JOB_ARGS = 4; // 8 × i32
+const JOB_BLOCKS = 28; // i32 (table jobs, args[6]): 1 when thread 0 may block in a wait (not a browser's main thread)
+const JOB_DONE = 32; // i32: chunks done (table jobs)
+const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
+const JOB_NEXT = 36; // i32: the next chunk to claim
 const JOB_FLOAT = 40; // f64
-const JOB_BYTES = 48;
 
-const JOB_VIEW = 1; //       ptr, outer, units, inner, scratch, stride
-const JOB_MANY = 2; //       table, count, scratch, stride, sums
-const JOB_STATS = 3; //      ptr, outer, units, inner, u0, n, out
-const JOB_STEP = 4; //       rule, table, count, scratch, stride, sums
-const JOB_CLIP_NORM = 5; //  table, count, normType, partials
-const JOB_CLIP_SCALE = 6; // table, count; float: the f32 factor
-const JOB_CLIP_VALUE = 7; // table, count; float: the f32 bound
-const JOB_LOOKAHEAD = 8; //  table, count; float: the f32 alpha
-const JOB_MANY_SUMS = 9; //  table, count, sums
-const JOB_STEP_SUMS = 10; // rule, table, count, scratch, stride, sums
+// Table jobs: args table, count, scratch, stride (per-thread scratch), sums, rule, blocks.
+const JOB_MANY = 2; //          centralizeMany (16-byte entries ptr, outer, units, inner)
+const JOB_STEP = 4; //          an optimizer step (OPTIMIZER_ENTRY_BYTES entries)
+const JOB_STATS = 3; //         ptr, outer, units, inner, u0, n, out (one tensor)
+const JOB_CLIP_NORM = 5; //     table, count, normType, partials
+const JOB_CLIP_SCALE = 6; //    table, count; float: the f32 factor
+const JOB_CLIP_VALUE = 7; //    table, count; float: the f32 bound
+const JOB_LOOKAHEAD = 8; //     table, count; float: the f32 alpha
+
+// The segments of a table job (see above).
+const SEGMENT_OTHERS = 0;
+const SEGMENT_SUMS = 1;
+const SEGMENT_MEANS = 2;
+const SEGMENT_ROWS = 3;
+
+/** Values of column tensors a group gathers (at least one tensor): 1M values, 4 MB. */
+const GROUP_VALUES = 1 << 20;
+
+/** Spins of a thread waiting for the chunks of earlier segments before it sleeps (where it may block). */
+const SPINS_BEFORE_SLEEP = 2048;
+/** Its sleeps, in nanoseconds: short, so a missed wake-up costs little. */
+const SLEEP_NS: i64 = 200_000;
+/** Spins (of a thread that may not block) or sleeps before a waiting thread gives up: a thread died holding a chunk. */
+const SPINS_LIMIT: i64 = 1 << 36;
+const SLEEPS_LIMIT: i64 = 300_000;
+
+/** Values a chunk holds at least (pieces permitting): large enough that claiming it costs nothing. */
+const CHUNK_VALUES = 32768;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, k: i32): i32 {
   return load<i32>(job + JOB_ARGS + (<usize>k << 2));
 }
 
-/** First index of thread t's share of [0, n) split into T parts, rounded down to a multiple of `align`. */
-// @ts-ignore: decorator
-@inline function shareStart(n: i32, t: i32, T: i32, align: i32): i32 {
-  if (t >= T) return n;
-  const s = <i32>((<i64>n * <i64>t) / <i64>T);
-  return s - s % align;
+// The current tensor's plan (plan() sets them): its pieces, pieces per chunk, and bytes of the sums area it uses.
+let planPieces: i32 = 0;
+let planPer: i32 = 1;
+let planSums: usize = 0;
+
+/** Sets the plan: `pieces` pieces of `pieceValues` values, chunks starting at multiples of `align`. */
+function setPlan(pieces: i32, pieceValues: f64, align: i32, sums: usize): void {
+  planPieces = max(pieces, 0);
+  const per = <i32>min(<f64>max(pieces, 1), Math.ceil(<f64>CHUNK_VALUES / max(pieceValues, 1)));
+  planPer = max(align, (per + align - 1) / align * align);
+  planSums = sums;
 }
 
-/** One past the last index of thread t's share (see shareStart). */
 // @ts-ignore: decorator
-@inline function shareEnd(n: i32, t: i32, T: i32, align: i32): i32 {
-  return t + 1 >= T ? n : shareStart(n, t + 1, T, align);
+@inline function manyEntry(job: usize, k: i32): usize {
+  return <usize>arg(job, 0) + (<usize>k << 4);
 }
 
-/** Units of a share start at multiples of this: 4 for column units (each value keeps its SIMD lane or scalar tail), else 1. */
 // @ts-ignore: decorator
-@inline function unitAlign(inner: i32): i32 {
-  return inner == 1 ? 4 : 1;
+@inline function stepEntry(job: usize, k: i32): usize {
+  return <usize>arg(job, 0) + <usize>k * OPTIMIZER_ENTRY_BYTES;
 }
 
-/** Whether a [outer, units, inner] view has column units (split by rows, after a JOB_*_SUMS job). */
+/** Whether a [outer, units, inner] view has column units (three jobs: block sums, means, rows). */
 // @ts-ignore: decorator
 @inline function isColumns(outer: i32, units: i32, inner: i32): bool {
   return inner == 1 && outer > 0 && units > 0;
 }
 
-/** Thread t's share of a job of `JOB_*` kind at `job` (T threads run it, each with its own t). */
-export function runShare(job: usize, t: i32, T: i32): void {
-  const kind = load<i32>(job, JOB_KIND);
-  if (kind == JOB_VIEW) {
-    const units = arg(job, 2);
-    const align = unitAlign(arg(job, 3));
-    const a = shareStart(units, t, T, align);
-    const b = shareEnd(units, t, T, align);
-    centralizeUnits(<usize>arg(job, 0), arg(job, 1), units, arg(job, 3), a, b, <usize>arg(job, 4) + <usize>t * <usize>arg(job, 5));
-  } else if (kind == JOB_MANY) {
-    manyShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3), <usize>arg(job, 4), t, T);
-  } else if (kind == JOB_MANY_SUMS) {
-    manySumsShare(<usize>arg(job, 0), arg(job, 1), <usize>arg(job, 2), t, T);
-  } else if (kind == JOB_STATS) {
-    const n = arg(job, 5);
-    const a = shareStart(n, t, T, 1);
-    const b = shareEnd(n, t, T, 1);
-    if (b > a) unitStats(<usize>arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4) + a, b - a, <usize>arg(job, 6) + (<usize>a * STATS_SLOTS << 3));
-  } else if (kind == JOB_STEP) {
-    const rule = arg(job, 0);
-    const table = <usize>arg(job, 1);
-    const count = arg(job, 2);
-    const scratch = <usize>arg(job, 3) + <usize>t * <usize>arg(job, 4);
-    let sums = <usize>arg(job, 5);
-    for (let k = 0; k < count; k++) {
-      const e = table + <usize>k * OPTIMIZER_ENTRY_BYTES;
-      if (stepsColumns(e)) {
-        const rows = load<i32>(e, OUTER);
-        stepColumnRows(rule, e, scratch, shareStart(rows, t, T, 1), shareEnd(rows, t, T, 1), sums);
-        sums += stepColumnSumsBytes(e);
-      } else stepShare(rule, e, scratch, t, T);
-    }
-  } else if (kind == JOB_STEP_SUMS) {
-    const rule = arg(job, 0);
-    const table = <usize>arg(job, 1);
-    const count = arg(job, 2);
-    const scratch = <usize>arg(job, 3) + <usize>t * <usize>arg(job, 4);
-    let sums = <usize>arg(job, 5);
-    for (let k = 0; k < count; k++) {
-      const e = table + <usize>k * OPTIMIZER_ENTRY_BYTES;
-      if (!stepsColumns(e)) continue;
-      const blocks = columnBlocks(load<i32>(e, OUTER));
-      stepColumnSums(rule, e, scratch, shareStart(blocks, t, T, 1), shareEnd(blocks, t, T, 1), sums);
-      sums += stepColumnSumsBytes(e);
-    }
-  } else if (kind == JOB_CLIP_NORM) {
-    clipNormShare(<usize>arg(job, 0), arg(job, 1), arg(job, 2), <usize>arg(job, 3), t, T);
-  } else if (kind == JOB_CLIP_SCALE || kind == JOB_CLIP_VALUE) {
-    const table = <usize>arg(job, 0);
-    const count = arg(job, 1);
-    const x = <f32>load<f64>(job, JOB_FLOAT);
-    for (let k = 0; k < count; k++) {
-      const e = table + <usize>k * CLIP_ENTRY_BYTES;
-      const n = load<i32>(e, 4);
-      const a = shareStart(n, t, T, 4);
-      const b = shareEnd(n, t, T, 4);
-      const ptr = <usize>load<u32>(e) + (<usize>a << 2);
-      if (b <= a) continue;
-      if (kind == JOB_CLIP_SCALE) scaleTensor(ptr, b - a, x);
-      else clipValues(ptr, b - a, x);
-    }
-  } else if (kind == JOB_LOOKAHEAD) {
-    lookaheadShare(<usize>arg(job, 0), arg(job, 1), <f32>load<f64>(job, JOB_FLOAT), t, T);
-  }
-}
-
-/**
- * centralizeMany: this thread's share of every tensor of the table: for column units its rows
- * (their means from the block sums at `sums`, which JOB_MANY_SUMS wrote), else its units.
- */
-function manyShare(table: usize, count: i32, scratch: usize, sums: usize, t: i32, T: i32): void {
-  for (let k = 0; k < count; k++) {
-    const e = table + (<usize>k << 4);
-    const ptr = <usize>load<u32>(e);
-    const outer = load<i32>(e, 4);
-    const units = load<i32>(e, 8);
-    const inner = load<i32>(e, 12);
-    if (isColumns(outer, units, inner)) {
-      subtractColumnMeans(ptr, outer, units, sums, shareStart(outer, t, T, 1), shareEnd(outer, t, T, 1), scratch);
-      sums += columnSumsBytes(outer, units);
-      continue;
-    }
-    const align = unitAlign(inner);
-    centralizeUnits(ptr, outer, units, inner, shareStart(units, t, T, align), shareEnd(units, t, T, align), scratch);
-  }
-}
-
-/** Bytes of the block sums of a [rows, cols] matrix's column units: a float64 per column and block. */
+/** Bytes of a column-unit view's sums area: a float64 per column and block, then hi and lo per column. */
 // @ts-ignore: decorator
 @inline function columnSumsBytes(rows: i32, cols: i32): usize {
-  return <usize>columnBlocks(rows) * (<usize>cols << 3);
+  return <usize>(columnBlocks(rows) + 1) * (<usize>cols << 3);
 }
 
-/** The first job of a centralizeMany with column units: this thread's blocks of their column sums. */
-function manySumsShare(table: usize, count: i32, sums: usize, t: i32, T: i32): void {
-  for (let k = 0; k < count; k++) {
-    const e = table + (<usize>k << 4);
-    const outer = load<i32>(e, 4);
-    const units = load<i32>(e, 8);
-    if (!isColumns(outer, units, load<i32>(e, 12))) continue;
-    const blocks = columnBlocks(outer);
-    columnBlockSums(<usize>load<u32>(e), outer, units, shareStart(blocks, t, T, 1), shareEnd(blocks, t, T, 1), sums);
-    sums += columnSumsBytes(outer, units);
-  }
-}
-
-/** Bytes of the block sums JOB_MANY_SUMS writes for one [outer, units, inner] view (0 unless its units are columns). */
+/** Bytes of the sums area of one [outer, units, inner] view of a centralizeMany (0 unless its units are columns). */
 export function viewSumsBytes(outer: i32, units: i32, inner: i32): usize {
   return isColumns(outer, units, inner) ? columnSumsBytes(outer, units) : 0;
 }
 
-/** Bytes of the block sums JOB_MANY_SUMS writes for a centralizeMany table (0: it has no column units). */
+/** Bytes of the sums area of a centralizeMany table (0: no column units, one job does). */
 export function manySumsBytes(table: usize, count: i32): usize {
   let bytes: usize = 0;
   for (let k = 0; k < count; k++) {
@@ -193,33 +127,276 @@ export function manySumsBytes(table: usize, count: i32): usize {
   return bytes;
 }
 
-/** Bytes of the block sums JOB_STEP_SUMS writes for an optimizer table (0: no column units with GC). */
+/** Bytes of the sums area of an optimizer table (0: no column units with GC, one job does). */
 export function stepSumsBytes(table: usize, count: i32): usize {
   let bytes: usize = 0;
   for (let k = 0; k < count; k++) bytes += stepColumnSumsBytes(table + <usize>k * OPTIMIZER_ENTRY_BYTES);
   return bytes;
 }
 
+/** Whether entry k of a table job has column units (the family's own test). */
+function tableColumns(kind: i32, job: usize, k: i32): bool {
+  if (kind == JOB_STEP) return stepsColumns(stepEntry(job, k));
+  const e = manyEntry(job, k);
+  return isColumns(load<i32>(e, 4), load<i32>(e, 8), load<i32>(e, 12));
+}
+
+/** Values of entry k of a table job. */
+function tableValues(kind: i32, job: usize, k: i32): f64 {
+  if (kind == JOB_STEP) return stepValues(stepEntry(job, k));
+  const e = manyEntry(job, k);
+  return <f64>load<i32>(e, 4) * <f64>load<i32>(e, 8) * <f64>load<i32>(e, 12);
+}
+
+/** One past the last tensor of the group of column tensors starting at `start` (GROUP_VALUES of them, at least one). */
+function groupEnd(kind: i32, job: usize, start: i32, count: i32): i32 {
+  let values: f64 = 0;
+  let k = start;
+  while (k < count && values < <f64>GROUP_VALUES) {
+    if (tableColumns(kind, job, k)) values += tableValues(kind, job, k);
+    k++;
+  }
+  return k;
+}
+
+/** Sets the plan of entry k of a table job in `segment` (column tensors in the group segments only, the others in SEGMENT_OTHERS only). */
+function planTable(kind: i32, segment: i32, job: usize, k: i32): void {
+  if (!tableColumns(kind, job, k)) {
+    if (segment != SEGMENT_OTHERS) setPlan(0, 1, 1, 0);
+    else if (kind == JOB_MANY) {
+      const e = manyEntry(job, k);
+      setPlan(load<i32>(e, 8), <f64>load<i32>(e, 4) * <f64>load<i32>(e, 12), 1, 0);
+    } else {
+      const e = stepEntry(job, k);
+      const n = stepSpan(e);
+      setPlan(n, n > 0 ? stepValues(e) / <f64>n : 1, stepAlign(e), 0);
+    }
+    return;
+  }
+  if (segment == SEGMENT_OTHERS) {
+    setPlan(0, 1, 1, 0);
+    return;
+  }
+  let rows: i32, cols: i32;
+  if (kind == JOB_STEP) {
+    const e = stepEntry(job, k);
+    rows = load<i32>(e, OUTER);
+    cols = load<i32>(e, UNITS);
+  } else {
+    const e = manyEntry(job, k);
+    rows = load<i32>(e, 4);
+    cols = load<i32>(e, 8);
+  }
+  const sums = columnSumsBytes(rows, cols);
+  if (segment == SEGMENT_SUMS) setPlan(columnBlocks(rows), <f64>COLUMN_BLOCK_ROWS * <f64>cols, 1, sums);
+  else if (segment == SEGMENT_MEANS) setPlan(cols, <f64>columnBlocks(rows), 1, sums);
+  else setPlan(rows, <f64>cols, 1, sums);
+}
+
+/** Values of an optimizer entry's tensor ([outer, units, inner]). */
+// @ts-ignore: decorator
+@inline function stepValues(e: usize): f64 {
+  return <f64>load<i32>(e, OUTER) * <f64>load<i32>(e, UNITS) * <f64>load<i32>(e, 80);
+}
+
+/** Pieces [a, b) of entry k of a table job in `segment`; `sums`: the entry's sums area, `scratch`: this thread's. */
+function tableWork(kind: i32, segment: i32, job: usize, k: i32, a: i32, b: i32, scratch: usize, sums: usize): void {
+  if (kind == JOB_STEP) {
+    const e = stepEntry(job, k);
+    const rule = arg(job, 5);
+    if (segment == SEGMENT_OTHERS) stepTensor(rule, e, scratch, a, b);
+    else if (segment == SEGMENT_SUMS) stepColumnSums(rule, e, scratch, a, b, sums);
+    else if (segment == SEGMENT_MEANS) stepColumnMeans(e, scratch, a, b, sums);
+    else stepColumnRows(rule, e, scratch, a, b, sums);
+    return;
+  }
+  const e = manyEntry(job, k);
+  const ptr = <usize>load<u32>(e);
+  const outer = load<i32>(e, 4);
+  const units = load<i32>(e, 8);
+  if (segment == SEGMENT_OTHERS) {
+    centralizeUnits(ptr, outer, units, load<i32>(e, 12), a, b, scratch);
+    return;
+  }
+  const hi = sums + (<usize>columnBlocks(outer) * <usize>units << 3);
+  const lo = hi + (<usize>units << 2);
+  if (segment == SEGMENT_SUMS) columnBlockSums(ptr, outer, units, a, b, sums);
+  else if (segment == SEGMENT_MEANS) columnMeans(sums, columnBlocks(outer), outer, units, a, b, scratch, hi, lo);
+  else subtractColumnMeans(ptr, units, a, b, hi, lo);
+}
+
 /**
- * clipGradNorm's reduction: partials[k] = reduceTensor of tensor k for the tensors this thread
- * owns (a tensor is reduced whole by one thread, as in one thread; owners balance the values).
- * The caller combines the partials in tensor order (clipNormTotal), as one thread does.
+ * Waits until `chunks` chunks of the job are done: spins a little, then sleeps in short waits
+ * where this thread may block (a spinning thread would take the core from a thread still working
+ * on one of those chunks); traps after a long time (a thread died holding one).
  */
-function clipNormShare(table: usize, count: i32, normType: i32, partials: usize, t: i32, T: i32): void {
-  let total: f64 = 0;
-  for (let k = 0; k < count; k++) total += <f64>load<i32>(table + <usize>k * CLIP_ENTRY_BYTES, 4);
-  let before: f64 = 0;
-  for (let k = 0; k < count; k++) {
-    const e = table + <usize>k * CLIP_ENTRY_BYTES;
-    const n = load<i32>(e, 4);
-    const middle = before + <f64>n / 2;
-    before += <f64>n;
-    const owner = total > 0 ? min(T - 1, <i32>Math.floor(middle * <f64>T / total)) : k % T;
-    if (owner == t) store<f64>(partials + (<usize>k << 3), reduceTensor(<usize>load<u32>(e), n, normType));
+function waitDone(job: usize, chunks: i32, mayBlock: bool): void {
+  let spins: i64 = 0;
+  let sleeps: i64 = 0;
+  for (;;) {
+    const done = atomic.load<i32>(job + JOB_DONE);
+    if (done >= chunks) return;
+    if (!mayBlock || ++spins < SPINS_BEFORE_SLEEP) {
+      if (spins > SPINS_LIMIT) unreachable();
+      continue;
+    }
+    if (++sleeps > SLEEPS_LIMIT) unreachable();
+    atomic.add<i32>(job + JOB_SLEEPERS, 1);
+    memory.atomic.wait32(job + JOB_DONE, done, SLEEP_NS);
+    atomic.sub<i32>(job + JOB_SLEEPERS, 1);
   }
 }
 
-/** The total norm from clipNormShare's partials, combined in tensor order as clipGradNorm does. */
+/** Counts a chunk done, and wakes the threads asleep in waitDone. */
+function chunkDone(job: usize): void {
+  atomic.add<i32>(job + JOB_DONE, 1);
+  if (atomic.load<i32>(job + JOB_SLEEPERS) > 0) atomic.notify(job + JOB_DONE);
+}
+
+/** First index of thread t's share of [0, n) split into T parts. */
+// @ts-ignore: decorator
+@inline function shareStart(n: i32, t: i32, T: i32): i32 {
+  return <i32>((<i64>n * <i64>t) / <i64>T);
+}
+
+/** Whether entries [start, end) of a table job include column units. */
+function hasColumns(kind: i32, job: usize, start: i32, end: i32): bool {
+  for (let k = start; k < end; k++) if (tableColumns(kind, job, k)) return true;
+  return false;
+}
+
+/**
+ * Thread t's part of a table job (JOB_MANY, JOB_STEP): chunks of the other tensors, claimed from
+ * the job's counter; then each group of column tensors in three segments, where thread t takes
+ * the same share of every tensor's rows in the block sums and in the rows segment (the rows it
+ * summed are still in its caches when it subtracts), and a share of the columns for the means.
+ * Every thread counts each segment it finished in the job's done counter; a segment starts when
+ * the others' chunks and every thread's earlier segments are counted.
+ */
+function runTable(kind: i32, job: usize, t: i32, T: i32): void {
+  const count = arg(job, 1);
+  if (count <= 0) return;
+  const scratch = <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3);
+  const mayBlock = t > 0 || load<i32>(job + JOB_BLOCKS) != 0;
+  let k = 0;
+  let first = 0; // the job's index of entry k's first chunk
+  planTable(kind, SEGMENT_OTHERS, job, 0);
+  let chunks = (planPieces + planPer - 1) / planPer;
+  for (;;) {
+    const c = atomic.add<i32>(job + JOB_NEXT, 1);
+    while (k < count && c - first >= chunks) {
+      first += chunks;
+      if (++k < count) {
+        planTable(kind, SEGMENT_OTHERS, job, k);
+        chunks = (planPieces + planPer - 1) / planPer;
+      }
+    }
+    if (k >= count) break;
+    const a = (c - first) * planPer;
+    tableWork(kind, SEGMENT_OTHERS, job, k, a, min(planPieces, a + planPer), scratch, 0);
+    chunkDone(job);
+  }
+  const others = first; // every chunk of the other tensors
+  let passes = 0; // segments this thread has counted
+  let groupSums = <usize>arg(job, 4);
+  for (let start = 0; start < count; ) {
+    const end = groupEnd(kind, job, start, count);
+    if (!hasColumns(kind, job, start, end)) {
+      start = end;
+      continue;
+    }
+    let sums = groupSums;
+    for (let segment = SEGMENT_SUMS; segment <= SEGMENT_ROWS; segment++) {
+      if (segment != SEGMENT_SUMS) waitDone(job, others + T * passes, mayBlock);
+      sums = groupSums;
+      for (let e = start; e < end; e++) {
+        if (!tableColumns(kind, job, e)) continue;
+        planTable(kind, segment, job, e);
+        let a: i32, b: i32;
+        if (segment == SEGMENT_ROWS) {
+          // the rows of this thread's blocks in the block sums
+          const blocks = columnBlocks(planPieces);
+          a = min(planPieces, shareStart(blocks, t, T) * COLUMN_BLOCK_ROWS);
+          b = t + 1 >= T ? planPieces : min(planPieces, shareStart(blocks, t + 1, T) * COLUMN_BLOCK_ROWS);
+        } else {
+          a = shareStart(planPieces, t, T);
+          b = t + 1 >= T ? planPieces : shareStart(planPieces, t + 1, T);
+        }
+        if (b > a) tableWork(kind, segment, job, e, a, b, scratch, sums);
+        sums += planSums;
+      }
+      chunkDone(job);
+      passes++;
+    }
+    groupSums = sums;
+    start = end;
+  }
+}
+
+/** Sets the plan of tensor k of a job that is not a table job. */
+function plan(kind: i32, job: usize, k: i32): void {
+  if (kind == JOB_STATS) {
+    setPlan(arg(job, 5), <f64>arg(job, 1) * <f64>arg(job, 3), 1, 0);
+  } else if (kind == JOB_CLIP_NORM) {
+    // a tensor is reduced whole by one thread, as in one thread: one piece
+    setPlan(1, <f64>CHUNK_VALUES, 1, 0);
+  } else if (kind == JOB_LOOKAHEAD) {
+    setPlan(load<i32>(<usize>arg(job, 0) + <usize>k * LOOKAHEAD_ENTRY_BYTES, 8), 1, 4, 0);
+  } else {
+    setPlan(load<i32>(<usize>arg(job, 0) + <usize>k * CLIP_ENTRY_BYTES, 4), 1, 4, 0);
+  }
+}
+
+/** Pieces [a, b) of tensor k of a job that is not a table job. */
+function work(kind: i32, job: usize, k: i32, a: i32, b: i32): void {
+  if (kind == JOB_STATS) {
+    unitStats(<usize>arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4) + a, b - a, <usize>arg(job, 6) + (<usize>a * STATS_SLOTS << 3));
+  } else if (kind == JOB_CLIP_NORM) {
+    const e = <usize>arg(job, 0) + <usize>k * CLIP_ENTRY_BYTES;
+    store<f64>(<usize>arg(job, 3) + (<usize>k << 3), reduceTensor(<usize>load<u32>(e), load<i32>(e, 4), arg(job, 2)));
+  } else if (kind == JOB_LOOKAHEAD) {
+    const e = <usize>arg(job, 0) + <usize>k * LOOKAHEAD_ENTRY_BYTES;
+    const o = <usize>a << 2;
+    lookaheadValues(<usize>load<u32>(e) + o, <usize>load<u32>(e, 4) + o, b - a, <f32>load<f64>(job, JOB_FLOAT));
+  } else {
+    const e = <usize>arg(job, 0) + <usize>k * CLIP_ENTRY_BYTES;
+    const ptr = <usize>load<u32>(e) + (<usize>a << 2);
+    const x = <f32>load<f64>(job, JOB_FLOAT);
+    if (kind == JOB_CLIP_SCALE) scaleTensor(ptr, b - a, x);
+    else clipValues(ptr, b - a, x);
+  }
+}
+
+/**
+ * Thread t's part of the job at `job` (T threads run it): claims chunks (tensor by tensor, piece
+ * ranges of each) until none is left. Table jobs give thread t the scratch at scratch + t·stride.
+ */
+export function runShare(job: usize, t: i32, T: i32): void {
+  const kind = load<i32>(job, JOB_KIND);
+  if (kind == JOB_MANY || kind == JOB_STEP) {
+    runTable(kind, job, t, T);
+    return;
+  }
+  const count = kind == JOB_STATS ? 1 : arg(job, 1);
+  if (count <= 0) return;
+  let k = 0;
+  let first = 0; // the job's index of tensor k's first chunk
+  plan(kind, job, 0);
+  let chunks = (planPieces + planPer - 1) / planPer;
+  for (;;) {
+    const c = atomic.add<i32>(job + JOB_NEXT, 1);
+    while (c - first >= chunks) {
+      first += chunks;
+      if (++k >= count) return;
+      plan(kind, job, k);
+      chunks = (planPieces + planPer - 1) / planPer;
+    }
+    const a = (c - first) * planPer;
+    work(kind, job, k, a, min(planPieces, a + planPer));
+  }
+}
+
+/** The total norm from JOB_CLIP_NORM's partials, combined in tensor order as clipGradNorm does. */
 export function clipNormTotal(partials: usize, count: i32, normType: i32): f64 {
   let total: f64 = 0;
   for (let k = 0; k < count; k++) {
@@ -227,22 +404,4 @@ export function clipNormTotal(partials: usize, count: i32, normType: i32): f64 {
     total = normType == NORM_INF ? max(total, part) : total + part;
   }
   return normType == NORM_L2 ? sqrt(total) : total;
-}
-
-/** lookaheadSync over this thread's share of every parameter. */
-function lookaheadShare(table: usize, count: i32, alpha: f32, t: i32, T: i32): void {
-  for (let k = 0; k < count; k++) {
-    const e = table + <usize>k * LOOKAHEAD_ENTRY_BYTES;
-    const n = load<i32>(e, 8);
-    const a = shareStart(n, t, T, 4);
-    const b = shareEnd(n, t, T, 4);
-    if (b > a) lookaheadValues(<usize>load<u32>(e) + (<usize>a << 2), <usize>load<u32>(e, 4) + (<usize>a << 2), b - a, alpha);
-  }
-}
-
-/** stepTensor over this thread's share of the entry's stepSpan pieces (units, or with GC off values or rows). */
-function stepShare(rule: i32, e: usize, scratch: usize, t: i32, T: i32): void {
-  const n = stepSpan(e);
-  const align = stepAlign(e);
-  stepTensor(rule, e, scratch, shareStart(n, t, T, align), shareEnd(n, t, T, align));
 }

@@ -16,9 +16,9 @@ export function gcWorkloads() {
     { name: "ResNet-18, 21 weights, out-last", layout: "out-last", shapes: resnet("out-last") },
     { name: "MLP [128,784] [64,128] [10,64]", layout: "out-first", shapes: [[128, 784], [64, 128], [10, 64]] },
     { name: "one [10, 64] (per-call cost)", layout: "out-first", shapes: [[10, 64]] },
-    // 65,536 values: the smallest call the threads build splits (src/threads/dispatch.ts); its
+    // 524,288 values: the smallest call the threads build splits (src/threads/dispatch.ts); its
     // "threads 2" row against "simd" says whether that threshold is right on this machine.
-    { name: "one [256, 256] (threads: the split threshold)", layout: "out-first", shapes: [[256, 256]] },
+    { name: "one [512, 1024] (threads: the split threshold)", layout: "out-first", shapes: [[512, 1024]] },
   ];
 }
 

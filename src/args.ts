@@ -136,9 +136,14 @@ export function reading<T>(caller: string, name: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    const message = error instanceof Error ? error.message : describe(error);
-    throw new TypeError(`${caller}: ${name} could not be read: ${message}`, { cause: error });
+    throw couldNotRead(caller, name, error);
   }
+}
+
+/** The TypeError for a caller's value whose reading threw `error` (a Proxy trap, a getter). */
+function couldNotRead(caller: string, name: string, error: unknown): TypeError {
+  const message = error instanceof Error ? error.message : describe(error);
+  return new TypeError(`${caller}: ${name} could not be read: ${message}`, { cause: error });
 }
 
 /** A record read from a caller's object: own enumerable string keys only, no prototype. */
@@ -150,20 +155,34 @@ export type Record0 = Record<string, unknown>;
  * properties, and symbol keys, are ignored. `undefined` reads as `{}` when `optional`.
  */
 export function readRecord(value: unknown, caller: string, name: string, optional = true): Record0 {
+  return readKnown(value, caller, name, optional, undefined).record;
+}
+
+/**
+ * readRecord, also returning the first key read that is not in `known` (when `known` is given),
+ * so a caller can say so without walking the record again.
+ */
+function readKnown(value: unknown, caller: string, name: string, optional: boolean, known: readonly string[] | undefined): { record: Record0; unknown: string | undefined } {
   const record = create(null) as Record0;
-  if (value === undefined && optional) return record;
+  let unknown: string | undefined;
+  if (value === undefined && optional) return { record, unknown };
   if (value === null || typeof value !== "object" || isArrayValue(value)) {
     throw new TypeError(`${caller}: ${name} must be an object, got ${describe(value)}`);
   }
-  return reading(caller, name, () => {
-    for (const key of ownKeys(value)) {
+  try {
+    const keys = ownKeys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       if (typeof key !== "string") continue;
       const descriptor = getOwnPropertyDescriptor(value, key);
       if (descriptor === undefined || !descriptor.enumerable) continue;
       record[key] = "value" in descriptor ? descriptor.value : descriptor.get === undefined ? undefined : apply(descriptor.get, value, []);
+      if (known !== undefined && unknown === undefined && !known.includes(key)) unknown = key;
     }
-    return record;
-  });
+  } catch (error) {
+    throw couldNotRead(caller, name, error);
+  }
+  return { record, unknown };
 }
 
 /**
@@ -212,10 +231,8 @@ export function readKeys(value: object, keys: readonly string[], caller: string,
  * that is not an option. Values are not checked here.
  */
 export function readOptions(value: unknown, known: readonly string[], caller: string, name = "options", what = "an option"): Record0 {
-  const record = readRecord(value, caller, name);
-  for (const key in record) {
-    if (!known.includes(key)) throw new TypeError(`${caller}: ${name}.${key} is not ${what} (known: ${known.join(", ")})`);
-  }
+  const { record, unknown } = readKnown(value, caller, name, true, known);
+  if (unknown !== undefined) throw new TypeError(`${caller}: ${name}.${unknown} is not ${what} (known: ${known.join(", ")})`);
   return record;
 }
 

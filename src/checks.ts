@@ -45,12 +45,18 @@ export function checkOptions<T extends object>(
   checks: Record<string, OptionCheck>,
   caller: string,
 ): Partial<T> {
-  const known = Object.keys(checks);
-  const record = readOptions(options, known, caller);
-  for (const key in record) {
+  return checkRecord<T>(readOptions(options, Object.keys(checks), caller), checks, caller);
+}
+
+/**
+ * checkOptions on options already read (readOptions): runs the check of each key it has, in the
+ * checks' order, and drops the keys whose value is undefined (so defaults apply).
+ */
+export function checkRecord<T extends object>(record: Record<string, unknown>, checks: Record<string, OptionCheck>, caller: string): Partial<T> {
+  for (const key in checks) {
     const value = record[key];
-    if (value === undefined) delete record[key];
-    else checks[key](value, caller, `options.${key}`);
+    if (value !== undefined) checks[key](value, caller, `options.${key}`);
+    else if (key in record) delete record[key];
   }
   return record as Partial<T>;
 }

@@ -1,6 +1,6 @@
 // Where the output-unit axis is, and which tensors GC touches.
 import { isArrayValue, readDataRecord, readOptions, typedArrayKind } from "./args.js";
-import { checkOptions, isBoolean, kindOf, oneOf, type OptionCheck } from "./checks.js";
+import { checkRecord, isBoolean, kindOf, oneOf, type OptionCheck } from "./checks.js";
 
 /**
  * Which axis of a tensor holds its output units (GC removes each unit's mean over every other axis).
@@ -77,7 +77,7 @@ export const layoutOrAxisCheck: OptionCheck = (value, caller, name) => {
 export function centralizeOptions(options: unknown, caller: string): { layout: Layout; convOnly: boolean } {
   const record = readOptions(options, ["layout", "convOnly"], caller);
   if (record.layout !== undefined) record.layout = copyLayout(record.layout, caller, "options.layout");
-  const { layout = "out-first", convOnly = false } = checkOptions<CentralizeOptions>(
+  const { layout = "out-first", convOnly = false } = checkRecord<CentralizeOptions>(
     record,
     { layout: layoutOrAxisCheck, convOnly: isBoolean },
     caller,

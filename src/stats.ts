@@ -1,6 +1,6 @@
 // Per-output-unit statistics of a gradient: what GC changes, made visible.
 import { readOptions } from "./args.js";
-import { checkOptions, sizeOf } from "./checks.js";
+import { checkRecord, sizeOf } from "./checks.js";
 import { checkExtent, copyLayout, type Layout, layoutOrAxisCheck, MAX_TENSOR_VALUES, unitView } from "./layout.js";
 import { checkGradient, type Gradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
@@ -60,7 +60,7 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
   const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
   const record = readOptions(options, ["layout"], caller);
   if (record.layout !== undefined) record.layout = copyLayout(record.layout, caller, "options.layout");
-  const { layout = "out-first" } = checkOptions<StatsOptions>(record, { layout: layoutOrAxisCheck }, caller);
+  const { layout = "out-first" } = checkRecord<StatsOptions>(record, { layout: layoutOrAxisCheck }, caller);
   const operand = checkGradient(rt, caller, input);
   checkExtent(operand.shape, caller);
   const size = sizeOf(operand.shape);

@@ -90,7 +90,7 @@ test("the threads build: one import, a shared memory of at most 2 GiB, no data o
   expect(sectionIds(binary).filter((id) => id === 8 || id === 11 || id === 12)).toEqual([]);
   const names = (b: Uint8Array<ArrayBuffer>) => WebAssembly.Module.exports(new WebAssembly.Module(b)).map((e) => e.name).sort();
   const simd = names(bytes("simd"));
-  expect(names(binary)).toEqual([...simd, "clipNormTotal", "isThreadsBuild", "runShare"].sort());
+  expect(names(binary)).toEqual([...simd, "clipNormTotal", "isThreadsBuild", "manySumsBytes", "runShare", "stepSumsBytes", "viewSumsBytes"].sort());
   const memory = new WebAssembly.Memory({ initial: 1, maximum: THREADS_MAX_PAGES, shared: true });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   expect((instance.exports.isSimdBuild as () => number)()).toBe(1);

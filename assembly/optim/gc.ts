@@ -292,10 +292,13 @@ export function stepsColumns(e: usize): bool {
   return centersUnits(e) && load<i32>(e, INNER) == 1 && load<i32>(e, OUTER) > 0 && load<i32>(e, UNITS) > 0;
 }
 
-/** Bytes of stepColumnSums's block sums for entry e (a float64 per column and block; 0 unless stepsColumns). */
+/**
+ * Bytes of the column sums of entry e split across threads (0 unless stepsColumns): a float64 per
+ * column and block (stepColumnSums), then the means' float32 hi and lo per column (stepColumnMeans).
+ */
 export function stepColumnSumsBytes(e: usize): usize {
   if (!stepsColumns(e)) return 0;
-  return <usize>columnBlocks(load<i32>(e, OUTER)) * (<usize>load<i32>(e, UNITS) << 3);
+  return <usize>(columnBlocks(load<i32>(e, OUTER)) + 1) * (<usize>load<i32>(e, UNITS) << 3);
 }
 
 /**
@@ -321,21 +324,31 @@ export function stepColumnSums(rule: i32, e: usize, scratch: usize, b0: i32, b1:
 }
 
 /**
- * Pass 2 of stepColumnUnits over rows [r0, r1) of entry e, its column means from stepColumnSums's
- * block sums (added in block order, as stepColumnUnits adds them). Scratch as stepTensor's.
+ * The means of columns [c0, c1) of entry e from stepColumnSums's block sums at `partials` (added
+ * in block order, as stepColumnUnits adds them), split into float32 hi and lo after the block
+ * sums (hi: a float32 per column, then lo). Scratch as stepTensor's.
  */
+export function stepColumnMeans(e: usize, scratch: usize, c0: i32, c1: i32, partials: usize): void {
+  const rows = load<i32>(e, OUTER);
+  const cols = load<i32>(e, UNITS);
+  const blocks = columnBlocks(rows);
+  const hi = partials + (<usize>blocks * <usize>cols << 3);
+  const sums = scratch + 32 + (((<usize>min(cols, COLUMN_CHUNK) << 2) + 15) & ~15);
+  columnMeans(partials, blocks, rows, cols, c0, c1, sums, hi, hi + (<usize>cols << 2));
+}
+
+/** Pass 2 of stepColumnUnits over rows [r0, r1) of entry e, with stepColumnMeans's means. Scratch as stepTensor's. */
 export function stepColumnRows(rule: i32, e: usize, scratch: usize, r0: i32, r1: i32, partials: usize): void {
   const rows = load<i32>(e, OUTER);
   const cols = load<i32>(e, UNITS);
   const finalPhase = gcMode(rule, e) == GC_UPDATE ? PHASE_APPLY : PHASE_STEP;
   const rowBytes = <usize>cols << 2;
-  const tmp = scratch + 32;
-  const sums = tmp + (((<usize>min(cols, COLUMN_CHUNK) << 2) + 15) & ~15);
+  const hi = partials + (<usize>columnBlocks(rows) * <usize>cols << 3);
+  const lo = hi + (<usize>cols << 2);
   for (let c = 0; c < cols; ) {
     const width = min(COLUMN_CHUNK, cols - c);
-    columnMeans(partials, columnBlocks(rows), rows, cols, c, width, sums);
-    const hi = sums + (<usize>width << 3);
-    for (let r = r0; r < r1; r++) ruleRow(rule, e, <usize>r * rowBytes + (<usize>c << 2), width, finalPhase, hi, hi + (<usize>width << 2), ~0, tmp);
+    const o = <usize>c << 2;
+    for (let r = r0; r < r1; r++) ruleRow(rule, e, <usize>r * rowBytes + o, width, finalPhase, hi + o, lo + o, ~0, scratch + 32);
     c += width;
   }
 }

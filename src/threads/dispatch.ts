@@ -17,8 +17,9 @@ export interface ThreadsExports extends Kernels {
 
 // Job layout and kinds (assembly/threads.ts JOB_*).
 const ARGS = 4;
+const DONE = 32;
+const NEXT = 36;
 const FLOAT = 40;
-const JOB_VIEW = 1;
 const JOB_MANY = 2;
 const JOB_STATS = 3;
 const JOB_STEP = 4;
@@ -26,8 +27,6 @@ const JOB_CLIP_NORM = 5;
 const JOB_CLIP_SCALE = 6;
 const JOB_CLIP_VALUE = 7;
 const JOB_LOOKAHEAD = 8;
-const JOB_MANY_SUMS = 9;
-const JOB_STEP_SUMS = 10;
 /** assembly/optim/sgd.ts CENTER_BUFFER: the step first centers the momentum buffer (run on one thread). */
 const CENTER_BUFFER = 128;
 const RULES: Record<OptimizerKernelName, number> = {
@@ -35,10 +34,12 @@ const RULES: Record<OptimizerKernelName, number> = {
 };
 
 /**
- * Calls over fewer values than this run on the calling thread: waking the workers and waiting for
- * them costs about what one thread spends on this many values (tens of microseconds).
+ * Calls over fewer values than this run on the calling thread. Measured on 2 cores (one call,
+ * split vs not): a job's round trip (wake the workers, wait for them) costs ~30 µs, so GC of
+ * 65,536–131,072 values ran 1.6–5× slower split; from 524,288 values (GC out-first 1.1–1.2×,
+ * Adam + GC 1.3–1.4×) splitting paid in every run, at 262,144 it did in some.
  */
-export const DEFAULT_SPLIT_VALUES = 1 << 16;
+export const DEFAULT_SPLIT_VALUES = 1 << 19;
 let splitValues = DEFAULT_SPLIT_VALUES;
 
 /**
@@ -87,19 +88,22 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     const words = memory.i32;
     words[job >>> 2] = kind;
     args.forEach((value, k) => { words[((job + ARGS) >>> 2) + k] = value; });
-    memory.f64[(job + FLOAT) >>> 3] = float;
+    words[(job + DONE) >>> 2] = 0;
+    words[(job + NEXT) >>> 2] = 0;
+    memory.f64[(job + FLOAT) >>> 3] = float; // (table jobs: their sleepers count, 0)
   };
   const split = (values: number) => pool.live && values >= splitValues;
+  /** 1 when this (the calling) thread may block in Atomics.wait: the table jobs' waits sleep rather than spin. */
+  const blocks = pool.mayBlock ? 1 : 0;
   const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
     jobsRun++;
     pool.run(() => raw.runShare(job, 0, pool.threads));
   };
   const threads = () => (pool.live ? pool.threads : 1);
-  // Column units (out-last) are split by rows, in two jobs: their column sums per block of rows
-  // (JOB_*_SUMS, split by blocks), then the means and the rows (JOB_MANY / JOB_STEP, split by
-  // rows). The block sums go in a block allocated for the call; where memory cannot grow for it,
-  // the call runs on the calling thread.
+  // Column units (out-last) need their column sums and means (assembly/threads.ts: segments of
+  // one job) in a sums area allocated for the call; where memory cannot grow for it, the call
+  // runs on this thread.
   /** Runs `splitRun(at)` with `bytes` allocated at `at` (none: at = 0), or `single()` when they cannot be. */
   const withSums = (bytes: number, single: () => void, splitRun: (at: number) => void) => {
     if (bytes === 0) return splitRun(0);
@@ -131,21 +135,14 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   // The exports object is frozen: the split functions shadow them on an object inheriting from it.
   const own: Record<string, unknown> = { memory: raw.memory };
   own.viewScratchBytes = (outer: number, units: number, inner: number) => viewStride(outer, units, inner) * threads();
-  /** centralizeMany split: the column units' block sums at `at` first (when it has any: `bytes`), then every tensor's share. */
-  const many = (table: number, count: number, scratch: number, stride: number, at: number, bytes: number) => {
-    if (bytes > 0) runJob(JOB_MANY_SUMS, [table, count, at]);
-    runJob(JOB_MANY, [table, count, scratch, stride, at]);
-  };
   own.centralizeView = (ptr: number, outer: number, units: number, inner: number, scratch: number) => {
     const single = () => raw.centralizeView(ptr, outer, units, inner, scratch);
     if (!split(outer * units * inner) || (inner === 1 ? outer : units) < 2) return single();
-    const stride = viewStride(outer, units, inner);
-    if (inner !== 1) return runJob(JOB_VIEW, [ptr, outer, units, inner, scratch, stride]);
-    // column units: a centralizeMany of one tensor, its table (16 bytes) before its block sums
+    // a centralizeMany of one tensor: its table (16 bytes) before its sums
     const bytes = raw.viewSumsBytes(outer, units, inner);
     withSums(16 + bytes, single, (table) => {
       i32().set([ptr, outer, units, inner], table >>> 2);
-      many(table, 1, scratch, stride, table + 16, bytes);
+      runJob(JOB_MANY, [table, 1, scratch, viewStride(outer, units, inner), table + 16, 0, blocks]);
     });
   };
   own.centralizeMany = (table: number, count: number, scratch: number) => {
@@ -158,7 +155,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
       stride = Math.max(stride, viewStride(words[at + 1], words[at + 2], words[at + 3]));
     }
     const bytes = raw.manySumsBytes(table, count);
-    withSums(bytes, single, (at) => many(table, count, scratch, stride, at, bytes));
+    withSums(bytes, single, (at) => runJob(JOB_MANY, [table, count, scratch, stride, at, 0, blocks]));
   };
   own.unitStats = (ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number) => {
     if (!split(outer * n * inner) || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
@@ -173,10 +170,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
       const words = i32();
       for (let k = 0; k < count; k++) if (words[(table + 96 * k + 28) >>> 2] & CENTER_BUFFER) return single();
       const bytes = raw.stepSumsBytes(table, count);
-      withSums(bytes, single, (at) => {
-        if (bytes > 0) runJob(JOB_STEP_SUMS, [rule, table, count, scratch, stride, at]);
-        runJob(JOB_STEP, [rule, table, count, scratch, stride, at]);
-      });
+      withSums(bytes, single, (at) => runJob(JOB_STEP, [table, count, scratch, stride, at, rule, blocks]));
     };
     own[name] = step;
   }

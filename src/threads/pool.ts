@@ -143,6 +143,11 @@ export class ThreadPool {
     return new ThreadPool(threads, control, words, workers);
   }
 
+  /** Whether the calling thread may block in Atomics.wait (not on a browser's main thread). */
+  get mayBlock(): boolean {
+    return this.#block;
+  }
+
   /** False once `terminate` ran. */
   get live(): boolean {
     return this.#live;

@@ -1,7 +1,7 @@
 // The threads build splits large calls across its threads (project "threads": init({ threads: 2 })).
-// Every kernel, on sizes above the default split threshold, must give bit for bit what one thread
-// gives: the same inputs run split (the default threshold) and on the calling thread alone (the
-// threshold above every size), and the float32 results compared as integers. In the other
+// Every kernel must give bit for bit what one thread gives: the same inputs run split (a threshold
+// of SPLIT values, below every size here, so the cases stay small) and on the calling thread alone
+// (the threshold above every size), and the float32 results compared as integers. In the other
 // projects there are no threads: the file checks that backend() says so.
 import { describe, expect, test } from "vitest";
 import {
@@ -24,9 +24,12 @@ function randomArray(n: number, seed: number, offset = 0, scale = 1): Float32Arr
 const threaded = process.env.GC_BUILD === "threads";
 const ONE_THREAD = Number.POSITIVE_INFINITY;
 
+/** The split threshold of the split runs. */
+const SPLIT = 1 << 16;
+
 /** Runs `work` split across the threads and on one thread, from the same inputs; returns both results. */
 function both<T>(work: () => T): [T, T] {
-  const previous = setSplitValues(DEFAULT_SPLIT_VALUES);
+  const previous = setSplitValues(SPLIT);
   try {
     const jobs = splitJobs();
     const split = work();
@@ -52,7 +55,7 @@ function compare(a: Float32Array | Float64Array, b: Float32Array | Float64Array)
   return "identical";
 }
 
-/** Shapes above the split threshold (65536 values) with their layouts: rows, columns, the general view. */
+/** Shapes above SPLIT values with their layouts: rows, columns, the general view. */
 const VIEWS: [string, number[], Layout][] = [
   ["rows (out-first [256, 300])", [256, 300], "out-first"],
   ["columns (out-last [300, 258])", [300, 258], "out-last"],
@@ -67,9 +70,40 @@ describe.runIf(!threaded)("one-thread builds", () => {
 });
 
 describe.runIf(threaded)("threads: 2 gives bit-identical results to one thread", () => {
-  test("the split threshold is above a [10, 64] call and below the sizes here", () => {
+  test("the split threshold is above a [10, 64] call; the sizes here are above the tests' own", () => {
     expect(DEFAULT_SPLIT_VALUES).toBeGreaterThan(640);
-    for (const [, shape] of VIEWS) expect(shape.reduce((a, b) => a * b)).toBeGreaterThanOrEqual(DEFAULT_SPLIT_VALUES);
+    for (const [, shape] of VIEWS) expect(shape.reduce((a, b) => a * b)).toBeGreaterThanOrEqual(SPLIT);
+  });
+
+  // Out-last tensors of more than one group (assembly/threads.ts GROUP_VALUES, 1M values), one of
+  // them wider than a chunk of 4096 columns.
+  const GROUPS = [[1100, 1000], [300, 258], [40, 5000], [700, 600]];
+
+  test("centralizeAll out-last over two groups of column tensors", () => {
+    const inputs = GROUPS.map((s, i) => randomArray(s.reduce((a, b) => a * b), 70 + i, 0.5, 1));
+    const [split, one] = both(() => {
+      const grads = inputs.map((x, i) => ({ grad: Float32Array.from(x), shape: GROUPS[i] }));
+      centralizeAll(grads, { layout: "out-last" });
+      return grads.map((g) => g.grad);
+    });
+    split.forEach((g, i) => expect(compare(g, one[i]), `tensor ${i}`).toBe("identical"));
+    expect(compare(split[0], inputs[0])).not.toBe("identical");
+  });
+
+  test.each(["gradient", "update"] as const)("Adam + GC %s out-last over two groups of column tensors, 2 steps", (gc) => {
+    const [split, one] = both(() => {
+      const params = GROUPS.map((s, i) => ({ value: Tensor.from(randomArray(s.reduce((a, b) => a * b), 80 + i, 0.2, 0.5), s), grad: new Tensor(s) }));
+      const opt = new Adam(params, { lr: 0.01, gc, layout: "out-last", weightDecay: 0.01 });
+      for (let step = 0; step < 2; step++) {
+        params.forEach((p, i) => p.grad.data.set(randomArray(p.grad.data.length, 90 + 10 * step + i, 1, 1)));
+        opt.step();
+      }
+      opt.dispose();
+      const out = params.map((p) => Float32Array.from(p.value.data));
+      for (const p of params) p.value.dispose(), p.grad.dispose();
+      return out;
+    });
+    split.forEach((w, i) => expect(compare(w, one[i]), `tensor ${i}`).toBe("identical"));
   });
 
   test.each(VIEWS)("centralize, %s", (_, shape, layout) => {
