@@ -1,7 +1,9 @@
 // Bundles the JavaScript that `tsc -p tsconfig.build.json` emitted into build/tsc/ (TypeScript 7
 // has no JS API, so rollup does not compile TypeScript) into the published dist/:
 //   dist/index.js        ESM, both kernel builds embedded as base64  (import, browser)
-//   dist/cjs/index.js    the same as CommonJS                       (require)
+//   dist/threads-binary.js  the SIMD + threads build as base64, a chunk that dist/index.js loads
+//                        with import() only in init({ threads })
+//   dist/cjs/index.js, dist/cjs/threads-binary.js   the same as CommonJS   (require)
 //   dist/workerd.js      ESM importing ./gc.*.wasm as modules       (workerd)
 //   dist/edge-light.js   ESM importing ./gc.*.wasm?module           (edge-light)
 //   dist/tfjs.js, dist/cjs/tfjs.js                                  (./tfjs, importing the main entry)
@@ -99,8 +101,9 @@ const mainEntry = (id) => ({
   },
 });
 
-const esm = (file) => ({ dir: "dist", entryFileNames: file, format: "es", banner: loaderNotice });
-const cjs = (file) => ({ dir: "dist", entryFileNames: `cjs/${file}`, format: "cjs", exports: "named" });
+// Chunks (only src/generated/threads-binary.ts, imported dynamically) keep their module's name.
+const esm = (file) => ({ dir: "dist", entryFileNames: file, chunkFileNames: "[name].js", format: "es", banner: (chunk) => (chunk.isEntry ? loaderNotice : "") });
+const cjs = (file) => ({ dir: "dist", entryFileNames: `cjs/${file}`, chunkFileNames: "cjs/[name].js", format: "cjs", exports: "named" });
 
 export default [
   { input: join(emitted, "index.js"), external: esmExternal, output: esm("index.js"), plugins: [inlineLoader, wasmFiles, declarations("")] },

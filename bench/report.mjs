@@ -114,9 +114,9 @@ export function tfjsTables({ optimizer, wholeStep, missing, failed }) {
   out.push("### Where the kernels engine's time goes (its copies and its kernel, each timed alone)", "");
   out.push(
     "in: every gradient copied into linear memory, by dataSync() (a copy on the wasm backend) or from the backend's storage (as the engine reads it); " +
-      "kernel: this package's Adam + GC (out-last) over Tensors in linear memory; " +
+      "kernel: this package's Adam + GC (out-last, tf.train.adam's formula as the engine runs it) over Tensors in linear memory, one call for every variable; " +
       "out: every new weight written into its variable, as a new tensor holding a copy that is assigned, or the engine's way " +
-      "(cpu: the variable's array replaced by a copy; wasm: a tensor made from the values, which the backend copies into its heap, assigned). " +
+      "(cpu: the variable's array replaced by a copy; wasm: copied into its heap in place, its tensor id disposed and registered again first so XNNPACK drops weights it packed). " +
       "The last column is train.adam on the kernels engine, all of it: what it costs beyond storage in + kernel + engine out is the optimizer's own work.",
     "",
   );

@@ -7,7 +7,8 @@
 // - the digits MLP's whole training step, as model.fit takes it: forward, backward
 //   (tf.variableGrads) and the optimizer's step, on a batch of 32 real digits;
 // - where the kernels engine's time goes: the same copies it makes (gradients in, weights out),
-//   timed alone, next to this package's Adam + GC kernel over the same shapes in linear memory.
+//   timed alone, next to this package's Adam + GC kernel (tf.train.adam's formula, as the engine
+//   runs it) over the same shapes in linear memory.
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import * as tfjsEntry from "../dist/tfjs.js";
@@ -64,19 +65,21 @@ function storageView(tf, tensor) {
 }
 
 /**
- * New weights into a variable the way the kernels engine writes them (src/tfjs/engines/weights.ts):
- * on the cpu backend the variable's array is replaced by a copy; on the wasm backend a new tensor
- * made from the values (the backend copies them into its heap) is assigned. Writing the wasm heap
- * in place would be cheaper and wrong: its XNNPACK operators keep packed copies of weights.
+ * New weights into a variable the way the kernels engine writes them (src/tfjs/engines/weights.ts)
+ * when no other tensor shares its data: on the cpu backend the variable's array is replaced by a
+ * copy; on the wasm backend the values are copied into its heap in place, its tensor id disposed
+ * and registered again first (XNNPACK's operators keep packed copies of weights by tensor id).
  */
 function writeLikeEngine(tf, variable, values) {
   if (tf.getBackend() === "cpu") {
     tf.backend().data.get(variable.dataId).values = values.slice();
     return;
   }
-  const fresh = tf.tensor(values, variable.shape);
-  variable.assign(fresh);
-  fresh.dispose();
+  const backend = tf.backend();
+  const { id, memoryOffset } = backend.dataIdMap.get(variable.dataId);
+  backend.wasm.tfjs.disposeData(id);
+  backend.wasm.tfjs.registerTensor(id, variable.size, memoryOffset);
+  new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, variable.size).set(values);
 }
 
 /**
@@ -91,7 +94,7 @@ function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
     value: pkg.Tensor.from(seededValues(product(shape), i + 1, 0.1), shape),
     grad: pkg.Tensor.from(seededValues(product(shape), i + 101, 0.01, 0.002), shape),
   }));
-  const adam = new pkg.Adam(params, { lr: LR, betas: [BETA1, BETA2], eps: EPSILON, gc: "gradient", layout: "out-last" });
+  const adam = new pkg.Adam(params, { lr: LR, betas: [BETA1, BETA2], eps: EPSILON, gc: "gradient", layout: "out-last", formula: "tfjs" });
   const phase = (name) => `${backendName}: ${name}`;
   return {
     cases: [

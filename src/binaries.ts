@@ -1,4 +1,4 @@
-import { scalarBase64, simdBase64, threadsBase64 } from "./generated/binaries.js";
+import { scalarBase64, simdBase64 } from "./generated/binaries.js";
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const chars = atob(text);
@@ -7,9 +7,19 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The embedded release binary: the v128 SIMD build, the scalar build, or the SIMD + threads build of the same source. */
-export function embeddedBinary(build: "simd" | "scalar" | "threads"): Uint8Array<ArrayBuffer> {
-  return decodeBase64(build === "simd" ? simdBase64 : build === "scalar" ? scalarBase64 : threadsBase64);
+/** The embedded release binary: the v128 SIMD build or the scalar build of the same source. */
+export function embeddedBinary(build: "simd" | "scalar"): Uint8Array<ArrayBuffer> {
+  return decodeBase64(build === "simd" ? simdBase64 : scalarBase64);
+}
+
+/**
+ * The embedded SIMD + threads build. Its base64 lives in a module of its own, loaded by this
+ * dynamic import() only when `init({ threads })` asks for it: in the published package a separate
+ * chunk (dist/threads-binary.js, dist/cjs/threads-binary.js), so the main entry does not carry it.
+ */
+export async function embeddedThreadsBinary(): Promise<Uint8Array<ArrayBuffer>> {
+  const { threadsBase64 } = await import("./generated/threads-binary.js");
+  return decodeBase64(threadsBase64);
 }
 
 /**
@@ -22,7 +32,7 @@ export function bundledKernels(build: "simd" | "scalar"): Uint8Array<ArrayBuffer
   return embeddedBinary(build);
 }
 
-/** The SIMD + threads build this entry ships with (`init({ threads })`), or undefined where there is none. */
-export function bundledThreadsKernels(): Uint8Array<ArrayBuffer> | undefined {
-  return embeddedBinary("threads");
+/** The SIMD + threads build this entry ships with (`init({ threads })`, loaded on demand), or undefined where there is none. */
+export function bundledThreadsKernels(): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  return embeddedThreadsBinary();
 }

@@ -3,6 +3,7 @@ import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { readOptions } from "./args.js";
 import { bundledKernels } from "./binaries.js";
 import { autoThreads, startThreads, type ThreadedStart } from "./threads/start.js";
+import { MAX_THREADS } from "./threads/worker-source.js";
 
 /**
  * Which build of the kernels runs: v128 SIMD, the scalar build of the same source, or the SIMD
@@ -69,8 +70,6 @@ export interface LoadedKernels {
 }
 
 const OPTION_NAMES = ["source", "simd", "threads"];
-/** The most threads `init` accepts (more would only queue on the cores). */
-const MAX_THREADS = 64;
 
 /** Reads the options once (own properties only: see args.ts) and checks `simd`. */
 function checkInitOptions(options: InitOptions, caller: string): InitOptions {

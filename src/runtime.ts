@@ -83,7 +83,8 @@ export function initSync(options: InitOptions = {}): Backend {
 
 /**
  * The build in use: `"simd"` (v128 kernels), `"scalar"`, or `"simd-threads"` (`init({ threads })`
- * with its workers running); throws before `init`.
+ * with its workers running); throws before `init`. After `shutdown()`, or once a call gave up on a
+ * worker that died or stopped answering, the threads build runs on the calling thread alone: `"simd"`.
  *
  * @example
  * await init({ threads: 2 });

@@ -11,6 +11,6 @@ export function bundledKernels(build: "simd" | "scalar"): WebAssembly.Module {
 }
 
 /** No threads build here: this runtime has no workers over shared memory (init({ threads }) falls back to one thread). */
-export function bundledThreadsKernels(): undefined {
+export async function bundledThreadsKernels(): Promise<undefined> {
   return undefined;
 }

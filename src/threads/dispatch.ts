@@ -98,7 +98,9 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
     jobsRun++;
-    pool.run(() => raw.runShare(job, 0, pool.threads));
+    // Threads wait for each other inside a job with column units (its segments): it starts once every worker took it.
+    const together = kind === JOB_MANY ? raw.manySumsBytes(args[0], args[1]) > 0 : kind === JOB_STEP && raw.stepSumsBytes(args[0], args[1]) > 0;
+    pool.run((thread, threads) => raw.runShare(job, thread, threads), together);
   };
   const threads = () => (pool.live ? pool.threads : 1);
   // Column units (out-last) need their column sums and means (assembly/threads.ts: segments of

@@ -1,7 +1,8 @@
 // The worker pool of the threads build: n − 1 workers that instantiated the same module over the
 // same shared memory, a control block in that memory (src/threads/worker-source.ts), and `run`:
-// publish a job, take thread 0's share on the calling thread, wait for the others.
-import { CONTROL_BYTES, FAILED, GENERATION, PENDING, STOP, WORKER_SOURCE } from "./worker-source.js";
+// publish a job, take thread 0's share on the calling thread, wait for the others, and give up on
+// a worker that makes no progress (a terminated, crashed or hung worker must not hang the caller).
+import { CALLER_RUNNING, CLAIMS, CONTROL_BYTES, FAILED, GENERATION, OPEN, PENDING, STOP, WORKER_RUNNING, WORKER_SOURCE } from "./worker-source.js";
 
 /** What a started worker must offer: a message channel and termination (Node's and the web's Worker both do). */
 interface WorkerLike {
@@ -10,12 +11,15 @@ interface WorkerLike {
   unref?(): void;
 }
 
-/** Starts one worker running WORKER_SOURCE; `onReady`/`onFailure` report its first message or its failure. */
+/**
+ * Starts one worker running WORKER_SOURCE; `onReady` reports its first message, `onFailure` its
+ * failure or its end (an error, or its thread exited: then it will run no more shares).
+ */
 type Spawn = (onReady: () => void, onFailure: (error: unknown) => void) => WorkerLike;
 
 interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true }) => WorkerLike & {
-    once(event: "message" | "error", listener: (value: unknown) => void): void;
+    once(event: "message" | "error" | "exit", listener: (value: unknown) => void): void;
   };
 }
 
@@ -46,6 +50,7 @@ function spawner(): Spawn | undefined {
       const worker = new NodeWorker(WORKER_SOURCE, { eval: true });
       worker.once("message", () => onReady());
       worker.once("error", onFailure);
+      worker.once("exit", onFailure);
       return worker;
     };
   }
@@ -91,12 +96,42 @@ function canBlock(words: Int32Array): boolean {
   }
 }
 
+/**
+ * How long the calling thread waits for a job without progress (a share claimed or finished)
+ * before it gives up on the workers: at least this many milliseconds…
+ */
+export const DEFAULT_MIN_PATIENCE_MS = 5_000;
+/** …and at least this many times what the calling thread spent on its own share (a share of a huge tensor takes long). */
+export const PATIENCE_PER_SHARE = 20;
+
+const now = () => performance.now();
+/** The longest single Atomics.wait of the calling thread: it looks at the workers' progress at least this often. */
+const SLICE_MS = 50;
+/** Spins of the calling thread for the workers to take a `together` job before it sleeps. */
+const CLAIM_SPINS = 4096;
+
+/** Hooks for tests only (the package does not export the pool). */
+export interface PoolTestHooks {
+  /** Runs right after a job is published, before the calling thread's share. */
+  afterPublish?(pool: ThreadPool): void;
+  /** Wait by spinning, as on a browser's main thread (where Atomics.wait throws), even where blocking is allowed. */
+  spin?: boolean;
+}
+
 /** The started workers and the control block they watch. */
 export class ThreadPool {
   /** Threads that run a job: the calling thread and the workers. */
   readonly threads: number;
   /** Address of the job (after the control words). */
   readonly job: number;
+  /** The least time `run` waits without progress before it gives up on the workers (tests shorten it). */
+  minPatienceMs = DEFAULT_MIN_PATIENCE_MS;
+  /** How many times its own share's time `run` waits at least (tests set 0 for a fixed patience). */
+  patiencePerShare = PATIENCE_PER_SHARE;
+  /** Why the workers were stopped, when not by `terminate()`: `run` gave up on them, or one of them ended. */
+  lost: string | undefined;
+  /** See PoolTestHooks. */
+  testHooks: PoolTestHooks = {};
   #words: Int32Array;
   #workers: WorkerLike[];
   #block: boolean;
@@ -113,7 +148,8 @@ export class ThreadPool {
   /**
    * Starts `threads − 1` workers that instantiate `module` over `memory` and watch the control
    * block at `control`; resolves when every one said "ready", or to undefined when one failed
-   * or none answered within `timeoutMs` (those started are terminated).
+   * or none answered within `timeoutMs` (those started are terminated). A worker that ends later
+   * (its thread exited or failed) stops the pool: later calls run on the calling thread.
    */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, threads: number, timeoutMs = 20_000): Promise<ThreadPool | undefined> {
     const spawn = spawner();
@@ -121,10 +157,14 @@ export class ThreadPool {
     const words = new Int32Array(memory.buffer, control, CONTROL_BYTES >> 2);
     words.fill(0);
     const workers: WorkerLike[] = [];
+    let pool: ThreadPool | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const ready = Array.from({ length: threads - 1 }, (_, k) => new Promise<void>((resolve, reject) => {
-        const worker = spawn(resolve, reject);
+        const worker = spawn(resolve, (error) => {
+          if (pool) pool.#lose(`worker thread ${k + 1} of ${threads} ended (${describeEnd(error)})`);
+          else reject(error);
+        });
         workers.push(worker);
         worker.postMessage({ module, memory, control, index: k + 1, threads });
       }));
@@ -140,7 +180,8 @@ export class ThreadPool {
     }
     // A process may exit while its workers wait for work (node:worker_threads in Node, Deno, Bun).
     for (const worker of workers) worker.unref?.();
-    return new ThreadPool(threads, control, words, workers);
+    pool = new ThreadPool(threads, control, words, workers);
+    return pool;
   }
 
   /** Whether the calling thread may block in Atomics.wait (not on a browser's main thread). */
@@ -148,28 +189,157 @@ export class ThreadPool {
     return this.#block;
   }
 
-  /** False once `terminate` ran. */
+  /** False once `terminate` ran, or `run` gave up on the workers. */
   get live(): boolean {
     return this.#live;
   }
 
   /**
-   * Runs the job written at `job`: publishes it, runs thread 0's share here (`share`), then waits
+   * Runs the job written at `job`, `share(t, T)` running thread t's part of it when T threads run
+   * it (`share(0, 1)`: the whole job, bit-identical): publishes it, runs share 0 here, then waits
    * for the workers (Atomics.wait where this thread may block, else spinning on Atomics.load).
+   * `together`: the job's threads wait for each other inside it (assembly/threads.ts segments), so
+   * this thread starts its share only once every worker took the job. Without the workers
+   * (stopped) it runs the whole job here.
+   *
+   * When the workers make no progress (no share taken or finished) for `minPatienceMs`, or
+   * `patiencePerShare` times this thread's own share if longer, it gives up on them: it stops
+   * them and runs here what no worker took (the call then completes, bit-identical), and throws
+   * an Error if a worker took its share and did not finish it (the call's output may then be
+   * incomplete). Either way the pool is stopped and later calls run on this thread.
    */
-  run(share: () => void): void {
+  run(share: (thread: number, threads: number) => void, together = false): void {
+    if (!this.#live) return share(0, 1);
     const words = this.#words;
+    for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
     Atomics.store(words, PENDING, this.threads - 1);
     Atomics.add(words, GENERATION, 1);
     Atomics.notify(words, GENERATION);
+    this.testHooks.afterPublish?.(this);
+    if (together && !this.#awaitClaims(share)) return;
+    const started = now();
     try {
-      share();
+      share(0, this.threads);
     } finally {
-      for (let pending = Atomics.load(words, PENDING); pending !== 0; pending = Atomics.load(words, PENDING)) {
-        if (this.#block) Atomics.wait(words, PENDING, pending);
-      }
+      this.#awaitDone(share, now() - started);
     }
     if (Atomics.exchange(words, FAILED, 0) !== 0) throw new Error("gradient-centralization: a worker thread failed to run its share of a kernel");
+  }
+
+  /**
+   * Waits (as `#awaitDone`, with `minPatienceMs`) until every worker took the job. False when it
+   * gave up: no worker had taken it, so the whole job ran here; throws when some had (see #giveUp).
+   */
+  #awaitClaims(share: (thread: number, threads: number) => void): boolean {
+    // A worker takes the job within microseconds of its wake-up: spin first, then sleep on the
+    // first claim word still open (its worker notifies it).
+    const open = (): number => {
+      for (let t = 1; t < this.threads; t++) if (Atomics.load(this.#words, CLAIMS + t) === OPEN) return CLAIMS + t;
+      return -1;
+    };
+    for (let spins = 0; spins < CLAIM_SPINS; spins++) if (open() < 0) return true;
+    const waitOn = (): [number, number] | undefined => {
+      const word = open();
+      return word < 0 ? undefined : [word, OPEN];
+    };
+    if (this.#wait(waitOn, this.minPatienceMs)) return true;
+    this.#giveUp(share, this.minPatienceMs, true);
+    return false;
+  }
+
+  /** Waits until every worker finished its share, or gives up on them (see `run`). */
+  #awaitDone(share: (thread: number, threads: number) => void, ownMs: number): void {
+    const patience = Math.max(this.minPatienceMs, this.patiencePerShare * ownMs);
+    const pending = (): [number, number] | undefined => {
+      const value = Atomics.load(this.#words, PENDING);
+      return value === 0 ? undefined : [PENDING, value];
+    };
+    if (!this.#wait(pending, patience)) this.#giveUp(share, patience, false);
+  }
+
+  /**
+   * Waits until `waitOn()` says nothing more to wait for (undefined; else the control word to
+   * wait on and its current value), in slices: Atomics.wait with a timeout, or spinning with a
+   * clock check where this thread may not block. False after `patience` ms without progress of
+   * the workers (a share taken or finished).
+   */
+  #wait(waitOn: () => [word: number, value: number] | undefined, patience: number): boolean {
+    const words = this.#words;
+    const block = this.#block && !this.testHooks.spin;
+    let progress = this.#progress();
+    let deadline = now() + patience;
+    for (let spins = 0; ; spins++) {
+      const target = waitOn();
+      if (target === undefined) return true;
+      if (block) Atomics.wait(words, target[0], target[1], Math.min(SLICE_MS, Math.max(0, deadline - now())));
+      else if ((spins & 1023) !== 0) continue;
+      const seen = this.#progress();
+      if (seen !== progress) {
+        progress = seen;
+        deadline = now() + patience;
+      } else if (now() >= deadline) {
+        return waitOn() === undefined;
+      }
+    }
+  }
+
+  /** Σ of the workers' claim words: grows with every share claimed or finished. */
+  #progress(): number {
+    let sum = 0;
+    for (let t = 1; t < this.threads; t++) sum += Atomics.load(this.#words, CLAIMS + t);
+    return sum;
+  }
+
+  /**
+   * Stops the workers and runs here what none of them took: the shares of the workers that did
+   * not take theirs, or (`whole`: nothing ran yet, the job waited for every worker) the whole job
+   * when none took it. Throws if a worker took its share and did not finish it.
+   */
+  #giveUp(share: (thread: number, threads: number) => void, patience: number, whole: boolean): void {
+    const words = this.#words;
+    const taken: number[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      if (Atomics.compareExchange(words, CLAIMS + t, OPEN, CALLER_RUNNING) === OPEN) taken.push(t);
+    }
+    this.terminate();
+    const unfinished: number[] = [];
+    for (let t = 1; t < this.threads; t++) if (Atomics.load(words, CLAIMS + t) === WORKER_RUNNING) unfinished.push(t);
+    const workers = (list: number[]) => `worker thread${list.length > 1 ? "s" : ""} ${list.join(", ")} of ${this.threads}`;
+    const silent = `no progress for ${Math.round(patience)} ms`;
+    const reasons: string[] = [];
+    if (taken.length) {
+      const ran = !whole ? (taken.length > 1 ? "them" : "it") : unfinished.length ? "nothing of the call" : "the call alone";
+      reasons.push(`${workers(taken)} did not take ${taken.length > 1 ? "their shares" : "its share"} of a call (${silent}): the calling thread ran ${ran}`);
+    }
+    if (unfinished.length) reasons.push(`${workers(unfinished)} took ${unfinished.length > 1 ? "their shares" : "its share"} of a call and did not finish (${silent})`);
+    this.lost = reasons.join("; ");
+    if (unfinished.length === 0) {
+      if (whole) share(0, 1);
+      else for (const t of taken) share(t, this.threads);
+      return;
+    }
+    throw new Error(
+      `gradient-centralization: ${workers(unfinished)} started ${unfinished.length > 1 ? "their shares" : "its share"} of this call and made ${silent}: terminated, crashed or hung. ` +
+        "The output of this call (the values it writes in place, an optimizer's state) may be incomplete: do not use it. " +
+        'The worker threads were stopped and the package fell back to one thread: later calls run on the calling thread (the same results, bit for bit), and backend() says "simd".',
+    );
+  }
+
+  /** Stops the pool for `reason` (kept in `lost`); later calls run on the calling thread. */
+  #lose(reason: string): void {
+    if (!this.#live) return;
+    this.lost = reason;
+    this.terminate();
+  }
+
+  /** Terminates worker `worker` (1 … threads − 1) alone, as if it had crashed: for tests. */
+  killWorkerForTests(worker: number): void {
+    this.#workers[worker - 1]?.terminate();
+  }
+
+  /** The claim word of share `t` in the current job (worker-source.ts OPEN … CALLER_RUNNING): for tests. */
+  claimForTests(t: number): number {
+    return Atomics.load(this.#words, CLAIMS + t);
   }
 
   /** Stops the workers (they leave their loop, then are terminated); later jobs run on the calling thread. */
@@ -182,4 +352,11 @@ export class ThreadPool {
     for (const worker of this.#workers) worker.terminate();
     this.#workers = [];
   }
+}
+
+/** A worker's failure or exit code, in words. */
+function describeEnd(error: unknown): string {
+  if (typeof error === "number") return `exit code ${error}`;
+  if (error instanceof Error) return error.message;
+  return String((error as { message?: unknown } | null)?.message ?? error);
 }

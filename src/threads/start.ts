@@ -48,7 +48,8 @@ export function autoThreads(): number {
  */
 export async function startThreads(threads: number): Promise<ThreadedStart | undefined> {
   if (threads < 2 || !threadsAvailable()) return undefined;
-  const bytes = bundledThreadsKernels();
+  // The build is a chunk of its own (src/binaries.ts): a page that does not serve it falls back too.
+  const bytes = await bundledThreadsKernels().catch(() => undefined);
   if (bytes === undefined || !WebAssembly.validate(bytes)) return undefined;
   let memory: WebAssembly.Memory;
   let module: WebAssembly.Module;

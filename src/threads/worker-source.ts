@@ -6,21 +6,36 @@
 
 /**
  * The control words at the start of the control block (Int32 indices), shared with the worker
- * script below: the job generation, the workers still running the job, the stop request, and a
- * failure flag (a worker's share threw).
+ * script below: the job generation, the workers still running the job, the stop request, a
+ * failure flag (a worker's share threw), then one claim word per share (CLAIMS + t for share t).
  */
 export const GENERATION = 0;
 export const PENDING = 1;
 export const STOP = 2;
 export const FAILED = 3;
-/** Bytes of the control words; the job follows them (assembly/threads.ts JOB_*). */
-export const CONTROL_BYTES = 16;
+export const CLAIMS = 4;
+/**
+ * A share's claim word in the current job: OPEN when published, then WORKER_RUNNING when its
+ * worker took it and DONE when that worker finished it, or CALLER_RUNNING when the calling thread
+ * took it over (its worker never claimed it: src/threads/pool.ts). Each step is one atomic
+ * compare-exchange, so exactly one thread runs each share, and the sum over the shares only grows
+ * while a job makes progress.
+ */
+export const OPEN = 0;
+export const WORKER_RUNNING = 1;
+export const DONE = 2;
+export const CALLER_RUNNING = 3;
+/** The most threads `init` accepts (more would only queue on the cores); the control block has a claim word for each. */
+export const MAX_THREADS = 64;
+/** Bytes of the control words (a multiple of 16); the job follows them (assembly/threads.ts JOB_*). */
+export const CONTROL_BYTES = (CLAIMS + MAX_THREADS) * 4;
 
 /** The worker script (no imports, no globals beyond the worker's own). */
 export const WORKER_SOURCE = `"use strict";
 const run = ({ module, memory, control, index, threads }, reply) => {
   const { runShare } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const words = new Int32Array(memory.buffer, control, 4);
+  const words = new Int32Array(memory.buffer, control, ${CONTROL_BYTES >> 2});
+  const claim = ${CLAIMS} + index;
   let seen = Atomics.load(words, ${GENERATION});
   reply("ready");
   for (;;) {
@@ -29,11 +44,15 @@ const run = ({ module, memory, control, index, threads }, reply) => {
     if (generation === seen) continue;
     seen = generation;
     if (Atomics.load(words, ${STOP}) !== 0) break;
+    // Taken over by the calling thread (this worker was too late): nothing to do.
+    if (Atomics.compareExchange(words, claim, ${OPEN}, ${WORKER_RUNNING}) !== ${OPEN}) continue;
+    Atomics.notify(words, claim);
     try {
       runShare(control + ${CONTROL_BYTES}, index, threads);
     } catch {
       Atomics.store(words, ${FAILED}, 1);
     }
+    Atomics.store(words, claim, ${DONE});
     if (Atomics.sub(words, ${PENDING}, 1) === 1) Atomics.notify(words, ${PENDING});
   }
 };

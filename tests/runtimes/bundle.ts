@@ -82,7 +82,9 @@ export async function bundleHarness(
   };
   const build = await rollup({ input, plugins: [platform], onwarn: (warning) => { throw new Error(warning.message); } });
   try {
-    const { output } = await build.generate({ format, name: "conformance" });
+    // One file, as wrangler's and Next.js's bundlers make it: a dynamic import() (the default
+    // entry's threads build, src/binaries.ts) is bundled in, not left as a chunk.
+    const { output } = await build.generate({ format, name: "conformance", inlineDynamicImports: true });
     return { code: output[0].code, resolved, wasm };
   } finally {
     await build.close();

@@ -169,3 +169,36 @@ test.each(["cpu", "wasm"])("%s backend: the step leaves alone what others hold (
     await tf.setBackend("cpu");
   }
 });
+
+test("wasm backend: matMul and conv2d, whose XNNPACK operators keep packed copies of the weights, read each step's new weights", async () => {
+  await import("@tensorflow/tfjs-backend-wasm");
+  await tf.setBackend("wasm");
+  try {
+    const run = made++;
+    const kernel = tf.variable(tf.tensor(randomArray(24, 5, 0, 0.5), [4, 6]), true, `options_${run}/dense`);
+    const filter = tf.variable(tf.tensor(randomArray(54, 6, 0, 0.5), [3, 3, 2, 3]), true, `options_${run}/conv`);
+    const x = tf.tensor(randomArray(20, 7), [5, 4]);
+    const image = tf.tensor(randomArray(72, 8), [1, 6, 6, 2]);
+    const grads = { [kernel.name]: tf.tensor(randomArray(24, 9, 0.1), [4, 6]), [filter.name]: tf.tensor(randomArray(54, 10, 0.1), [3, 3, 2, 3]) };
+    // The ops on the variables, and on new tensors holding the variables' values (never packed before).
+    const outputs = () => tf.tidy(() => [tf.matMul(x, kernel), tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, 1, "same")].map((t) => t.dataSync()));
+    const fresh = () =>
+      tf.tidy(() => {
+        const [k, f] = [kernel, filter].map((v) => tf.tensor(v.dataSync(), v.shape));
+        return [tf.matMul(x, k), tf.conv2d(image as tf.Tensor4D, f as tf.Tensor4D, 1, "same")].map((t) => t.dataSync());
+      });
+    const optimizer = train.adam(0.1, undefined, undefined, undefined, { gc: "gradient", engine: "kernels" });
+    for (let step = 0; step < 3; step++) {
+      const before = outputs(); // the operators are made here and pack the current weights
+      optimizer.applyGradients(grads);
+      const after = outputs();
+      const want = fresh();
+      expect(Array.from(after[0])).not.toEqual(Array.from(before[0]));
+      after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(want[i])));
+    }
+    optimizer.dispose();
+    tf.dispose([kernel, filter, x, image, ...Object.values(grads)]);
+  } finally {
+    await tf.setBackend("cpu");
+  }
+});

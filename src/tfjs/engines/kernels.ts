@@ -1,6 +1,7 @@
-// The kernels engine: each variable is stepped by one of the main entry's optimizers (the fused
-// WebAssembly kernels) over a master copy of its weights in linear memory. Per step it reads each
-// gradient once (dataSync), runs the kernel, and writes the new weights into the variable.
+// The kernels engine: the variables of a step are stepped by one of the main entry's optimizers
+// (the fused WebAssembly kernels, one call for all of them) over master copies of their weights in
+// linear memory. Per step it reads each gradient once (weights.ts: from the backend's storage
+// where it can), runs the kernel, and writes each new weight into its variable.
 import { tensor as tfTensor, type Tensor as TfTensor } from "@tensorflow/tfjs-core";
 import {
   Adadelta,
@@ -19,32 +20,53 @@ import {
   type OptimizerStateDict,
   type LookaheadStateDict,
 } from "../../index.js";
-import type { Engine, EngineConfig, EngineStep, EngineVariable, NamedTensor, RuleHyperparameters, RuleName } from "./engine.js";
+import type { Engine, EngineConfig, EngineStep, EngineVariable, NamedTensor, RuleHyperparameters, RuleName, TfjsGcMode } from "./engine.js";
 import { readWeights, writeWeights } from "./weights.js";
 import { unitView } from "../unit-view.js";
 import { nadamMuProduct } from "./ops-rules.js";
 
 /** What the engine needs of a main-entry optimizer (SGD, Adam, …, or Ranger's Lookahead). */
 interface CoreOptimizer {
-  lr: number | ((step: number) => number);
+  readonly paramGroups: readonly { lr: number | ((step: number) => number) }[];
   step(): void;
   stateDict(): OptimizerStateDict<never> | LookaheadStateDict<never>;
   loadStateDict(state: never): void;
   dispose(): void;
 }
 
-/** One variable's master weights, gradient buffer and optimizer, all in linear memory. */
+/** One variable's state as a checkpoint entry holds it, while no batch optimizer holds it. */
+interface Parked {
+  entry: Record<string, unknown> & { step: number };
+  /** Ranger's slow weights (undefined: the weights when its batch is made). */
+  slow: Float32Array | undefined;
+}
+
+/** One variable's master weights and gradient buffer in linear memory; its state in a batch or parked. */
 interface Slot {
+  readonly name: string;
   readonly variable: EngineVariable["variable"];
   readonly unitAxis: number | null;
   readonly decay: boolean;
+  /** The core's view of the variable (coreView). */
+  readonly view: { shape: number[]; unitAxis: number | null };
   readonly value: Tensor;
   readonly grad: Tensor;
-  readonly optimizer: CoreOptimizer;
   /** The variable's dataId when it last held the master weights (another one: it was set from outside). */
   dataId: object;
-  /** Steps the optimizer has counted (−1: unknown, after setState). */
+  /** Steps its state has counted (−1: unknown, after setState). */
   steps: number;
+  /** The batch whose optimizer holds its state, and its index in that optimizer's checkpoint. */
+  batch: Batch | undefined;
+  index: number;
+  /** Its state while `batch` is undefined (undefined: none yet, the rule's initial state). */
+  parked: Parked | undefined;
+}
+
+/** One main-entry optimizer over a set of variables, stepped by one kernel call. */
+interface Batch {
+  readonly optimizer: CoreOptimizer;
+  /** Its variables in checkpoint order (group order, then parameter order). */
+  readonly slots: readonly Slot[];
 }
 
 /** The main entry's state buffer names → tf.train's slot names, per rule. */
@@ -96,70 +118,96 @@ function hyper<R extends RuleName>(config: EngineConfig, _rule: R): RuleHyperpar
   return config.hyperparameters as RuleHyperparameters[R];
 }
 
-/** The main-entry optimizer stepping one variable by `config`'s rule. */
-function makeCore(config: EngineConfig, variable: EngineVariable, value: Tensor, grad: Tensor): CoreOptimizer {
-  const params = [{ value, grad }];
-  const gc = variable.unitAxis === null ? false : config.gc;
-  const common = { lr: 0, gc, layout: coreLayout(coreView(variable).unitAxis, value.shape.length) };
-  const decay = (weightDecay: number) => (variable.decay ? weightDecay : 0);
+/** Variables the core steps with the same group hyperparameters: GC mode, layout and weight decay. */
+interface CoreGroup {
+  readonly slots: Slot[];
+  readonly gc: TfjsGcMode;
+  readonly layout: Layout;
+  readonly decay: boolean;
+}
+
+/** The variables in groups of the same GC mode, layout and decay, in the order each group first appears. */
+function coreGroups(config: EngineConfig, slots: readonly Slot[]): CoreGroup[] {
+  const groups = new Map<string, CoreGroup>();
+  for (const slot of slots) {
+    const gc = slot.view.unitAxis === null ? false : config.gc;
+    const layout = coreLayout(slot.view.unitAxis, slot.view.shape.length);
+    const key = `${gc}/${typeof layout === "string" ? layout : layout.unitAxis}/${slot.decay}`;
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { slots: [], gc, layout, decay: slot.decay }));
+    group.slots.push(slot);
+  }
+  return [...groups.values()];
+}
+
+/** The main-entry optimizer stepping `groups` by `config`'s rule: one kernel call per step for all of them. */
+function makeCore(config: EngineConfig, groups: readonly CoreGroup[]): CoreOptimizer {
+  const params = (weightDecay?: number) =>
+    groups.map((group) => ({
+      params: group.slots.map((slot) => ({ value: slot.value, grad: slot.grad })),
+      gc: group.gc,
+      layout: group.layout,
+      ...(weightDecay === undefined ? {} : { weightDecay: group.decay ? weightDecay : 0 }),
+    }));
+  const common = { lr: 0 };
   let made: unknown;
   switch (config.rule) {
     case "sgd":
-      made = new SGD(params, common);
+      made = new SGD(params(), common);
       break;
     case "momentum": {
       const { momentum, useNesterov } = hyper(config, "momentum");
-      made = new SGD(params, { ...common, momentum, nesterov: useNesterov && momentum > 0 });
+      made = new SGD(params(), { ...common, momentum, nesterov: useNesterov && momentum > 0 });
       break;
     }
     case "adam": {
       const { beta1, beta2, epsilon } = hyper(config, "adam");
-      made = new Adam(params, { ...common, betas: [beta1, beta2], eps: epsilon, formula: "tfjs" });
+      made = new Adam(params(), { ...common, betas: [beta1, beta2], eps: epsilon, formula: "tfjs" });
       break;
     }
     case "adamax": {
       const { beta1, beta2, epsilon, decay: lrDecay } = hyper(config, "adamax");
-      made = new Adamax(params, { ...common, betas: [beta1, beta2], eps: epsilon, lrDecay, formula: "tfjs" });
+      made = new Adamax(params(), { ...common, betas: [beta1, beta2], eps: epsilon, lrDecay, formula: "tfjs" });
       break;
     }
     case "adagrad": {
       const { initialAccumulatorValue, epsilon } = hyper(config, "adagrad");
-      made = new Adagrad(params, { ...common, initialAccumulatorValue, eps: epsilon, formula: "tfjs" });
+      made = new Adagrad(params(), { ...common, initialAccumulatorValue, eps: epsilon, formula: "tfjs" });
       break;
     }
     case "adadelta": {
       const { rho, epsilon } = hyper(config, "adadelta");
-      made = new Adadelta(params, { ...common, rho, eps: epsilon, formula: "tfjs" });
+      made = new Adadelta(params(), { ...common, rho, eps: epsilon, formula: "tfjs" });
       break;
     }
     case "rmsprop": {
       const { decay: alpha, momentum, epsilon, centered } = hyper(config, "rmsprop");
-      made = new RMSprop(params, { ...common, alpha, momentum, eps: epsilon, centered, formula: "tfjs" });
+      made = new RMSprop(params(), { ...common, alpha, momentum, eps: epsilon, centered, formula: "tfjs" });
       break;
     }
     case "adamw": {
       const { betas, eps, weightDecay, amsgrad } = hyper(config, "adamw");
-      made = new AdamW(params, { ...common, betas, eps, weightDecay: decay(weightDecay), amsgrad });
+      made = new AdamW(params(weightDecay), { ...common, betas, eps, amsgrad });
       break;
     }
     case "radam": {
       const { betas, eps, weightDecay } = hyper(config, "radam");
-      made = new RAdam(params, { ...common, betas, eps, weightDecay: decay(weightDecay) });
+      made = new RAdam(params(weightDecay), { ...common, betas, eps });
       break;
     }
     case "nadam": {
       const { betas, eps, weightDecay, momentumDecay } = hyper(config, "nadam");
-      made = new NAdam(params, { ...common, betas, eps, weightDecay: decay(weightDecay), momentumDecay });
+      made = new NAdam(params(weightDecay), { ...common, betas, eps, momentumDecay });
       break;
     }
     case "lion": {
       const { betas, weightDecay } = hyper(config, "lion");
-      made = new Lion(params, { ...common, betas, weightDecay: decay(weightDecay) });
+      made = new Lion(params(weightDecay), { ...common, betas });
       break;
     }
     case "ranger": {
       const { betas, eps, weightDecay, k, alpha } = hyper(config, "ranger");
-      made = new Ranger(params, { ...common, betas, eps, weightDecay: decay(weightDecay), k, alpha });
+      made = new Ranger(params(weightDecay), { ...common, betas, eps, k, alpha });
       break;
     }
   }
@@ -173,7 +221,9 @@ function isLookahead(state: OptimizerStateDict<never> | LookaheadStateDict<never
 
 /**
  * The kernels engine (cpu and wasm backends; needs `init()`): state in linear memory, one fused
- * kernel call per variable and step, weights written back into the variables.
+ * kernel call per step for all the variables that have a gradient, weights written back into the
+ * variables. The variables stepped together share one main-entry optimizer (a parameter group
+ * per GC mode, layout and decay), made again when that set of variables changes.
  *
  * @example
  * const engine = createKernelsEngine({ rule: "adam", hyperparameters: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, gc: "gradient" });
@@ -187,23 +237,32 @@ class KernelsEngine implements Engine {
   readonly kind = "kernels" as const;
   readonly #config: EngineConfig;
   readonly #slots = new Map<string, Slot>();
+  /** The optimizer over the variables of the last step (undefined: every slot's state is parked). */
+  #batch: Batch | undefined;
 
   constructor(config: EngineConfig) {
     this.#config = config;
   }
 
   apply(variables: readonly EngineVariable[], step: EngineStep): void {
-    const present = variables.flatMap((variable, i) => {
+    const present: { variable: EngineVariable; gradient: TfTensor }[] = [];
+    variables.forEach((variable, i) => {
       const gradient = step.gradients[i];
-      return gradient == null ? [] : [{ variable, gradient }];
+      if (gradient != null) present.push({ variable, gradient });
     });
     for (const { variable, gradient } of present) checkGradient(variable, gradient);
-    for (const { variable, gradient } of present) {
-      const slot = this.#slotFor(variable);
-      this.#syncSteps(slot, step.step - 1);
-      readWeights(gradient, slot.grad.data);
-      slot.optimizer.lr = step.learningRate;
-      slot.optimizer.step();
+    if (present.length === 0) return;
+    if (new Set(present.map(({ variable }) => variable.name)).size < present.length) {
+      // The same variable twice in one step: step it once per gradient, as tf.train does.
+      for (const entry of present) this.apply([entry.variable], { ...step, gradients: [entry.gradient] });
+      return;
+    }
+    const slots = present.map(({ variable }) => this.#slotFor(variable));
+    const batch = this.#batchFor(slots, step.step - 1);
+    for (let i = 0; i < slots.length; i++) readWeights(present[i].gradient, slots[i].grad.data);
+    for (const group of batch.optimizer.paramGroups) group.lr = step.learningRate;
+    batch.optimizer.step();
+    for (const slot of batch.slots) {
       slot.steps++;
       slot.dataId = writeWeights(slot.variable, slot.value.data);
     }
@@ -211,12 +270,12 @@ class KernelsEngine implements Engine {
 
   getState(variables: readonly EngineVariable[]): NamedTensor[] {
     const names = SLOT_NAMES[this.#config.rule];
+    const dict = this.#batch?.optimizer.stateDict();
     const out: NamedTensor[] = [];
     for (const variable of variables) {
       const slot = this.#slots.get(variable.name);
       if (slot === undefined) continue;
-      const dict = slot.optimizer.stateDict();
-      const entry = (isLookahead(dict) ? dict.inner : dict).state[0] as unknown as Record<string, unknown>;
+      const { entry, slow } = slot.batch !== undefined && dict !== undefined ? stateAt(dict, slot.index) : (slot.parked ?? { entry: { step: 0 }, slow: undefined });
       for (const [buffer, slotName] of Object.entries(names)) {
         const values = entry[buffer];
         if (values instanceof Float32Array) out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(values, slot.variable.shape, "float32") });
@@ -225,7 +284,7 @@ class KernelsEngine implements Engine {
         const value = entry[scalar];
         if (typeof value === "number") out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(value, [], "float32") });
       }
-      if (isLookahead(dict)) out.push({ name: `${variable.name}/slow`, tensor: tfTensor(dict.slow[0] as Float32Array, slot.variable.shape, "float32") });
+      if (this.#config.rule === "ranger") out.push({ name: `${variable.name}/slow`, tensor: tfTensor(slow ?? slot.value.data.slice(), slot.variable.shape, "float32") });
     }
     return out;
   }
@@ -233,38 +292,35 @@ class KernelsEngine implements Engine {
   setState(variables: readonly EngineVariable[], state: readonly NamedTensor[]): void {
     const byName = new Map(state.map((entry) => [entry.name, entry.tensor]));
     const names = SLOT_NAMES[this.#config.rule];
-    for (const variable of variables) {
-      const slot = this.#slotFor(variable);
-      const dict = slot.optimizer.stateDict();
-      const inner = isLookahead(dict) ? dict.inner : dict;
-      const entry: Record<string, unknown> = { step: inner.state[0].step };
+    const slots = variables.map((variable) => this.#slotFor(variable));
+    for (const slot of slots) this.#park(slot.batch);
+    for (const slot of slots) {
+      const entry: Parked["entry"] = { step: slot.parked?.entry.step ?? 0 };
       for (const [buffer, slotName] of [...Object.entries(names), ...Object.entries(SCALAR_NAMES)]) {
-        const tensor = byName.get(`${variable.name}/${slotName}`);
+        const tensor = byName.get(`${slot.name}/${slotName}`);
         if (tensor === undefined) continue;
         const values = tensor.dataSync() as Float32Array;
         entry[buffer] = buffer in SCALAR_NAMES ? values[0] : Float32Array.from(values);
       }
       const buffer = entry.momentumBuffer;
-      const view = coreView(variable);
+      const { view } = slot;
       if (this.#config.rule === "momentum" && buffer instanceof Float32Array && view.unitAxis !== null && this.#config.gc !== false) {
         // The SGD kernel centers a momentum buffer not known to be centered before a gc "update"
         // step; a buffer this package saved is centered already, and centering it again would move
         // the next steps by float32 rounding. Say so when its unit means are within rounding of 0.
         if (unitMeansVanish(buffer, view.shape, view.unitAxis)) entry.centered = coreLayout(view.unitAxis, view.shape.length);
       }
-      inner.state[0] = entry as never;
-      if (isLookahead(dict)) {
-        const slow = byName.get(`${variable.name}/slow`);
-        dict.slow[0] = slow === undefined ? slot.value.data.slice() : Float32Array.from(slow.dataSync() as Float32Array);
-      }
-      slot.optimizer.loadStateDict(dict as never);
+      // Ranger's slow weights: the saved ones, else the weights now (not those when its batch is made).
+      const slow = this.#config.rule === "ranger" ? byName.get(`${slot.name}/slow`)?.dataSync() ?? slot.value.data : undefined;
+      slot.parked = { entry, slow: slow === undefined ? undefined : Float32Array.from(slow as Float32Array) };
       slot.steps = -1;
     }
   }
 
   dispose(): void {
+    this.#batch?.optimizer.dispose();
+    this.#batch = undefined;
     for (const slot of this.#slots.values()) {
-      slot.optimizer.dispose();
       slot.value.dispose();
       slot.grad.dispose();
     }
@@ -276,68 +332,115 @@ class KernelsEngine implements Engine {
     let slot = this.#slots.get(variable.name);
     if (slot !== undefined && (slot.variable !== variable.variable || slot.unitAxis !== variable.unitAxis || slot.decay !== variable.decay)) {
       // Another variable under the same name (the old one disposed), or new GC / decay settings: start over.
-      this.#drop(variable.name);
+      this.#drop(slot);
       slot = undefined;
     }
     if (slot === undefined) {
-      const { shape } = coreView(variable);
-      const value = new Tensor(shape);
-      const grad = new Tensor(shape);
-      let optimizer: CoreOptimizer;
+      const view = coreView(variable);
+      const value = new Tensor(view.shape);
+      let grad: Tensor;
       try {
-        optimizer = makeCore(this.#config, variable, value, grad);
+        grad = new Tensor(view.shape);
       } catch (error) {
         value.dispose();
-        grad.dispose();
         throw error;
       }
-      slot = { variable: variable.variable, unitAxis: variable.unitAxis, decay: variable.decay, value, grad, optimizer, dataId: {}, steps: 0 };
-      this.#slots.set(variable.name, slot);
+      const { name, unitAxis, decay } = variable;
+      slot = { name, variable: variable.variable, unitAxis, decay, view, value, grad, dataId: {}, steps: 0, batch: undefined, index: -1, parked: undefined };
+      this.#slots.set(name, slot);
     }
     if (slot.dataId !== slot.variable.dataId) {
       readWeights(slot.variable, slot.value.data);
       slot.dataId = slot.variable.dataId;
-      if (this.#config.rule === "ranger" && slot.steps === 0) this.#resetSlow(slot);
+      if (this.#config.rule === "ranger" && slot.steps === 0) {
+        // Ranger before its first step: the slow weights start as the weights read now.
+        this.#park(slot.batch);
+        if (slot.parked !== undefined) slot.parked.slow = undefined;
+      }
     }
     return slot;
   }
 
-  /** Ranger before its first step: the slow weights start as the weights read now. */
-  #resetSlow(slot: Slot): void {
-    const dict = slot.optimizer.stateDict() as LookaheadStateDict<never>;
-    dict.slow[0] = slot.value.data.slice();
-    slot.optimizer.loadStateDict(dict as never);
+  /**
+   * The batch stepping exactly `slots` (the current one, or a new one holding their state), each
+   * slot's state counting `steps` steps (bias corrections and Lookahead's rhythm follow the
+   * optimizer's iterations, as tf.train's do, also for steps a variable had no gradient).
+   */
+  #batchFor(slots: readonly Slot[], steps: number): Batch {
+    const current = this.#batch;
+    if (current !== undefined && current.slots.length === slots.length && slots.every((slot) => slot.batch === current)) {
+      if (slots.every((slot) => slot.steps === steps)) return current;
+      this.#park(current);
+    } else this.#park(current);
+    const groups = coreGroups(this.#config, slots);
+    const optimizer = makeCore(this.#config, groups);
+    const ordered = groups.flatMap((group) => group.slots);
+    try {
+      const dict = optimizer.stateDict();
+      const inner = isLookahead(dict) ? dict.inner : dict;
+      ordered.forEach((slot, k) => {
+        const { entry, slow } = this.#synced(slot, steps);
+        inner.state[k] = entry as never;
+        if (isLookahead(dict)) dict.slow[k] = slow ?? slot.value.data.slice();
+      });
+      inner.step = steps;
+      if (isLookahead(dict)) dict.step = steps;
+      optimizer.loadStateDict(dict as never);
+    } catch (error) {
+      optimizer.dispose();
+      throw error;
+    }
+    const batch: Batch = { optimizer, slots: ordered };
+    ordered.forEach((slot, k) => {
+      slot.batch = batch;
+      slot.index = k;
+      slot.parked = undefined;
+      slot.steps = steps;
+    });
+    this.#batch = batch;
+    return batch;
   }
 
-  /**
-   * Makes the optimizer count `steps` steps taken (bias corrections and Lookahead's rhythm follow
-   * the optimizer's iterations, as tf.train's do), after setState or steps this variable missed.
-   */
-  #syncSteps(slot: Slot, steps: number): void {
-    if (slot.steps === steps) return;
-    const dict = slot.optimizer.stateDict();
-    const inner = isLookahead(dict) ? dict.inner : dict;
-    inner.state[0].step = steps;
-    inner.step = steps;
+  /** A parked slot's state made to count `steps` steps (NAdam: its μ-product too). */
+  #synced(slot: Slot, steps: number): Parked {
+    const parked = slot.parked ?? { entry: { step: 0 }, slow: undefined };
+    if (slot.steps === steps) return parked;
+    const entry: Parked["entry"] = { ...parked.entry, step: steps };
     if (this.#config.rule === "nadam" && steps > 0) {
       // The μ-product follows the optimizer's steps as the bias corrections do (steps this variable
       // had no gradient included), as the ops engine's does.
       const { betas, momentumDecay } = this.#config.hyperparameters as RuleHyperparameters["nadam"];
-      (inner.state[0] as unknown as Record<string, unknown>).muProduct = nadamMuProduct(betas[0], momentumDecay, steps);
+      entry.muProduct = nadamMuProduct(betas[0], momentumDecay, steps);
     }
-    if (isLookahead(dict)) dict.step = steps;
-    slot.optimizer.loadStateDict(dict as never);
-    slot.steps = steps;
+    return { entry, slow: parked.slow };
   }
 
-  #drop(name: string): void {
-    const slot = this.#slots.get(name);
-    if (slot === undefined) return;
-    slot.optimizer.dispose();
+  /** Moves the state of `batch`'s slots out of its optimizer (parked on each slot) and frees it. */
+  #park(batch: Batch | undefined): void {
+    if (batch === undefined) return;
+    const dict = batch.optimizer.stateDict();
+    batch.slots.forEach((slot, k) => {
+      slot.parked = stateAt(dict, k);
+      slot.batch = undefined;
+      slot.index = -1;
+    });
+    batch.optimizer.dispose();
+    if (this.#batch === batch) this.#batch = undefined;
+  }
+
+  #drop(slot: Slot): void {
+    this.#park(slot.batch);
     slot.value.dispose();
     slot.grad.dispose();
-    this.#slots.delete(name);
+    this.#slots.delete(slot.name);
   }
+}
+
+/** Entry `k` of a checkpoint, with its slow weights when it is Lookahead's. */
+function stateAt(dict: OptimizerStateDict<never> | LookaheadStateDict<never>, k: number): Parked {
+  const inner = isLookahead(dict) ? dict.inner : dict;
+  const entry = inner.state[k] as unknown as Parked["entry"];
+  return { entry, slow: isLookahead(dict) ? (dict.slow[k] as Float32Array) : undefined };
 }
 
 /**
