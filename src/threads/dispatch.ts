@@ -138,8 +138,8 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   const own: Record<string, unknown> = { memory: raw.memory };
   own.viewScratchBytes = (outer: number, units: number, inner: number) => viewStride(outer, units, inner) * threads();
   own.centralizeView = (ptr: number, outer: number, units: number, inner: number, scratch: number) => {
+    if (!split(outer * units * inner) || (inner === 1 ? outer : units) < 2) return raw.centralizeView(ptr, outer, units, inner, scratch);
     const single = () => raw.centralizeView(ptr, outer, units, inner, scratch);
-    if (!split(outer * units * inner) || (inner === 1 ? outer : units) < 2) return single();
     // a centralizeMany of one tensor: its table (16 bytes) before its sums
     const bytes = raw.viewSumsBytes(outer, units, inner);
     withSums(16 + bytes, single, (table) => {
@@ -148,8 +148,8 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     });
   };
   own.centralizeMany = (table: number, count: number, scratch: number) => {
+    if (!split(tableValues(table, count, 16, [4, 8, 12]))) return raw.centralizeMany(table, count, scratch);
     const single = () => raw.centralizeMany(table, count, scratch);
-    if (!split(tableValues(table, count, 16, [4, 8, 12]))) return single();
     const words = i32();
     let stride = 0;
     for (let k = 0; k < count; k++) {
@@ -167,8 +167,8 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     const rule = RULES[name];
     const step: OptimizerKernel = (table, count, scratch, stride?: number) => {
       // descriptor fields: outer 20, units 24, inner 80 (assembly/optim/table.ts)
+      if (stride === undefined || !split(tableValues(table, count, 96, [20, 24, 80]))) return raw[name](table, count, scratch);
       const single = () => raw[name](table, count, scratch);
-      if (stride === undefined || !split(tableValues(table, count, 96, [20, 24, 80]))) return single();
       const words = i32();
       for (let k = 0; k < count; k++) if (words[(table + 96 * k + 28) >>> 2] & CENTER_BUFFER) return single();
       const bytes = raw.stepSumsBytes(table, count);
