@@ -240,18 +240,7 @@ const ROWWISE_WIDTH = 64;
 function accumulateColumnBlock(ptr: usize, rows: i32, cols: i32, rowBytes: usize, sums: usize, partial: usize): void {
   memory.fill(partial, 0, <usize>cols << 3);
   for (let r = 0; r < rows; r++) accumulateRow(ptr + <usize>r * rowBytes, cols, partial);
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const cols2 = cols & ~1;
-    for (; j < cols2; j += 2) {
-      const o = <usize>j << 3;
-      v128.store(sums + o, f64x2.add(v128.load(sums + o), v128.load(partial + o)));
-    }
-  }
-  for (; j < cols; j++) {
-    const o = <usize>j << 3;
-    store<f64>(sums + o, load<f64>(sums + o) + load<f64>(partial + o));
-  }
+  addSums(sums, partial, cols);
 }
 
 /**
