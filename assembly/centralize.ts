@@ -69,6 +69,19 @@ export function subtractRow(ptr: usize, n: i32, hi: f32, lo: f32): void {
 }
 
 /**
+ * The means of `n` columns from their float64 sums over `rows` rows, split as GC subtracts them:
+ * hi[k] = f32(mean), lo[k] = lowPart(mean, hi[k]).
+ */
+export function storeMeans(sums: usize, n: i32, rows: i32, hi: usize, lo: usize): void {
+  for (let k = 0; k < n; k++) {
+    const mean = load<f64>(sums + (<usize>k << 3)) / <f64>rows;
+    const h = <f32>mean;
+    store<f32>(hi + (<usize>k << 2), h);
+    store<f32>(lo + (<usize>k << 2), lowPart(mean, h));
+  }
+}
+
+/**
  * One loop over two rows: cur[i] ← (cur[i] − hi) − lo, and returns Σ next[i] in float64.
  * Summing the next row while the current one (already in cache) is written keeps the memory
  * system busy with reads during the writes.
@@ -278,12 +291,7 @@ function centralizeColumnChunk(ptr: usize, rows: i32, width: i32, rowBytes: usiz
     else accumulateColumns(ptr + <usize>r * rowBytes, block, width, rowBytes, sums);
     r += block;
   }
-  for (let c = 0; c < width; c++) {
-    const mean = load<f64>(sums + (<usize>c << 3)) / <f64>rows;
-    const h = <f32>mean;
-    store<f32>(hi + (<usize>c << 2), h);
-    store<f32>(lo + (<usize>c << 2), lowPart(mean, h));
-  }
+  storeMeans(sums, width, rows, hi, lo);
   for (let r = 0; r < rows; r++) subtractColumns(ptr + <usize>r * rowBytes, width, hi, lo);
 }
 
@@ -337,12 +345,7 @@ export function columnMeans(partials: usize, blocks: i32, rows: i32, cols: i32, 
     const width = min(COLUMN_CHUNK, c1 - c);
     memory.fill(sums, 0, <usize>width << 3);
     for (let b = 0; b < blocks; b++) addSums(sums, partials + ((<usize>b * <usize>cols + <usize>c) << 3), width);
-    for (let k = 0; k < width; k++) {
-      const mean = load<f64>(sums + (<usize>k << 3)) / <f64>rows;
-      const h = <f32>mean;
-      store<f32>(hi + (<usize>(c + k) << 2), h);
-      store<f32>(lo + (<usize>(c + k) << 2), lowPart(mean, h));
-    }
+    storeMeans(sums, width, rows, hi + (<usize>c << 2), lo + (<usize>c << 2));
     c += width;
   }
 }

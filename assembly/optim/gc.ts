@@ -20,7 +20,7 @@
 // (the general view); rows are processed one at a time so a unit's two passes over a row stay
 // in cache (row units) or close together.
 
-import { accumulateRow, addSums, centralizeUnits, COLUMN_BLOCK_ROWS, COLUMN_CHUNK, columnBlocks, columnMeans, lowPart, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
+import { accumulateRow, addSums, centralizeUnits, COLUMN_BLOCK_ROWS, COLUMN_CHUNK, columnBlocks, columnMeans, lowPart, storeMeans, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
 import { adamFusable, adamRow, adamRowSumNext } from "./adam";
@@ -257,12 +257,7 @@ function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c
       addSums(sums, hi, width);
       r += block;
     }
-    for (let k = 0; k < width; k++) {
-      const mean = load<f64>(sums + (<usize>k << 3)) / <f64>rows;
-      const h = <f32>mean;
-      store<f32>(hi + (<usize>k << 2), h);
-      store<f32>(lo + (<usize>k << 2), lowPart(mean, h));
-    }
+    storeMeans(sums, width, rows, hi, lo);
     for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes + first, width, finalPhase, hi, lo, ~0, tmp);
     c += width;
   }
