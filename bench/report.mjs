@@ -93,22 +93,32 @@ const TFJS_ROWS_NOTE =
   "Optimizer time: one applyGradients on fixed gradients (TF.js layout: dense [in, out], conv [kh, kw, in, out]), median ms per step. " +
   "speed-up: tf.train.adam (no GC)'s time ÷ the row's time, on the same backend.";
 
+/** The ms of the row named `name`, or undefined. */
+const cell = (rows, name) => rows.find((r) => r.name === name)?.ms;
+
+/**
+ * A table of optimizer times, one column pair (ms, speed-up over BASELINE) per backend: `groups`
+ * (one per backend, in `backends` order) each hold `rows` of { name, ms }.
+ */
+function speedTable(backends, groups) {
+  const lines = [`| optimizer | ${backends.map((b) => `${b} ms | ${b} speed-up`).join(" | ")} |`, `|---|${backends.map(() => "---:|---:").join("|")}|`];
+  for (const name of [...new Set(groups.flatMap((g) => g.rows.map((r) => r.name)))]) {
+    const cells = groups.map((g) => {
+      const ms = cell(g.rows, name);
+      return ms === undefined ? "— | —" : `${fmtMs(ms)} | ${fmtX(cell(g.rows, BASELINE) / ms)}`;
+    });
+    lines.push(`| ${name} | ${cells.join(" | ")} |`);
+  }
+  return lines;
+}
+
 export function tfjsTables({ optimizer, wholeStep, missing, failed }) {
   const out = [];
   const backends = [...new Set(optimizer.map((r) => r.backend))];
-  const cell = (rows, name) => rows.find((r) => r.name === name)?.ms;
   for (const model of [...new Set(optimizer.map((r) => r.model))]) {
     const groups = backends.map((b) => optimizer.find((r) => r.model === model && r.backend === b));
     out.push(`### ${model} (${groups[0].parameters.toLocaleString("en-US")} parameters): optimizer time per step`, "");
-    out.push(`| optimizer | ${backends.map((b) => `${b} ms | ${b} speed-up`).join(" | ")} |`, `|---|${backends.map(() => "---:|---:").join("|")}|`);
-    for (const name of [...new Set(groups.flatMap((g) => g.rows.map((r) => r.name)))]) {
-      const cells = groups.map((g) => {
-        const ms = cell(g.rows, name);
-        return ms === undefined ? "— | —" : `${fmtMs(ms)} | ${fmtX(cell(g.rows, BASELINE) / ms)}`;
-      });
-      out.push(`| ${name} | ${cells.join(" | ")} |`);
-    }
-    out.push("");
+    out.push(...speedTable(backends, groups), "");
   }
   out.push(TFJS_ROWS_NOTE, "");
   out.push("### Where the kernels engine's time goes (its copies and its kernel, each timed alone)", "");
@@ -131,15 +141,7 @@ export function tfjsTables({ optimizer, wholeStep, missing, failed }) {
     out.push(`| ${model} | ${backend} | ${cells.join(" | ")} | ${engine === undefined ? "—" : fmtMs(engine)} |`);
   }
   out.push("", "### Digits MLP 64-64-10: the whole training step (forward, backward, optimizer; batch 32)", "");
-  out.push(`| optimizer | ${backends.map((b) => `${b} ms | ${b} speed-up`).join(" | ")} |`, `|---|${backends.map(() => "---:|---:").join("|")}|`);
-  for (const name of [...new Set(wholeStep.flatMap((g) => g.rows.map((r) => r.name)))]) {
-    const cells = wholeStep.map((g) => {
-      const ms = cell(g.rows, name);
-      return ms === undefined ? "— | —" : `${fmtMs(ms)} | ${fmtX(cell(g.rows, BASELINE) / ms)}`;
-    });
-    out.push(`| ${name} | ${cells.join(" | ")} |`);
-  }
-  out.push("");
+  out.push(...speedTable(backends, wholeStep), "");
   if (missing.length) out.push(`Not in this build of the tfjs entry (rows left out): ${missing.join("; ")}.`, "");
   for (const [name, message] of failed) out.push(`Not run: ${name}: ${message}`, "");
   return out;
