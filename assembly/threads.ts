@@ -12,8 +12,10 @@
 // Column units (out-last) need every row before any mean: a table job runs the other tensors
 // first, then the column tensors in groups of about GROUP_VALUES values (small enough that the
 // group is still in cache for its second pass), each group in three segments: block sums of its
-// rows, the means of its columns, then its rows. A chunk of a segment starts once every chunk of
-// the segments before it is done (a second counter in the job).
+// rows, the means of its columns, then its rows. There thread t takes a fixed share (the same
+// rows in the block sums and in the rows segment: it subtracts the rows it summed, from its own
+// cache), and a segment starts once every thread counted the segments before it in the job's
+// done counter.
 // The module has no data segments and no mutable globals in memory (its globals are each
 // instance's own): instantiating it again over the same memory (every worker does) writes nothing.
 
@@ -38,10 +40,10 @@ export function isThreadsBuild(): bool {
 const JOB_KIND = 0;
 const JOB_ARGS = 4; // 8 × i32
 const JOB_BLOCKS = 28; // i32 (table jobs, args[6]): 1 when thread 0 may block in a wait (not a browser's main thread)
-const JOB_DONE = 32; // i32: chunks done (table jobs)
-const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
+const JOB_DONE = 32; // i32: chunks (and column segments) done (table jobs)
 const JOB_NEXT = 36; // i32: the next chunk to claim
 const JOB_FLOAT = 40; // f64
+const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
 
 // Table jobs: args table, count, scratch, stride (per-thread scratch), sums, rule, blocks.
 const JOB_MANY = 2; //          centralizeMany (16-byte entries ptr, outer, units, inner)
