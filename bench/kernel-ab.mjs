@@ -1,7 +1,7 @@
 // A/B of kernel builds (the single-thread experiments of bench/experiments.md): the same bundled
 // package, one instance per .wasm, timed interleaved on one workload, and checked bit for bit.
 //   npm run build && node bench/kernel-ab.mjs base=/tmp/base/gc.simd.wasm new=build/gc.simd.wasm \
-//     [--workload gc-out-last|gc-out-first|adam-gc|adam-gc-out-last|adam|adam-gc-update] [--rounds 31] [--batch-ms 20]
+//     [--workload gc-out-last|gc-out-first|adam-gc|adam-gc-out-last|adam-gc-out-last-tfjs|adam|adam-gc-update] [--rounds 31] [--batch-ms 20]
 //   node bench/kernel-ab.mjs base=… new=… --check   (outputs of every variant compared bit for bit)
 // Never part of npm test or npm run bench.
 import { readFileSync } from "node:fs";
@@ -50,7 +50,9 @@ function makeCase(pkg, name) {
     value: pkg.Tensor.from(seededValues(product(shape), i + 1, 0.1), shape),
     grad: pkg.Tensor.from(seededValues(product(shape), i + 101, 0.01), shape),
   }));
-  const opt = new pkg.Adam(params, { lr: 1e-3, gc: mode, layout });
+  // "-tfjs": tf.train.adam's formula, as the TF.js kernels engine steps it
+  const formula = name.endsWith("-tfjs") ? { formula: "tfjs", eps: 1e-7 } : {};
+  const opt = new pkg.Adam(params, { lr: 1e-3, gc: mode, layout, ...formula });
   return {
     values: shapes.reduce((n, s) => n + product(s), 0),
     run: () => opt.step(),

@@ -45,12 +45,19 @@ export const KERNELS = OPTIMIZERS[2].name;
 const available = OPTIMIZERS.filter((o) => !o.needsTrain || typeof train?.adam === "function");
 
 let made = 0;
-/** Variables and fixed gradients of `shapes` on the current backend (unique names: TF.js requires them). */
-function variablesAndGradients(tf, shapes) {
+/**
+ * Variables of `shapes` on the current backend (the same initial values each time; unique names:
+ * TF.js requires them) and `gradients` naming them: the fixed gradient tensors `grads` if given,
+ * else new ones (disposed with the variables). Every optimizer gets its own variables: one that
+ * finds its variables changed by another reads them again (the kernels engine's master weights).
+ */
+function variablesAndGradients(tf, shapes, grads) {
   const tag = ++made;
   const variables = shapes.map((s, i) => tf.variable(tf.tensor(seededValues(product(s), i + 1, 0.1), s), true, `bench${tag}/w${i}`));
-  const gradients = Object.fromEntries(shapes.map((s, i) => [variables[i].name, tf.tensor(seededValues(product(s), i + 101, 0.01, 0.002), s)]));
-  return { variables, gradients, dispose: () => tf.dispose([...variables, ...Object.values(gradients)]) };
+  const own = grads === undefined;
+  const tensors = grads ?? shapes.map((s, i) => tf.tensor(seededValues(product(s), i + 101, 0.01, 0.002), s));
+  const gradients = Object.fromEntries(variables.map((v, i) => [v.name, tensors[i]]));
+  return { variables, gradients, dispose: () => tf.dispose(own ? [...variables, ...tensors] : variables) };
 }
 
 /**
@@ -121,19 +128,22 @@ function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
 }
 
 /**
- * The optimizers of `available`, made for `tf`, each tried once with `tryStep(optimizer)`: those that
- * throw (an engine this build does not have yet) are disposed and reported, not timed.
+ * The optimizers of `available`, made for `tf`, each with its own variables (`makeData()`) and tried
+ * once with `tryStep(optimizer, data)`: those that throw (an engine this build does not have yet)
+ * are disposed and reported, not timed. Returns `[{ name, optimizer, data }]`.
  */
-function makeOptimizers(tf, tryStep, failed) {
+function makeOptimizers(tf, makeData, tryStep, failed) {
   const made = [];
   for (const o of available) {
     const optimizer = o.make(tf);
+    const data = makeData();
     try {
-      tryStep(optimizer);
-      made.push({ name: o.name, optimizer });
+      tryStep(optimizer, data);
+      made.push({ name: o.name, optimizer, data });
     } catch (error) {
       failed.set(o.name, error instanceof Error ? error.message : String(error));
       optimizer.dispose();
+      data.dispose();
     }
   }
   return made;
@@ -143,13 +153,14 @@ function makeOptimizers(tf, tryStep, failed) {
 async function optimizerTimes(tf, pkg, backendName, model, options, failed) {
   await tf.setBackend(backendName);
   const data = variablesAndGradients(tf, model.shapes);
-  const optimizers = makeOptimizers(tf, (optimizer) => optimizer.applyGradients(data.gradients), failed);
+  const grads = Object.values(data.gradients);
+  const optimizers = makeOptimizers(tf, () => variablesAndGradients(tf, model.shapes, grads), (optimizer, own) => optimizer.applyGradients(own.gradients), failed);
   const phases = phaseCases(tf, pkg, backendName, model.shapes, data);
   // Two groups: the phases' copies by dataSync and assign leave ~50 MB of garbage per call, which
   // V8 collects on the other core while the next case runs; the optimizers are timed without it.
-  const times = await timeInterleaved(optimizers.map(({ name, optimizer }) => ({ name, run: () => optimizer.applyGradients(data.gradients) })), options);
+  const times = await timeInterleaved(optimizers.map(({ name, optimizer, data: own }) => ({ name, run: () => optimizer.applyGradients(own.gradients) })), options);
   for (const [name, ms] of await timeInterleaved(phases.cases, options)) times.set(name, ms);
-  optimizers.forEach(({ optimizer }) => optimizer.dispose());
+  optimizers.forEach(({ optimizer, data: own }) => (optimizer.dispose(), own.dispose()));
   phases.dispose();
   data.dispose();
   return {
@@ -175,18 +186,16 @@ function digitsBatch(tf) {
 async function wholeStepTimes(tf, backendName, options, failed) {
   await tf.setBackend(backendName);
   const { x, y } = digitsBatch(tf);
-  const { variables, dispose } = variablesAndGradients(tf, mlpShapes([64, 64, 10]));
-  const [w1, b1, w2, b2] = variables;
-  const loss = () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
-  const step = (optimizer) => {
-    const { value, grads } = tf.variableGrads(loss, variables);
+  const shapes = mlpShapes([64, 64, 10]);
+  const loss = ([w1, b1, w2, b2]) => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2));
+  const step = (optimizer, { variables }) => {
+    const { value, grads } = tf.variableGrads(() => loss(variables), variables);
     optimizer.applyGradients(grads);
     tf.dispose([value, grads]);
   };
-  const optimizers = makeOptimizers(tf, step, failed);
-  const times = await timeInterleaved(optimizers.map(({ name, optimizer }) => ({ name, run: () => step(optimizer) })), options);
-  optimizers.forEach(({ optimizer }) => optimizer.dispose());
-  dispose();
+  const optimizers = makeOptimizers(tf, () => variablesAndGradients(tf, shapes), step, failed);
+  const times = await timeInterleaved(optimizers.map(({ name, optimizer, data }) => ({ name, run: () => step(optimizer, data) })), options);
+  optimizers.forEach(({ optimizer, data }) => (optimizer.dispose(), data.dispose()));
   tf.dispose([x, y]);
   return { backend: backendName, rows: optimizers.map(({ name }) => ({ name, ms: times.get(name) })) };
 }
