@@ -64,7 +64,7 @@ const SEGMENT_ROWS = 3;
 const GROUP_VALUES = 1 << 20;
 
 /** Spins of a thread waiting for the chunks of earlier segments before it sleeps (where it may block). */
-const SPINS_BEFORE_SLEEP = 2048;
+const SPINS_BEFORE_SLEEP = 1 << 16;
 /** Its sleeps, in nanoseconds: short, so a missed wake-up costs little. */
 const SLEEP_NS: i64 = 200_000;
 /** Spins (of a thread that may not block) or sleeps before a waiting thread gives up: a thread died holding a chunk. */
