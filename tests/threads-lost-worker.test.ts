@@ -84,25 +84,46 @@ test("with 3 threads, worker 2 terminated: the calling thread runs share 2, work
 });
 
 test("a worker that dies in the middle of its share: the call throws (its output may be incomplete), the next call is right on one thread", async () => {
-  const { api, pool, OPEN, WORKER_RUNNING } = await threaded();
-  let claim = OPEN;
-  pool.testHooks.afterPublish = (p) => {
-    p.testHooks.afterPublish = undefined;
-    const until = performance.now() + 10_000;
-    while (p.claimForTests(1) === OPEN && performance.now() < until);
-    claim = p.claimForTests(1);
-    p.killWorkerForTests(1); // the job (16M values) takes milliseconds: it is terminated mid-way
-  };
-  const shape = [4096, 4096];
-  expect(() => api.centralize(new Float32Array(4096 * 4096).fill(1), shape)).toThrow(
-    /^gradient-centralization: worker thread 1 of 2 started its share of this call and made no progress for 200 ms: terminated, crashed or hung\. The output of this call .* may be incomplete: do not use it\. The worker threads were stopped and the package fell back to one thread: later calls run on the calling thread .*backend\(\) says "simd"\.$/,
-  );
-  expect(claim).toBe(WORKER_RUNNING);
-  expect(pool.lost).toMatch(/^worker thread 1 of 2 took its share of a call and did not finish \(no progress for 200 ms\)$/);
-  expect(api.backend()).toBe("simd");
-  const g = gradient(300, 700);
-  const out = api.centralize(g.slice(), [300, 700]);
-  expect(maxAbsDiff(out, centralizeReference(g, [300, 700]))).toBeLessThan(1e-5);
+  // The kill is asynchronous: on a loaded machine the worker can still finish its share before it
+  // ends, and then the call completes and must be right. Fresh pools, until a kill lands mid-share.
+  const message =
+    /^gradient-centralization: worker thread 1 of 2 started its share of this call and made no progress for 200 ms: terminated, crashed or hung\. The output of this call .* may be incomplete: do not use it\. The worker threads were stopped and the package fell back to one thread: later calls run on the calling thread .*backend\(\) says "simd"\.$/;
+  for (let attempt = 1; ; attempt++) {
+    vi.resetModules();
+    const { api, pool, OPEN, WORKER_RUNNING } = await threaded();
+    let claim = OPEN;
+    pool.testHooks.afterPublish = (p) => {
+      p.testHooks.afterPublish = undefined;
+      const until = performance.now() + 10_000;
+      while (p.claimForTests(1) === OPEN && performance.now() < until);
+      claim = p.claimForTests(1);
+      p.killWorkerForTests(1); // the job (16M values) takes milliseconds: it is terminated mid-way
+    };
+    const shape = [4096, 4096];
+    let thrown: unknown;
+    let out: Float32Array | undefined;
+    try {
+      out = api.centralize(new Float32Array(4096 * 4096).fill(1), shape);
+    } catch (error) {
+      thrown = error;
+    }
+    if (out !== undefined) {
+      // the worker finished first: every row of ones centralized to zeros
+      expect(out.every((x) => x === 0)).toBe(true);
+      expect(attempt).toBeLessThan(5);
+      continue;
+    }
+    expect(() => {
+      throw thrown;
+    }).toThrow(message);
+    expect(claim).toBe(WORKER_RUNNING);
+    expect(pool.lost).toMatch(/^worker thread 1 of 2 took its share of a call and did not finish \(no progress for 200 ms\)$/);
+    expect(api.backend()).toBe("simd");
+    const g = gradient(300, 700);
+    const result = api.centralize(g.slice(), [300, 700]);
+    expect(maxAbsDiff(result, centralizeReference(g, [300, 700]))).toBeLessThan(1e-5);
+    return;
+  }
 });
 
 test("a worker whose thread ends between calls stops the pool when its exit is reported: later calls run on the calling thread at once", async () => {
