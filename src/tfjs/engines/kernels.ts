@@ -275,7 +275,7 @@ class KernelsEngine implements Engine {
     for (const variable of variables) {
       const slot = this.#slots.get(variable.name);
       if (slot === undefined) continue;
-      const { entry, slow } = slot.batch !== undefined && dict !== undefined ? stateAt(dict, slot.index) : (slot.parked ?? { entry: { step: 0 }, slow: undefined });
+      const { entry, slow } = slot.batch !== undefined && dict !== undefined ? stateAt(dict, slot.index) : parkedState(slot);
       for (const [buffer, slotName] of Object.entries(names)) {
         const values = entry[buffer];
         if (values instanceof Float32Array) out.push({ name: `${variable.name}/${slotName}`, tensor: tfTensor(values, slot.variable.shape, "float32") });
@@ -295,7 +295,7 @@ class KernelsEngine implements Engine {
     const slots = variables.map((variable) => this.#slotFor(variable));
     for (const slot of slots) this.#park(slot.batch);
     for (const slot of slots) {
-      const entry: Parked["entry"] = { step: slot.parked?.entry.step ?? 0 };
+      const entry: Parked["entry"] = { step: parkedState(slot).entry.step };
       for (const [buffer, slotName] of [...Object.entries(names), ...Object.entries(SCALAR_NAMES)]) {
         const tensor = byName.get(`${slot.name}/${slotName}`);
         if (tensor === undefined) continue;
@@ -368,10 +368,9 @@ class KernelsEngine implements Engine {
    */
   #batchFor(slots: readonly Slot[], steps: number): Batch {
     const current = this.#batch;
-    if (current !== undefined && current.slots.length === slots.length && slots.every((slot) => slot.batch === current)) {
-      if (slots.every((slot) => slot.steps === steps)) return current;
-      this.#park(current);
-    } else this.#park(current);
+    const same = current !== undefined && current.slots.length === slots.length && slots.every((slot) => slot.batch === current);
+    if (same && slots.every((slot) => slot.steps === steps)) return current;
+    this.#park(current);
     const groups = coreGroups(this.#config, slots);
     const optimizer = makeCore(this.#config, groups);
     const ordered = groups.flatMap((group) => group.slots);
@@ -403,7 +402,7 @@ class KernelsEngine implements Engine {
 
   /** A parked slot's state made to count `steps` steps (NAdam: its μ-product too). */
   #synced(slot: Slot, steps: number): Parked {
-    const parked = slot.parked ?? { entry: { step: 0 }, slow: undefined };
+    const parked = parkedState(slot);
     if (slot.steps === steps) return parked;
     const entry: Parked["entry"] = { ...parked.entry, step: steps };
     if (this.#config.rule === "nadam" && steps > 0) {
@@ -434,6 +433,11 @@ class KernelsEngine implements Engine {
     slot.grad.dispose();
     this.#slots.delete(slot.name);
   }
+}
+
+/** A slot's parked state, or the rule's initial state when it has none yet (step 0, no buffers). */
+function parkedState(slot: Slot): Parked {
+  return slot.parked ?? { entry: { step: 0 }, slow: undefined };
 }
 
 /** Entry `k` of a checkpoint, with its slow weights when it is Lookahead's. */
