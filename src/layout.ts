@@ -73,15 +73,27 @@ export const layoutOrAxisCheck: OptionCheck = (value, caller, name) => {
   if (!Number.isSafeInteger(axis)) throw new RangeError(`${caller}: ${name}.unitAxis must be an integer, got ${axis}`);
 };
 
+/** The options a call with a layout takes (`known`, their `checks`: one of them `layout`). */
+export interface LayoutOptionChecks {
+  readonly known: readonly string[];
+  readonly checks: Record<string, OptionCheck>;
+}
+
+/**
+ * Reads the options of a call with a layout once (no key outside `spec.known`), copies a
+ * `{ unitAxis }` layout (copyLayout), then runs `spec.checks`; the keys left undefined are dropped.
+ */
+export function readLayoutOptions<T extends object>(options: unknown, spec: LayoutOptionChecks, caller: string): Partial<T> {
+  const record = readOptions(options, spec.known, caller);
+  if (record.layout !== undefined) record.layout = copyLayout(record.layout, caller, "options.layout");
+  return checkRecord<T>(record, spec.checks, caller);
+}
+
+const CENTRALIZE_OPTIONS: LayoutOptionChecks = { known: ["layout", "convOnly"], checks: { layout: layoutOrAxisCheck, convOnly: isBoolean } };
+
 /** Validates `centralize`-style options (a `{ unitAxis }` layout copied) and fills in the defaults. */
 export function centralizeOptions(options: unknown, caller: string): { layout: Layout; convOnly: boolean } {
-  const record = readOptions(options, ["layout", "convOnly"], caller);
-  if (record.layout !== undefined) record.layout = copyLayout(record.layout, caller, "options.layout");
-  const { layout = "out-first", convOnly = false } = checkRecord<CentralizeOptions>(
-    record,
-    { layout: layoutOrAxisCheck, convOnly: isBoolean },
-    caller,
-  );
+  const { layout = "out-first", convOnly = false } = readLayoutOptions<CentralizeOptions>(options, CENTRALIZE_OPTIONS, caller);
   return { layout, convOnly };
 }
 

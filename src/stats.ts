@@ -1,7 +1,6 @@
 // Per-output-unit statistics of a gradient: what GC changes, made visible.
-import { readOptions } from "./args.js";
-import { checkRecord, sizeOf } from "./checks.js";
-import { checkExtent, copyLayout, type Layout, layoutOrAxisCheck, MAX_TENSOR_VALUES, unitView } from "./layout.js";
+import { sizeOf } from "./checks.js";
+import { checkExtent, type Layout, type LayoutOptionChecks, layoutOrAxisCheck, MAX_TENSOR_VALUES, readLayoutOptions, unitView } from "./layout.js";
 import { checkGradient, type Gradient, readGradientArgs, withOperands } from "./operands.js";
 import { runtime } from "./runtime.js";
 import type { Tensor } from "./tensor.js";
@@ -38,6 +37,8 @@ export interface GradientStats {
   negInf: number;
 }
 
+const STATS_OPTIONS: LayoutOptionChecks = { known: ["layout"], checks: { layout: layoutOrAxisCheck } };
+
 /**
  * Per output unit `u` (the units of the layout's axis k, every x[o, u, i] of the
  * `[prod(shape[:k]), shape[k], prod(shape[k+1:])]` view): count, mean, std = √(Σ(x − mean)²/n),
@@ -58,9 +59,7 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
   const rt = runtime(caller);
   // Read every argument (caller code may run only here), then check, then compute.
   const { input, options } = readGradientArgs(caller, grad, shapeOrOptions, maybeOptions);
-  const record = readOptions(options, ["layout"], caller);
-  if (record.layout !== undefined) record.layout = copyLayout(record.layout, caller, "options.layout");
-  const { layout = "out-first" } = checkRecord<StatsOptions>(record, { layout: layoutOrAxisCheck }, caller);
+  const { layout = "out-first" } = readLayoutOptions<StatsOptions>(options, STATS_OPTIONS, caller);
   const operand = checkGradient(rt, caller, input);
   checkExtent(operand.shape, caller);
   const size = sizeOf(operand.shape);
