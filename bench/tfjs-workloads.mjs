@@ -44,7 +44,7 @@ export const BASELINE = OPTIMIZERS[0].name;
 export const KERNELS = OPTIMIZERS[2].name;
 const available = OPTIMIZERS.filter((o) => !o.needsTrain || typeof train?.adam === "function");
 
-let made = 0;
+let variableSets = 0;
 /**
  * Variables of `shapes` on the current backend (the same initial values each time; unique names:
  * TF.js requires them) and `gradients` naming them: the fixed gradient tensors `grads` if given,
@@ -52,7 +52,7 @@ let made = 0;
  * finds its variables changed by another reads them again (the kernels engine's master weights).
  */
 function variablesAndGradients(tf, shapes, grads) {
-  const tag = ++made;
+  const tag = ++variableSets;
   const variables = shapes.map((s, i) => tf.variable(tf.tensor(seededValues(product(s), i + 1, 0.1), s), true, `bench${tag}/w${i}`));
   const own = grads === undefined;
   const tensors = grads ?? shapes.map((s, i) => tf.tensor(seededValues(product(s), i + 101, 0.01, 0.002), s));
@@ -133,20 +133,20 @@ function phaseCases(tf, pkg, backendName, shapes, { variables, gradients }) {
  * are disposed and reported, not timed. Returns `[{ name, optimizer, data }]`.
  */
 function makeOptimizers(tf, makeData, tryStep, failed) {
-  const made = [];
+  const ready = [];
   for (const o of available) {
     const optimizer = o.make(tf);
     const data = makeData();
     try {
       tryStep(optimizer, data);
-      made.push({ name: o.name, optimizer, data });
+      ready.push({ name: o.name, optimizer, data });
     } catch (error) {
       failed.set(o.name, error instanceof Error ? error.message : String(error));
       optimizer.dispose();
       data.dispose();
     }
   }
-  return made;
+  return ready;
 }
 
 /** Optimizer time per step on one backend and model, and the kernels engine's phases. */
