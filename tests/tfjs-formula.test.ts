@@ -188,3 +188,46 @@ test("βᵗ as tf.train keeps it (float32Power): the float32 product loop's valu
     for (let t = 0; t <= 5000; t++) expect(float32Power(beta, t)).toBe(sequence[t]);
   }
 });
+
+describe("Adam with formula \"tfjs\" and GC on: tf.train.adam's operations where GC leaves a parameter, one division per value where it centers one", () => {
+  /** `g` of `shape` with each out-first unit's float64 mean removed (what GC hands the rule), rounded to float32. */
+  const centered = (g: Float32Array, shape: number[]) => {
+    if (shape.length < 2) return g;
+    const width = g.length / shape[0];
+    const out = new Float32Array(g.length);
+    for (let u = 0; u < shape[0]; u++) {
+      let sum = 0;
+      for (let i = 0; i < width; i++) sum += g[u * width + i];
+      for (let i = 0; i < width; i++) out[u * width + i] = g[u * width + i] - sum / width;
+    }
+    return out;
+  };
+
+  test.each([[1e-3, 7], [0.01, 8]])("lr %s, 20 steps: rank-1 weights bit for bit as tf.train.adam's; the others as tf.train.adam's fed centered gradients, within the tolerance", (lr, seed) => {
+    const initial = SHAPES.map((shape, i) => randomArray(size(shape), seed + i, 0, 0.5));
+    const variables = SHAPES.map((shape, i) => tf.variable(tf.tensor(initial[i], shape), true, `gc_adam${seed}_${i}_${Math.random()}`));
+    const params = SHAPES.map((shape, i) => ({ value: Float32Array.from(initial[i]), grad: new Float32Array(size(shape)), shape }));
+    const opt = new Adam(params, { lr, eps: 1e-7, formula: "tfjs", gc: "gradient" });
+    const tfOptimizer = tf.train.adam(lr);
+    for (let t = 0; t < STEPS; t++) {
+      const grads = SHAPES.map((shape, i) => randomArray(size(shape), seed * 1000 + t * 31 + i, 0.3, 1));
+      params.forEach((p, i) => p.grad.set(grads[i]));
+      opt.step();
+      const named = variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(centered(grads[i], SHAPES[i]), SHAPES[i]) }));
+      tfOptimizer.applyGradients(named);
+      tf.dispose(named.map((n) => n.tensor));
+    }
+    const ours = params.map((p) => p.value);
+    const theirs = variables.map((v) => v.dataSync() as Float32Array);
+    SHAPES.forEach((shape, i) => {
+      if (shape.length === 1) expect(Array.from(ours[i]), `[${shape}]`).toEqual(Array.from(theirs[i]));
+    });
+    const ranked = SHAPES.flatMap((shape, i) => (shape.length > 1 ? [i] : []));
+    const r = worstRelative(ranked.map((i) => ours[i]), ranked.map((i) => theirs[i]));
+    worst[`adam(${lr}) + GC, centered weights`] = r;
+    expect(r).toBeLessThanOrEqual(RTOL);
+    tf.dispose(variables);
+    tfOptimizer.dispose();
+    opt.dispose();
+  });
+});

@@ -1,5 +1,6 @@
 // Adam (torch.optim.Adam) with Gradient Centralization fused into its kernel; AdamW shares the rule.
 import { isBoolean } from "../checks.js";
+import type { Layout } from "../layout.js";
 import { Optimizer, type OptimizerOptions, type ParamGroupInput, type Rule } from "./base.js";
 import type { Param } from "./params.js";
 import { type Formula, float32Power, formulaCheck } from "./formula.js";
@@ -53,7 +54,7 @@ export function adamRule(name: string, decoupled: boolean): Rule<AdamHyperparame
     checkGroup() {},
     bufferNames: [EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ],
     buffersFor: (group) => (group.amsgrad ? [EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ] : [EXP_AVG, EXP_AVG_SQ]),
-    writeEntry(entry: EntryWriter, group: AdamHyperparameters, state: ParamState): number {
+    writeEntry(entry: EntryWriter, group: AdamHyperparameters, state: ParamState, _created: readonly string[], units: Layout | undefined): number {
       const [beta1, beta2] = group.betas;
       const t = state.step + 1;
       const lrWd = decoupled ? group.lr * group.weightDecay : 0;
@@ -62,21 +63,25 @@ export function adamRule(name: string, decoupled: boolean): Rule<AdamHyperparame
       entry.int(I32.stateC, group.amsgrad ? state.address(MAX_EXP_AVG_SQ) : 0);
       entry.float(F32.weightDecay, decoupled ? 0 : group.weightDecay);
       const tfjs = group.formula === "tfjs";
-      // tf.train.adam's sub(1, accBeta) of its float32 products (the kernel divides by them as it does)
-      const bc1 = tfjs ? Math.fround(1 - float32Power(beta1, t)) : 0;
-      const bc2 = tfjs ? Math.fround(1 - float32Power(beta2, t)) : 0;
-      entry.float(F32.negStepSize, tfjs ? -group.lr : -group.lr / (1 - beta1 ** t));
+      // tf.train.adam's sub(1, accBeta) of its float32 products
+      const bc1 = tfjs ? Math.fround(1 - float32Power(beta1, t)) : 1 - beta1 ** t;
+      const bc2 = tfjs ? Math.fround(1 - float32Power(beta2, t)) : 1 - beta2 ** t;
+      // tf.train.adam's operations (three divisions per value) only where its bits can be matched:
+      // a parameter GC centers has no tf.train trajectory, and steps by torch's operations with
+      // these bias corrections (the same Δ, one division per value).
+      const tfjsOperations = tfjs && units === undefined;
+      entry.float(F32.negStepSize, tfjsOperations ? -group.lr : -group.lr / bc1);
       entry.float(F32.beta1, beta1);
       entry.float(F32.oneMinusBeta1, 1 - beta1);
       entry.float(F32.beta2, beta2);
       entry.float(F32.oneMinusBeta2, 1 - beta2);
       entry.float(F32.eps, group.eps);
-      entry.float(F32.bc2Sqrt, Math.sqrt(1 - beta2 ** t));
+      entry.float(F32.bc2Sqrt, Math.sqrt(bc2));
       entry.float(F32.bc1, bc1);
       entry.float(F32.bc2, bc2);
       entry.float(F32.decay, 1 - lrWd);
       entry.float(F32.negLrWd, -lrWd);
-      return (group.amsgrad ? FLAG.amsgrad : 0) | (tfjs ? FLAG.formulaTfjs : 0);
+      return (group.amsgrad ? FLAG.amsgrad : 0) | (tfjsOperations ? FLAG.formulaTfjs : 0);
     },
   };
 }
@@ -89,7 +94,9 @@ export function adamRule(name: string, decoupled: boolean): Rule<AdamHyperparame
  * gc "update" adds P Δ instead (the official Adam_GC2), so every output unit's weight mean stays
  * fixed. Rank ≤ 1 parameters and parameters with `gc: false` are not centralized.
  * `formula: "tfjs"` keeps β1ᵗ and β2ᵗ in float32 as tf.train.adam does (the same formula otherwise):
- * `new Adam(params, { lr, eps: 1e-7, formula: "tfjs", gc: false })` steps as tf.train.adam(lr).
+ * `new Adam(params, { lr, eps: 1e-7, formula: "tfjs", gc: false })` steps as tf.train.adam(lr), in
+ * its operations. A parameter GC centers has no tf.train trajectory to match: it steps by the
+ * operations above (one division per value instead of tf.train.adam's three).
  *
  * @example
  * const opt = new Adam([{ value: w, grad: dw }, { value: b, grad: db }], { lr: 1e-3, gc: "gradient" });
