@@ -36,7 +36,12 @@ const threads = await import("../dist/index.js?instance=threads");
 await threads.init({ threads: 2 });
 if (threads.backend() !== "simd-threads") console.warn(`threads: 2 fell back to ${threads.backend()} (no workers or shared memory here)`);
 
-const context = { pkgs: { simd, scalar }, threads, tfs, limits, memoryBytes };
+// A fourth, of the SIMD build again: the per-call workload times it too, so the threads on ÷ off
+// ratio of one [10, 64] call can be read against what a second instance of the same build measures.
+const control = await import("../dist/index.js?instance=control");
+await control.init();
+
+const context = { pkgs: { simd, scalar }, threads, control, tfs, limits, memoryBytes };
 console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleaved rounds per workload, medians`);
 const gc = await runGcBench(context, options);
 
