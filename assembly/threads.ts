@@ -12,10 +12,10 @@
 // Column units (out-last) need every row before any mean: a table job runs the other tensors
 // first, then the column tensors in groups of about GROUP_VALUES values (small enough that the
 // group is still in cache for its second pass), each group in three segments: block sums of its
-// rows, the means of its columns, then its rows. There thread t takes a fixed share (the same
-// rows in the block sums and in the rows segment: it subtracts the rows it summed, from its own
-// cache), and a segment starts once every thread counted the segments before it in the job's
-// done counter.
+// rows, the means of its columns, then its rows. There two threads claim each tensor's chunks
+// from its two ends (one from the front, one from the back), so each mostly subtracts the rows it
+// summed, from its own cache, and a slower thread takes fewer; a segment starts once every chunk
+// before it is done.
 // The module has no data segments and no mutable globals in memory (its globals are each
 // instance's own): instantiating it again over the same memory (every worker does) writes nothing.
 
@@ -44,6 +44,7 @@ const JOB_DONE = 32; // i32: chunks (and column segments) done (table jobs)
 const JOB_NEXT = 36; // i32: the next chunk to claim
 const JOB_FLOAT = 40; // f64
 const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
+const JOB_ENDS = 48; // i64: the column item being claimed and the chunks claimed from each end (table jobs; see claimEnd)
 
 // Table jobs: args table, count, scratch, stride (per-thread scratch), sums, rule, blocks.
 const JOB_MANY = 2; //          centralizeMany (16-byte entries ptr, outer, units, inner)
@@ -269,11 +270,9 @@ function hasColumns(kind: i32, job: usize, start: i32, end: i32): bool {
 
 /**
  * Thread t's part of a table job (JOB_MANY, JOB_STEP): chunks of the other tensors, claimed from
- * the job's counter; then each group of column tensors in three segments, where thread t takes
- * the same share of every tensor's rows in the block sums and in the rows segment (the rows it
- * summed are still in its caches when it subtracts), and a share of the columns for the means.
- * Every thread counts each segment it finished in the job's done counter; a segment starts when
- * the others' chunks and every thread's earlier segments are counted.
+ * the job's counter; then each group of column tensors in three segments, each tensor's chunks
+ * claimed from its two ends (claimEnd). Every chunk done is counted in the job's done counter; a
+ * segment starts once every chunk before it is counted.
  */
 function runTable(kind: i32, job: usize, t: i32, T: i32): void {
   const count = arg(job, 1);
@@ -298,8 +297,11 @@ function runTable(kind: i32, job: usize, t: i32, T: i32): void {
     tableWork(kind, SEGMENT_OTHERS, job, k, a, min(planPieces, a + planPer), scratch, 0);
     chunkDone(job);
   }
-  const others = first; // every chunk of the other tensors
-  let passes = 0; // segments this thread has counted
+  // The column items (each column tensor in each segment of its group, numbered from 1 in the
+  // order every thread walks them) are claimed from both ends: see claimEnd.
+  const back = (t & 1) != 0;
+  let done = first; // the chunks of every item before the current one, and of the other tensors
+  let item = 0;
   let groupSums = <usize>arg(job, 4);
   for (let start = 0; start < count; ) {
     const end = groupEnd(kind, job, start, count);
@@ -309,30 +311,59 @@ function runTable(kind: i32, job: usize, t: i32, T: i32): void {
     }
     let sums = groupSums;
     for (let segment = SEGMENT_SUMS; segment <= SEGMENT_ROWS; segment++) {
-      if (segment != SEGMENT_SUMS) waitDone(job, others + T * passes, mayBlock);
+      if (segment != SEGMENT_SUMS) waitDone(job, done, mayBlock);
       sums = groupSums;
       for (let e = start; e < end; e++) {
         if (!tableColumns(kind, job, e)) continue;
         planTable(kind, segment, job, e);
-        let a: i32, b: i32;
-        if (segment == SEGMENT_ROWS) {
-          // the rows of this thread's blocks in the block sums
-          const blocks = columnBlocks(planPieces);
-          a = min(planPieces, shareStart(blocks, t, T) * COLUMN_BLOCK_ROWS);
-          b = t + 1 >= T ? planPieces : min(planPieces, shareStart(blocks, t + 1, T) * COLUMN_BLOCK_ROWS);
-        } else {
-          a = shareStart(planPieces, t, T);
-          b = t + 1 >= T ? planPieces : shareStart(planPieces, t + 1, T);
+        const n = (planPieces + planPer - 1) / planPer;
+        item++;
+        for (;;) {
+          const chunk = claimEnd(job, item, n, back);
+          if (chunk < 0) break;
+          const a = chunk * planPer;
+          tableWork(kind, segment, job, e, a, min(planPieces, a + planPer), scratch, sums);
+          chunkDone(job);
         }
-        if (b > a) tableWork(kind, segment, job, e, a, b, scratch, sums);
+        done += n;
         sums += planSums;
       }
-      chunkDone(job);
-      passes++;
     }
     groupSums = sums;
     start = end;
   }
+}
+
+// JOB_ENDS: the item (bits 42–63), chunks claimed from its front (21–41) and from its back (0–20).
+const ITEM_SHIFT: i64 = 42;
+const FRONT_SHIFT: i64 = 21;
+const CLAIMED_MASK: i64 = (1 << 21) - 1;
+
+/**
+ * Claims a chunk of `item` (n chunks): the next from the front (even threads) or from the back
+ * (odd threads); -1 when every chunk of it is claimed. With two threads each takes its own end of
+ * every column tensor, in the block sums and again in the rows (the rows it summed are mostly
+ * still in its caches), and where they meet depends only on their speeds: a thread slowed by
+ * other work leaves more to the other. Items are claimed in order; the first thread to reach an
+ * item moves the word to it once the item before has no chunk left (a thread reaches item i only
+ * after seeing that).
+ */
+function claimEnd(job: usize, item: i32, n: i32, back: bool): i32 {
+  const at = job + JOB_ENDS;
+  for (;;) {
+    const word = atomic.load<i64>(at);
+    const current = <i32>(word >>> ITEM_SHIFT);
+    if (current > item) return -1;
+    if (current < item) {
+      atomic.cmpxchg<i64>(at, word, <i64>item << ITEM_SHIFT);
+      continue;
+    }
+    const front = <i32>((word >>> FRONT_SHIFT) & CLAIMED_MASK);
+    const fromBack = <i32>(word & CLAIMED_MASK);
+    if (front + fromBack >= n) return -1;
+    if (atomic.cmpxchg<i64>(at, word, word + (back ? 1 : <i64>1 << FRONT_SHIFT)) == word) return back ? n - 1 - fromBack : front;
+  }
+  return -1; // (the loop returns)
 }
 
 /** Sets the plan of tensor k of a job that is not a table job. */

@@ -20,6 +20,7 @@ const ARGS = 4;
 const DONE = 32;
 const NEXT = 36;
 const FLOAT = 40;
+const ENDS = 48;
 const JOB_MANY = 2;
 const JOB_STATS = 3;
 const JOB_STEP = 4;
@@ -91,18 +92,16 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     words[(job + DONE) >>> 2] = 0;
     words[(job + NEXT) >>> 2] = 0;
     memory.f64[(job + FLOAT) >>> 3] = float; // (table jobs: their sleepers count, 0)
+    memory.f64[(job + ENDS) >>> 3] = 0; // table jobs: no column item claimed yet
   };
   const split = (values: number) => pool.live && values >= splitValues;
   /** 1 when this (the calling) thread may block in Atomics.wait: the table jobs' waits sleep rather than spin. */
   const blocks = pool.mayBlock ? 1 : 0;
-  /**
-   * Runs a job across the pool. `together`: its threads wait for each other inside it (a table job
-   * with column units, i.e. a sums area), so it starts once every worker took it.
-   */
-  const runJob = (kind: number, args: readonly number[], float = 0, together = false) => {
+  /** Runs a job across the pool. */
+  const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
     jobsRun++;
-    pool.run((thread, threads) => raw.runShare(job, thread, threads), together);
+    pool.run((thread, threads) => raw.runShare(job, thread, threads));
   };
   const threads = () => (pool.live ? pool.threads : 1);
   // Column units (out-last) need their column sums and means (assembly/threads.ts: segments of
@@ -146,7 +145,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     const bytes = raw.viewSumsBytes(outer, units, inner);
     withSums(16 + bytes, single, (table) => {
       i32().set([ptr, outer, units, inner], table >>> 2);
-      runJob(JOB_MANY, [table, 1, scratch, viewStride(outer, units, inner), table + 16, 0, blocks], 0, bytes > 0);
+      runJob(JOB_MANY, [table, 1, scratch, viewStride(outer, units, inner), table + 16, 0, blocks], 0);
     });
   };
   own.centralizeMany = (table: number, count: number, scratch: number) => {
@@ -159,7 +158,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
       stride = Math.max(stride, viewStride(words[at + 1], words[at + 2], words[at + 3]));
     }
     const bytes = raw.manySumsBytes(table, count);
-    withSums(bytes, single, (at) => runJob(JOB_MANY, [table, count, scratch, stride, at, 0, blocks], 0, bytes > 0));
+    withSums(bytes, single, (at) => runJob(JOB_MANY, [table, count, scratch, stride, at, 0, blocks], 0));
   };
   own.unitStats = (ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number) => {
     if (!split(outer * n * inner) || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
@@ -174,7 +173,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
       const words = i32();
       for (let k = 0; k < count; k++) if (words[(table + 96 * k + 28) >>> 2] & CENTER_BUFFER) return single();
       const bytes = raw.stepSumsBytes(table, count);
-      withSums(bytes, single, (at) => runJob(JOB_STEP, [table, count, scratch, stride, at, rule, blocks], 0, bytes > 0));
+      withSums(bytes, single, (at) => runJob(JOB_STEP, [table, count, scratch, stride, at, rule, blocks], 0));
     };
     own[name] = step;
   }

@@ -107,8 +107,6 @@ export const PATIENCE_PER_SHARE = 20;
 const now = () => performance.now();
 /** The longest single Atomics.wait of the calling thread: it looks at the workers' progress at least this often. */
 const SLICE_MS = 50;
-/** Spins of the calling thread for the workers to take a `together` job before it sleeps. */
-const CLAIM_SPINS = 4096;
 
 /** Hooks for tests only (the package does not export the pool). */
 export interface PoolTestHooks {
@@ -198,9 +196,7 @@ export class ThreadPool {
    * Runs the job written at `job`, `share(t, T)` running thread t's part of it when T threads run
    * it (`share(0, 1)`: the whole job, bit-identical): publishes it, runs share 0 here, then waits
    * for the workers (Atomics.wait where this thread may block, else spinning on Atomics.load).
-   * `together`: the job's threads wait for each other inside it (assembly/threads.ts segments), so
-   * this thread starts its share only once every worker took the job. Without the workers
-   * (stopped) it runs the whole job here.
+   * Without the workers (stopped) it runs the whole job here.
    *
    * When the workers make no progress (no share taken or finished) for `minPatienceMs`, or
    * `patiencePerShare` times this thread's own share if longer, it gives up on them: it stops
@@ -208,7 +204,7 @@ export class ThreadPool {
    * an Error if a worker took its share and did not finish it (the call's output may then be
    * incomplete). Either way the pool is stopped and later calls run on this thread.
    */
-  run(share: (thread: number, threads: number) => void, together = false): void {
+  run(share: (thread: number, threads: number) => void): void {
     if (!this.#live) return share(0, 1);
     const words = this.#words;
     for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
@@ -216,7 +212,6 @@ export class ThreadPool {
     Atomics.add(words, GENERATION, 1);
     Atomics.notify(words, GENERATION);
     this.testHooks.afterPublish?.(this);
-    if (together && !this.#awaitClaims(share)) return;
     const started = now();
     try {
       share(0, this.threads);
@@ -226,27 +221,6 @@ export class ThreadPool {
     if (Atomics.exchange(words, FAILED, 0) !== 0) throw new Error("gradient-centralization: a worker thread failed to run its share of a kernel");
   }
 
-  /**
-   * Waits (as `#awaitDone`, with `minPatienceMs`) until every worker took the job. False when it
-   * gave up: no worker had taken it, so the whole job ran here; throws when some had (see #giveUp).
-   */
-  #awaitClaims(share: (thread: number, threads: number) => void): boolean {
-    // A worker takes the job within microseconds of its wake-up: spin first, then sleep on the
-    // first claim word still open (its worker notifies it).
-    const open = (): number => {
-      for (let t = 1; t < this.threads; t++) if (Atomics.load(this.#words, CLAIMS + t) === OPEN) return CLAIMS + t;
-      return -1;
-    };
-    for (let spins = 0; spins < CLAIM_SPINS; spins++) if (open() < 0) return true;
-    const waitOn = (): [number, number] | undefined => {
-      const word = open();
-      return word < 0 ? undefined : [word, OPEN];
-    };
-    if (this.#wait(waitOn, this.minPatienceMs)) return true;
-    this.#giveUp(share, this.minPatienceMs, true);
-    return false;
-  }
-
   /** Waits until every worker finished its share, or gives up on them (see `run`). */
   #awaitDone(share: (thread: number, threads: number) => void, ownMs: number): void {
     const patience = Math.max(this.minPatienceMs, this.patiencePerShare * ownMs);
@@ -254,7 +228,7 @@ export class ThreadPool {
       const value = Atomics.load(this.#words, PENDING);
       return value === 0 ? undefined : [PENDING, value];
     };
-    if (!this.#wait(pending, patience)) this.#giveUp(share, patience, false);
+    if (!this.#wait(pending, patience)) this.#giveUp(share, patience);
   }
 
   /**
@@ -291,11 +265,10 @@ export class ThreadPool {
   }
 
   /**
-   * Stops the workers and runs here what none of them took: the shares of the workers that did
-   * not take theirs, or (`whole`: nothing ran yet, the job waited for every worker) the whole job
-   * when none took it. Throws if a worker took its share and did not finish it.
+   * Stops the workers and runs here the shares of the workers that did not take theirs. Throws if
+   * a worker took its share and did not finish it.
    */
-  #giveUp(share: (thread: number, threads: number) => void, patience: number, whole: boolean): void {
+  #giveUp(share: (thread: number, threads: number) => void, patience: number): void {
     const words = this.#words;
     const taken: number[] = [];
     for (let t = 1; t < this.threads; t++) {
@@ -308,14 +281,13 @@ export class ThreadPool {
     const silent = `no progress for ${Math.round(patience)} ms`;
     const reasons: string[] = [];
     if (taken.length) {
-      const ran = !whole ? (taken.length > 1 ? "them" : "it") : unfinished.length ? "nothing of the call" : "the call alone";
+      const ran = taken.length > 1 ? "them" : "it";
       reasons.push(`${workers(taken)} did not take ${taken.length > 1 ? "their shares" : "its share"} of a call (${silent}): the calling thread ran ${ran}`);
     }
     if (unfinished.length) reasons.push(`${workers(unfinished)} took ${unfinished.length > 1 ? "their shares" : "its share"} of a call and did not finish (${silent})`);
     this.lost = reasons.join("; ");
     if (unfinished.length === 0) {
-      if (whole) share(0, 1);
-      else for (const t of taken) share(t, this.threads);
+      for (const t of taken) share(t, this.threads);
       return;
     }
     throw new Error(

@@ -13,6 +13,8 @@ import { CONTROL_BYTES } from "./worker-source.js";
 export const THREADS_MAX_PAGES = 32768;
 /** Threads `"auto"` uses at most: GC and the optimizer steps are memory-bound, and a few cores saturate a socket's memory bandwidth. */
 export const AUTO_THREADS_CAP = 8;
+/** Bytes of the job after the control words (assembly/threads.ts JOB_*: up to JOB_ENDS, an i64 at 48). */
+const JOB_BYTES = 64;
 
 /** The kernels, memory and pool of the threads build. */
 export interface ThreadedStart {
@@ -65,5 +67,5 @@ export async function startThreads(threads: number): Promise<ThreadedStart | und
   const control = Math.ceil(exports.heapBase() / 16) * 16;
   const pool = await ThreadPool.start(module, memory, control, threads);
   if (!pool) return undefined;
-  return { exports, module, memory, pool, heapStart: control + CONTROL_BYTES + 48 };
+  return { exports, module, memory, pool, heapStart: control + CONTROL_BYTES + JOB_BYTES };
 }
