@@ -4,18 +4,19 @@
 // A job is a list of tensors, each cut into pieces (units; rows, columns or blocks of rows for
 // column units; values for elementwise work, at multiples of 4 so every value goes through the
 // same SIMD lane or scalar tail as in one thread), the pieces into chunks of about CHUNK_VALUES
-// values. Every thread claims the next chunk from a counter in the job until none is left, so a
-// slower core (or one busy elsewhere) simply takes fewer chunks. Each chunk runs the kernel's own
+// values. The tensors are claimed in order, each one's chunks from its two ends: even threads
+// take the next chunk from the front, odd threads from the back, until none is left (claimEnd).
+// So with two threads each streams through its own end of every tensor, and a slower core (or
+// one busy elsewhere) simply takes fewer chunks. Each chunk runs the kernel's own
 // range form (centralizeUnits, stepTensor, unitStats, clipValues, scaleTensor, lookaheadValues),
 // which makes each unit's sums in the single-thread order: results are bit-identical to one
 // thread whichever thread runs which chunk.
 // Column units (out-last) need every row before any mean: a table job runs the other tensors
 // first, then the column tensors in groups of about GROUP_VALUES values (small enough that the
 // group is still in cache for its second pass), each group in three segments: block sums of its
-// rows, the means of its columns, then its rows. There two threads claim each tensor's chunks
-// from its two ends (one from the front, one from the back), so each mostly subtracts the rows it
-// summed, from its own cache, and a slower thread takes fewer; a segment starts once every chunk
-// before it is done.
+// rows, the means of its columns, then its rows. Claimed from both ends in the sums and again in
+// the rows, each thread mostly subtracts the rows it summed, from its own cache; a segment starts
+// once every chunk before it is done.
 // The module has no data segments and no mutable globals in memory (its globals are each
 // instance's own): instantiating it again over the same memory (every worker does) writes nothing.
 
@@ -35,16 +36,15 @@ export function isThreadsBuild(): bool {
   return true;
 }
 
-// A job: i32 kind, i32 arguments, the chunk counter, one f64 argument (src/threads/dispatch.ts
-// writes the same offsets and zeroes the counter).
+// A job: i32 kind, i32 arguments, counters, one f64 argument (src/threads/dispatch.ts writes the
+// same offsets and zeroes the counters).
 const JOB_KIND = 0;
 const JOB_ARGS = 4; // 8 × i32
 const JOB_BLOCKS = 28; // i32 (table jobs, args[6]): 1 when thread 0 may block in a wait (not a browser's main thread)
 const JOB_DONE = 32; // i32: chunks (and column segments) done (table jobs)
-const JOB_NEXT = 36; // i32: the next chunk to claim
 const JOB_FLOAT = 40; // f64
 const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
-const JOB_ENDS = 48; // i64: the column item being claimed and the chunks claimed from each end (table jobs; see claimEnd)
+const JOB_ENDS = 48; // i64: the item (a tensor, or a column tensor in a segment) being claimed and the chunks claimed from each end (claimEnd)
 
 // Table jobs: args table, count, scratch, stride (per-thread scratch), sums, rule, blocks.
 const JOB_MANY = 2; //          centralizeMany (16-byte entries ptr, outer, units, inner)
@@ -269,39 +269,35 @@ function hasColumns(kind: i32, job: usize, start: i32, end: i32): bool {
 }
 
 /**
- * Thread t's part of a table job (JOB_MANY, JOB_STEP): chunks of the other tensors, claimed from
- * the job's counter; then each group of column tensors in three segments, each tensor's chunks
- * claimed from its two ends (claimEnd). Every chunk done is counted in the job's done counter; a
- * segment starts once every chunk before it is counted.
+ * Thread t's part of a table job (JOB_MANY, JOB_STEP): the other tensors' chunks, then each group
+ * of column tensors in three segments; every tensor an item of claimEnd. Every chunk done is
+ * counted in the job's done counter; a segment starts once every chunk before it is counted.
  */
 function runTable(kind: i32, job: usize, t: i32, T: i32): void {
   const count = arg(job, 1);
   if (count <= 0) return;
   const scratch = <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3);
   const mayBlock = t > 0 || load<i32>(job + JOB_BLOCKS) != 0;
-  let k = 0;
-  let first = 0; // the job's index of entry k's first chunk
-  planTable(kind, SEGMENT_OTHERS, job, 0);
-  let chunks = (planPieces + planPer - 1) / planPer;
-  for (;;) {
-    const c = atomic.add<i32>(job + JOB_NEXT, 1);
-    while (k < count && c - first >= chunks) {
-      first += chunks;
-      if (++k < count) {
-        planTable(kind, SEGMENT_OTHERS, job, k);
-        chunks = (planPieces + planPer - 1) / planPer;
-      }
-    }
-    if (k >= count) break;
-    const a = (c - first) * planPer;
-    tableWork(kind, SEGMENT_OTHERS, job, k, a, min(planPieces, a + planPer), scratch, 0);
-    chunkDone(job);
-  }
-  // The column items (each column tensor in each segment of its group, numbered from 1 in the
-  // order every thread walks them) are claimed from both ends: see claimEnd.
   const back = (t & 1) != 0;
-  let done = first; // the chunks of every item before the current one, and of the other tensors
   let item = 0;
+  let first = 0; // chunks of the other tensors
+  for (let k = 0; k < count; k++) {
+    planTable(kind, SEGMENT_OTHERS, job, k);
+    const n = (planPieces + planPer - 1) / planPer;
+    if (n == 0) continue;
+    item++;
+    for (;;) {
+      const chunk = claimEnd(job, item, n, back);
+      if (chunk < 0) break;
+      const a = chunk * planPer;
+      tableWork(kind, SEGMENT_OTHERS, job, k, a, min(planPieces, a + planPer), scratch, 0);
+      chunkDone(job);
+    }
+    first += n;
+  }
+  // The column items: each column tensor in each segment of its group, numbered on in the order
+  // every thread walks them.
+  let done = first; // the chunks of every item before the current one, and of the other tensors
   let groupSums = <usize>arg(job, 4);
   for (let start = 0; start < count; ) {
     const end = groupEnd(kind, job, start, count);
@@ -334,19 +330,21 @@ function runTable(kind: i32, job: usize, t: i32, T: i32): void {
   }
 }
 
-// JOB_ENDS: the item (bits 42–63), chunks claimed from its front (21–41) and from its back (0–20).
-const ITEM_SHIFT: i64 = 42;
-const FRONT_SHIFT: i64 = 21;
-const CLAIMED_MASK: i64 = (1 << 21) - 1;
+// JOB_ENDS: the item (bits 38–63), chunks claimed from its front (19–37) and from its back (0–18).
+// A tensor has at most 2¹⁶ + 1 chunks (2³¹ values, a chunk ≥ CHUNK_VALUES values or one piece of
+// more), a job at most 3 items per tensor.
+const ITEM_SHIFT: i64 = 38;
+const FRONT_SHIFT: i64 = 19;
+const CLAIMED_MASK: i64 = (1 << 19) - 1;
 
 /**
- * Claims a chunk of `item` (n chunks): the next from the front (even threads) or from the back
- * (odd threads); -1 when every chunk of it is claimed. With two threads each takes its own end of
- * every column tensor, in the block sums and again in the rows (the rows it summed are mostly
- * still in its caches), and where they meet depends only on their speeds: a thread slowed by
- * other work leaves more to the other. Items are claimed in order; the first thread to reach an
- * item moves the word to it once the item before has no chunk left (a thread reaches item i only
- * after seeing that).
+ * Claims a chunk of `item` (n chunks, items numbered from 1 in the order every thread walks
+ * them): the next from the front (even threads) or from the back (odd threads); -1 when every
+ * chunk of it is claimed. With two threads each streams through its own end of every tensor (of
+ * a column tensor, in the block sums and again in the rows: the rows it summed are mostly still
+ * in its caches), and where they meet depends only on their speeds: a thread slowed by other work
+ * leaves more to the other. The first thread to reach an item moves the word to it: the item
+ * before has no chunk left then (a thread reaches item i only after seeing that).
  */
 function claimEnd(job: usize, item: i32, n: i32, back: bool): i32 {
   const at = job + JOB_ENDS;
@@ -402,7 +400,7 @@ function work(kind: i32, job: usize, k: i32, a: i32, b: i32): void {
 
 /**
  * Thread t's part of the job at `job` (T threads run it): claims chunks (tensor by tensor, piece
- * ranges of each) until none is left. Table jobs give thread t the scratch at scratch + t·stride.
+ * ranges of each, claimEnd) until none is left. Table jobs give thread t the scratch at scratch + t·stride.
  */
 export function runShare(job: usize, t: i32, T: i32): void {
   const kind = load<i32>(job, JOB_KIND);
@@ -411,21 +409,19 @@ export function runShare(job: usize, t: i32, T: i32): void {
     return;
   }
   const count = kind == JOB_STATS ? 1 : arg(job, 1);
-  if (count <= 0) return;
-  let k = 0;
-  let first = 0; // the job's index of tensor k's first chunk
-  plan(kind, job, 0);
-  let chunks = (planPieces + planPer - 1) / planPer;
-  for (;;) {
-    const c = atomic.add<i32>(job + JOB_NEXT, 1);
-    while (c - first >= chunks) {
-      first += chunks;
-      if (++k >= count) return;
-      plan(kind, job, k);
-      chunks = (planPieces + planPer - 1) / planPer;
+  const back = (t & 1) != 0;
+  let item = 0;
+  for (let k = 0; k < count; k++) {
+    plan(kind, job, k);
+    const n = (planPieces + planPer - 1) / planPer;
+    if (n == 0) continue;
+    item++;
+    for (;;) {
+      const chunk = claimEnd(job, item, n, back);
+      if (chunk < 0) break;
+      const a = chunk * planPer;
+      work(kind, job, k, a, min(planPieces, a + planPer));
     }
-    const a = (c - first) * planPer;
-    work(kind, job, k, a, min(planPieces, a + planPer));
   }
 }
 

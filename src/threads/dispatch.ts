@@ -18,7 +18,6 @@ export interface ThreadsExports extends Kernels {
 // Job layout and kinds (assembly/threads.ts JOB_*).
 const ARGS = 4;
 const DONE = 32;
-const NEXT = 36;
 const FLOAT = 40;
 const ENDS = 48;
 const JOB_MANY = 2;
@@ -90,7 +89,6 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     words[job >>> 2] = kind;
     args.forEach((value, k) => { words[((job + ARGS) >>> 2) + k] = value; });
     words[(job + DONE) >>> 2] = 0;
-    words[(job + NEXT) >>> 2] = 0;
     memory.f64[(job + FLOAT) >>> 3] = float; // (table jobs: their sleepers count, 0)
     memory.f64[(job + ENDS) >>> 3] = 0; // table jobs: no column item claimed yet
   };
