@@ -1,7 +1,7 @@
 // Allocation cost with many live tensors and a fragmented free list (issue 10, item 15): one
 // `new Tensor` + `dispose()` pair per call, in µs. Also runnable alone:
 // `node bench/allocation-workloads.mjs` (after npm run build).
-import { timeInterleaved } from "./harness.mjs";
+import { timeGrouped } from "./harness.mjs";
 
 /** Rows { name, us } for the allocation workloads on one instance of the package. */
 export async function runAllocationBench({ pkgs }, options) {
@@ -20,7 +20,7 @@ export async function runAllocationBench({ pkgs }, options) {
   // 4,000 live [64, 64] tensors (the issue's ~800 µs case).
   for (let i = 0; i < 4000; i++) held.push(new Tensor([64, 64]));
   cases.push({ name: "new Tensor([64, 64]) + dispose(), 4,000 live [64, 64]", run: () => new Tensor([64, 64]).dispose() });
-  const medians = await timeInterleaved(cases, options);
+  const medians = await timeGrouped(cases, options);
   live.forEach((t) => t.dispose());
   held.forEach((t) => t.dispose());
   return cases.map(({ name }) => ({ name, us: medians.get(name) * 1000 }));

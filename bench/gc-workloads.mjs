@@ -1,7 +1,7 @@
 // The GC benchmark: each workload centralized by this package (SIMD and scalar builds, Tensor and
 // Float32Array paths), a plain JavaScript loop, TF.js (cpu and wasm backends), and the memory limit.
 import { resnet18Parameters } from "../examples/resnet18.js";
-import { timeInterleaved } from "./harness.mjs";
+import { timeGrouped } from "./harness.mjs";
 import { plainCentralize, seededValues } from "./peers.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
@@ -68,6 +68,7 @@ function gcCases(workload, { pkgs, threads, control, tfs, limits }) {
     const axes = shapes.map((s) => (layout === "out-first" ? s.map((_, k) => k).slice(1) : s.map((_, k) => k).slice(0, -1)));
     cases.push({
       name: `TF.js ${name}`,
+      group: "tfjs",
       enter,
       run: () => inputs.forEach((g, i) => tf.tidy(() => tf.sub(g, tf.mean(g, axes[i], true))).dispose()),
     });
@@ -94,7 +95,7 @@ export async function runGcBench(context, options) {
   const memory = new Map();
   for (const workload of gcWorkloads()) {
     const { cases, cleanup } = gcCases(workload, context);
-    const times = await timeInterleaved(cases, options);
+    const times = await timeGrouped(cases, options);
     const values = workload.shapes.reduce((n, s) => n + product(s), 0);
     for (const [name, ms] of times) rows.push({ workload: workload.name, name, ms, values });
     memory.set(workload.name, context.memoryBytes());

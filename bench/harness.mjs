@@ -44,3 +44,25 @@ export async function timeInterleaved(cases, { rounds = 15, batchMs = 20 } = {})
   }
   return new Map([...samples].map(([name, s]) => [name, median(s)]));
 }
+
+/**
+ * `timeInterleaved` over each group of `cases` (by their `group` field, cases without one
+ * together) in turn, with a full garbage collection before each group where node runs with
+ * --expose-gc: TF.js's temporaries (gigabytes per step on the cpu backend) are then not collected
+ * on the other core while this package's cases run, which slowed the threaded ones most. Returns
+ * { name → median ms } in the order of `cases`.
+ */
+export async function timeGrouped(cases, options) {
+  const groups = new Map();
+  for (const c of cases) {
+    const key = c.group ?? "";
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(c);
+  }
+  const times = new Map();
+  for (const group of groups.values()) {
+    globalThis.gc?.();
+    for (const [name, ms] of await timeInterleaved(group, options)) times.set(name, ms);
+  }
+  return new Map(cases.map((c) => [c.name, times.get(c.name)]));
+}

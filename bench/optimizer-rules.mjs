@@ -4,7 +4,7 @@
 // disposed before the next), so linear memory holds one rule's state. A step must not allocate:
 // the size of linear memory is checked after the timed steps.
 import { resnet18Parameters } from "../examples/resnet18.js";
-import { timeInterleaved } from "./harness.mjs";
+import { timeGrouped } from "./harness.mjs";
 import { seededValues as values } from "./peers.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
@@ -50,7 +50,7 @@ export async function runRuleBench({ pkgs, limits, memoryBytes }, options) {
     const cases = [{ name: "off", run: step(false) }, { name: "gc", run: step("gradient") }, limitCases.get(state)];
     opt.step(); // makes the state buffers
     const before = memoryBytes();
-    const times = await timeInterleaved(cases, options);
+    const times = await timeGrouped(cases, options);
     const grew = memoryBytes() !== before;
     opt.dispose();
     for (const p of params) p.value.dispose(), p.grad.dispose();

@@ -3,7 +3,7 @@
 // clipGradNorm over the 62 gradients, TF.js's momentum and adam applyGradients (cpu and wasm backends), a
 // plain JavaScript Adam, and the limit: one SIMD pass reading w, g, m, v and writing w, m, v.
 import { resnet18Parameters } from "../examples/resnet18.js";
-import { timeInterleaved } from "./harness.mjs";
+import { timeGrouped } from "./harness.mjs";
 import { plainAdamStep, seededValues as values } from "./peers.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
@@ -55,6 +55,7 @@ function tfCase(tf, backendName, kind, shapes) {
   return {
     case: {
       name: `TF.js ${backendName} ${kind}`,
+      group: "tfjs",
       enter: async () => {
         await tf.setBackend(backendName);
         if (vars) return;
@@ -116,7 +117,7 @@ export async function runOptimizerBench({ pkgs, threads, tfs, limits }, options)
       run: () => ptrs.forEach(([w, g, m, v], i) => limits.exports.adamPass(w, g, m, v, product(shapes[i]), 1)),
     },
   ];
-  const times = await timeInterleaved(cases, { ...options, batchMs: Math.max(options.batchMs, 1) });
+  const times = await timeGrouped(cases, { ...options, batchMs: Math.max(options.batchMs, 1) });
   for (const p of parts) await p.cleanup();
   return { rows: [...times].map(([name, ms]) => ({ name, ms })), values: total };
 }

@@ -1,6 +1,6 @@
-// node bench/tfjs-only.mjs [--quick] [--backends=wasm,cpu]: only the TF.js optimizer workloads of
+// node --expose-gc bench/tfjs-only.mjs [--quick] [--backends=wasm,cpu]: only the TF.js optimizer workloads of
 // npm run bench (bench/tfjs-workloads.mjs), printed as tables; bench/results.md is not written.
-// Needs npm run build first.
+// Needs npm run build first (--expose-gc: a full collection before each timed group, as npm run bench does).
 import { loadTf } from "./peers.mjs";
 import { BASELINE, KERNELS, MODELS, runTfjsBench } from "./tfjs-workloads.mjs";
 

@@ -14,7 +14,7 @@ import { gunzipSync } from "node:zlib";
 import * as tfjsEntry from "../dist/tfjs.js";
 import { parseDigits } from "../examples/digits/data.js";
 import { resnet18Parameters } from "../examples/resnet18.js";
-import { timeInterleaved } from "./harness.mjs";
+import { timeGrouped } from "./harness.mjs";
 import { seededValues } from "./peers.mjs";
 
 const { withGradientCentralization, train } = tfjsEntry;
@@ -158,8 +158,8 @@ async function optimizerTimes(tf, pkg, backendName, model, options, failed) {
   const phases = phaseCases(tf, pkg, backendName, model.shapes, data);
   // Two groups: the phases' copies by dataSync and assign leave ~50 MB of garbage per call, which
   // V8 collects on the other core while the next case runs; the optimizers are timed without it.
-  const times = await timeInterleaved(optimizers.map(({ name, optimizer, data: own }) => ({ name, run: () => optimizer.applyGradients(own.gradients) })), options);
-  for (const [name, ms] of await timeInterleaved(phases.cases, options)) times.set(name, ms);
+  const optimizerCases = optimizers.map(({ name, optimizer, data: own }) => ({ name, run: () => optimizer.applyGradients(own.gradients) }));
+  const times = await timeGrouped([...optimizerCases, ...phases.cases.map((c) => ({ ...c, group: "phases" }))], options);
   optimizers.forEach(({ optimizer, data: own }) => (optimizer.dispose(), own.dispose()));
   phases.dispose();
   data.dispose();
@@ -194,7 +194,7 @@ async function wholeStepTimes(tf, backendName, options, failed) {
     tf.dispose([value, grads]);
   };
   const optimizers = makeOptimizers(tf, () => variablesAndGradients(tf, shapes), step, failed);
-  const times = await timeInterleaved(optimizers.map(({ name, optimizer, data }) => ({ name, run: () => step(optimizer, data) })), options);
+  const times = await timeGrouped(optimizers.map(({ name, optimizer, data }) => ({ name, run: () => step(optimizer, data) })), options);
   optimizers.forEach(({ optimizer, data }) => (optimizer.dispose(), data.dispose()));
   tf.dispose([x, y]);
   return { backend: backendName, rows: optimizers.map(({ name }) => ({ name, ms: times.get(name) })) };
