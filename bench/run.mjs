@@ -43,10 +43,12 @@ await control.init();
 
 const context = { pkgs: { simd, scalar }, threads, control, tfs, limits, memoryBytes };
 console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleaved rounds per workload, medians`);
-const gc = await runGcBench(context, options);
-
-const optimizers = await runOptimizerBench(context, options);
+// The rules first: they have no TF.js case, and after TF.js's cpu steps over ResNet-18 (seconds
+// each, gigabytes of temporaries) every one of them ran up to 2× slower, a collection before each
+// rule notwithstanding.
 const rules = await runRuleBench(context, options);
+const gc = await runGcBench(context, options);
+const optimizers = await runOptimizerBench(context, options);
 const tfjs = await runTfjsBench(context, options);
 const allocation = await runAllocationBench(context, options);
 
