@@ -285,14 +285,7 @@ function runTable(kind: i32, job: usize, t: i32, T: i32): void {
     planTable(kind, SEGMENT_OTHERS, job, k);
     const n = (planPieces + planPer - 1) / planPer;
     if (n == 0) continue;
-    item++;
-    for (;;) {
-      const chunk = claimEnd(job, item, n, back);
-      if (chunk < 0) break;
-      const a = chunk * planPer;
-      tableWork(kind, SEGMENT_OTHERS, job, k, a, min(planPieces, a + planPer), scratch, 0);
-      chunkDone(job);
-    }
+    runChunks(kind, SEGMENT_OTHERS, job, k, ++item, n, back, scratch, 0);
     first += n;
   }
   // The column items: each column tensor in each segment of its group, numbered on in the order
@@ -313,20 +306,34 @@ function runTable(kind: i32, job: usize, t: i32, T: i32): void {
         if (!tableColumns(kind, job, e)) continue;
         planTable(kind, segment, job, e);
         const n = (planPieces + planPer - 1) / planPer;
-        item++;
-        for (;;) {
-          const chunk = claimEnd(job, item, n, back);
-          if (chunk < 0) break;
-          const a = chunk * planPer;
-          tableWork(kind, segment, job, e, a, min(planPieces, a + planPer), scratch, sums);
-          chunkDone(job);
-        }
+        runChunks(kind, segment, job, e, ++item, n, back, scratch, sums);
         done += n;
         sums += planSums;
       }
     }
     groupSums = sums;
     start = end;
+  }
+}
+
+/**
+ * Claims the chunks of tensor k (the job's item `item`, n chunks of the current plan) with
+ * claimEnd and runs each until none is left; a table job's are counted done (its segments wait
+ * for them; other jobs keep their f64 argument where table jobs count sleepers).
+ */
+function runChunks(kind: i32, segment: i32, job: usize, k: i32, item: i32, n: i32, back: bool, scratch: usize, sums: usize): void {
+  const table = kind == JOB_MANY || kind == JOB_STEP;
+  for (;;) {
+    const chunk = claimEnd(job, item, n, back);
+    if (chunk < 0) return;
+    const a = chunk * planPer;
+    const b = min(planPieces, a + planPer);
+    if (!table) {
+      work(kind, job, k, a, b);
+      continue;
+    }
+    tableWork(kind, segment, job, k, a, b, scratch, sums);
+    chunkDone(job);
   }
 }
 
@@ -415,13 +422,7 @@ export function runShare(job: usize, t: i32, T: i32): void {
     plan(kind, job, k);
     const n = (planPieces + planPer - 1) / planPer;
     if (n == 0) continue;
-    item++;
-    for (;;) {
-      const chunk = claimEnd(job, item, n, back);
-      if (chunk < 0) break;
-      const a = chunk * planPer;
-      work(kind, job, k, a, min(planPieces, a + planPer));
-    }
+    runChunks(kind, SEGMENT_OTHERS, job, k, ++item, n, back, 0, 0);
   }
 }
 
