@@ -41,7 +41,7 @@ export function isThreadsBuild(): bool {
 const JOB_KIND = 0;
 const JOB_ARGS = 4; // 8 × i32
 const JOB_BLOCKS = 28; // i32 (table jobs, args[6]): 1 when thread 0 may block in a wait (not a browser's main thread)
-const JOB_DONE = 32; // i32: chunks (and column segments) done (table jobs)
+const JOB_DONE = 32; // i32: chunks done (table jobs)
 const JOB_FLOAT = 40; // f64
 const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
 const JOB_ENDS = 48; // i64: the item (a tensor, or a column tensor in a segment) being claimed and the chunks claimed from each end (claimEnd)
@@ -256,12 +256,6 @@ function chunkDone(job: usize): void {
   if (atomic.load<i32>(job + JOB_SLEEPERS) > 0) atomic.notify(job + JOB_DONE);
 }
 
-/** First index of thread t's share of [0, n) split into T parts. */
-// @ts-ignore: decorator
-@inline function shareStart(n: i32, t: i32, T: i32): i32 {
-  return <i32>((<i64>n * <i64>t) / <i64>T);
-}
-
 /** Whether entries [start, end) of a table job include column units. */
 function hasColumns(kind: i32, job: usize, start: i32, end: i32): bool {
   for (let k = start; k < end; k++) if (tableColumns(kind, job, k)) return true;
@@ -273,23 +267,16 @@ function hasColumns(kind: i32, job: usize, start: i32, end: i32): bool {
  * of column tensors in three segments; every tensor an item of claimEnd. Every chunk done is
  * counted in the job's done counter; a segment starts once every chunk before it is counted.
  */
-function runTable(kind: i32, job: usize, t: i32, T: i32): void {
+function runTable(kind: i32, job: usize, t: i32): void {
   const count = arg(job, 1);
   if (count <= 0) return;
   const scratch = <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3);
   const mayBlock = t > 0 || load<i32>(job + JOB_BLOCKS) != 0;
   const back = (t & 1) != 0;
-  let item = 0;
-  let first = 0; // chunks of the other tensors
-  for (let k = 0; k < count; k++) {
-    planTable(kind, SEGMENT_OTHERS, job, k);
-    const n = (planPieces + planPer - 1) / planPer;
-    if (n == 0) continue;
-    runChunks(kind, SEGMENT_OTHERS, job, k, ++item, n, back, scratch, 0);
-    first += n;
-  }
-  // The column items: each column tensor in each segment of its group, numbered on in the order
-  // every thread walks them.
+  const first = runTensors(kind, job, count, back, scratch);
+  // The column items: each column tensor in each segment of its group, numbered on from `first`
+  // in the order every thread walks them (each item before had a chunk at least, so a number ≤ first).
+  let item = first;
   let done = first; // the chunks of every item before the current one, and of the other tensors
   let groupSums = <usize>arg(job, 4);
   for (let start = 0; start < count; ) {
@@ -314,6 +301,26 @@ function runTable(kind: i32, job: usize, t: i32, T: i32): void {
     groupSums = sums;
     start = end;
   }
+}
+
+/**
+ * Runs the chunks of tensors 0 … count − 1 of a job (of a table job, those without column units:
+ * planTable's SEGMENT_OTHERS), tensor k with chunks the job's item 1, 2, … in order; returns how
+ * many chunks they had.
+ */
+function runTensors(kind: i32, job: usize, count: i32, back: bool, scratch: usize): i32 {
+  const table = kind == JOB_MANY || kind == JOB_STEP;
+  let item = 0;
+  let chunks = 0;
+  for (let k = 0; k < count; k++) {
+    if (table) planTable(kind, SEGMENT_OTHERS, job, k);
+    else plan(kind, job, k);
+    const n = (planPieces + planPer - 1) / planPer;
+    if (n == 0) continue;
+    runChunks(kind, SEGMENT_OTHERS, job, k, ++item, n, back, scratch, 0);
+    chunks += n;
+  }
+  return chunks;
 }
 
 /**
@@ -406,24 +413,14 @@ function work(kind: i32, job: usize, k: i32, a: i32, b: i32): void {
 }
 
 /**
- * Thread t's part of the job at `job` (T threads run it): claims chunks (tensor by tensor, piece
- * ranges of each, claimEnd) until none is left. Table jobs give thread t the scratch at scratch + t·stride.
+ * Thread t's part of the job at `job`: claims chunks (tensor by tensor, piece ranges of each,
+ * claimEnd) until none is left; how many threads run it does not matter (thread 0 alone runs the
+ * whole job). Table jobs give thread t the scratch at scratch + t·stride.
  */
-export function runShare(job: usize, t: i32, T: i32): void {
+export function runShare(job: usize, t: i32): void {
   const kind = load<i32>(job, JOB_KIND);
-  if (kind == JOB_MANY || kind == JOB_STEP) {
-    runTable(kind, job, t, T);
-    return;
-  }
-  const count = kind == JOB_STATS ? 1 : arg(job, 1);
-  const back = (t & 1) != 0;
-  let item = 0;
-  for (let k = 0; k < count; k++) {
-    plan(kind, job, k);
-    const n = (planPieces + planPer - 1) / planPer;
-    if (n == 0) continue;
-    runChunks(kind, SEGMENT_OTHERS, job, k, ++item, n, back, 0, 0);
-  }
+  if (kind == JOB_MANY || kind == JOB_STEP) runTable(kind, job, t);
+  else runTensors(kind, job, kind == JOB_STATS ? 1 : arg(job, 1), (t & 1) != 0, 0);
 }
 
 /** The total norm from JOB_CLIP_NORM's partials, combined in tensor order as clipGradNorm does. */

@@ -8,7 +8,7 @@ import type { ThreadPool } from "./pool.js";
 
 /** The threads build's own exports. */
 export interface ThreadsExports extends Kernels {
-  runShare(job: number, thread: number, threads: number): void;
+  runShare(job: number, thread: number): void;
   clipNormTotal(partials: number, count: number, normType: number): number;
   manySumsBytes(table: number, count: number): number;
   viewSumsBytes(outer: number, units: number, inner: number): number;
@@ -99,7 +99,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
     jobsRun++;
-    pool.run((thread, threads) => raw.runShare(job, thread, threads));
+    pool.run((thread) => raw.runShare(job, thread));
   };
   const threads = () => (pool.live ? pool.threads : 1);
   // Column units (out-last) need their column sums and means (assembly/threads.ts: segments of

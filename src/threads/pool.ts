@@ -164,7 +164,7 @@ export class ThreadPool {
           else reject(error);
         });
         workers.push(worker);
-        worker.postMessage({ module, memory, control, index: k + 1, threads });
+        worker.postMessage({ module, memory, control, index: k + 1 });
       }));
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error("workers did not start")), timeoutMs);

@@ -32,7 +32,7 @@ export const CONTROL_BYTES = (CLAIMS + MAX_THREADS) * 4;
 
 /** The worker script (no imports, no globals beyond the worker's own). */
 export const WORKER_SOURCE = `"use strict";
-const run = ({ module, memory, control, index, threads }, reply) => {
+const run = ({ module, memory, control, index }, reply) => {
   const { runShare } = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const words = new Int32Array(memory.buffer, control, ${CONTROL_BYTES >> 2});
   const claim = ${CLAIMS} + index;
@@ -48,7 +48,7 @@ const run = ({ module, memory, control, index, threads }, reply) => {
     if (Atomics.compareExchange(words, claim, ${OPEN}, ${WORKER_RUNNING}) !== ${OPEN}) continue;
     Atomics.notify(words, claim);
     try {
-      runShare(control + ${CONTROL_BYTES}, index, threads);
+      runShare(control + ${CONTROL_BYTES}, index);
     } catch {
       Atomics.store(words, ${FAILED}, 1);
     }
