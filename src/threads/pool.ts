@@ -193,8 +193,8 @@ export class ThreadPool {
   }
 
   /**
-   * Runs the job written at `job`, `share(t, T)` running thread t's part of it when T threads run
-   * it (`share(0, 1)`: the whole job, bit-identical): publishes it, runs share 0 here, then waits
+   * Runs the job written at `job`, `share(t)` running thread t's part of it (the chunks thread t
+   * claims; thread 0 alone claims them all, bit-identical): publishes it, runs share 0 here, then waits
    * for the workers (Atomics.wait where this thread may block, else spinning on Atomics.load).
    * Without the workers (stopped) it runs the whole job here.
    *
@@ -204,8 +204,8 @@ export class ThreadPool {
    * an Error if a worker took its share and did not finish it (the call's output may then be
    * incomplete). Either way the pool is stopped and later calls run on this thread.
    */
-  run(share: (thread: number, threads: number) => void): void {
-    if (!this.#live) return share(0, 1);
+  run(share: (thread: number) => void): void {
+    if (!this.#live) return share(0);
     const words = this.#words;
     for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
     Atomics.store(words, PENDING, this.threads - 1);
@@ -214,7 +214,7 @@ export class ThreadPool {
     this.testHooks.afterPublish?.(this);
     const started = now();
     try {
-      share(0, this.threads);
+      share(0);
     } finally {
       this.#awaitDone(share, now() - started);
     }
@@ -222,7 +222,7 @@ export class ThreadPool {
   }
 
   /** Waits until every worker finished its share, or gives up on them (see `run`). */
-  #awaitDone(share: (thread: number, threads: number) => void, ownMs: number): void {
+  #awaitDone(share: (thread: number) => void, ownMs: number): void {
     const patience = Math.max(this.minPatienceMs, this.patiencePerShare * ownMs);
     const pending = (): [number, number] | undefined => {
       const value = Atomics.load(this.#words, PENDING);
@@ -268,7 +268,7 @@ export class ThreadPool {
    * Stops the workers and runs here the shares of the workers that did not take theirs. Throws if
    * a worker took its share and did not finish it.
    */
-  #giveUp(share: (thread: number, threads: number) => void, patience: number): void {
+  #giveUp(share: (thread: number) => void, patience: number): void {
     const words = this.#words;
     const taken: number[] = [];
     for (let t = 1; t < this.threads; t++) {
@@ -287,7 +287,7 @@ export class ThreadPool {
     if (unfinished.length) reasons.push(`${workers(unfinished)} took ${unfinished.length > 1 ? "their shares" : "its share"} of a call and did not finish (${silent})`);
     this.lost = reasons.join("; ");
     if (unfinished.length === 0) {
-      for (const t of taken) share(t, this.threads);
+      for (const t of taken) share(t);
       return;
     }
     throw new Error(
