@@ -45,6 +45,8 @@ const JOB_DONE = 32; // i32: chunks done (table jobs)
 const JOB_FLOAT = 40; // f64
 const JOB_SLEEPERS = 44; // i32: threads asleep in waitDone (table jobs; the f64 argument is unused by them)
 const JOB_ENDS = 48; // i64: the item (a tensor, or a column tensor in a segment) being claimed and the chunks claimed from each end (claimEnd)
+const JOB_PATIENCE = 56; // i32: milliseconds a thread waits in waitDone without a chunk done before it gives up (src/threads/pool.ts writes it)
+const JOB_STALLED = 60; // i32: set to 1 by a thread that gave up in waitDone (src/threads/pool.ts reads it)
 
 // Table jobs: args table, count, scratch, stride (per-thread scratch), sums, rule, blocks.
 const JOB_MANY = 2; //          centralizeMany (16-byte entries ptr, outer, units, inner)
@@ -68,9 +70,13 @@ const GROUP_VALUES = 1 << 20;
 const SPINS_BEFORE_SLEEP = 1 << 16;
 /** Its sleeps, in nanoseconds: short, so a missed wake-up costs little. */
 const SLEEP_NS: i64 = 200_000;
-/** Spins (of a thread that may not block) or sleeps before a waiting thread gives up: a thread died holding a chunk. */
-const SPINS_LIMIT: i64 = 1 << 36;
-const SLEEPS_LIMIT: i64 = 300_000;
+/** Spins between two looks at the clock of a thread that may not block (one look per sleep otherwise). */
+const SPINS_PER_CLOCK = 1 << 10;
+
+/** Milliseconds since some fixed time (performance.now(): src/threads/start.ts and the worker script import it). */
+// @ts-ignore: decorator
+@external("env", "now")
+declare function now(): f64;
 
 /** Values a chunk holds at least (pieces permitting): large enough that claiming it costs nothing. */
 const CHUNK_VALUES = 32768;
@@ -231,19 +237,26 @@ function tableWork(kind: i32, segment: i32, job: usize, k: i32, a: i32, b: i32, 
 /**
  * Waits until `chunks` chunks of the job are done: spins a little, then sleeps in short waits
  * where this thread may block (a spinning thread would take the core from a thread still working
- * on one of those chunks); traps after a long time (a thread died holding one).
+ * on one of those chunks). After JOB_PATIENCE ms in which no chunk was done (a thread died or
+ * hung holding one) it gives up: sets JOB_STALLED and traps, and src/threads/pool.ts reports it.
  */
 function waitDone(job: usize, chunks: i32, mayBlock: bool): void {
-  let spins: i64 = 0;
-  let sleeps: i64 = 0;
-  for (;;) {
+  const patience = <f64>load<i32>(job + JOB_PATIENCE);
+  let seen = -1;
+  let deadline: f64 = 0;
+  for (let spins = 0; ; ) {
     const done = atomic.load<i32>(job + JOB_DONE);
     if (done >= chunks) return;
-    if (!mayBlock || ++spins < SPINS_BEFORE_SLEEP) {
-      if (spins > SPINS_LIMIT) unreachable();
-      continue;
+    const sleeping = mayBlock && spins == SPINS_BEFORE_SLEEP;
+    if (!sleeping) spins++;
+    if (done != seen) {
+      seen = done;
+      deadline = now() + patience;
+    } else if ((sleeping || (spins & (SPINS_PER_CLOCK - 1)) == 0) && now() >= deadline) {
+      atomic.store<i32>(job + JOB_STALLED, 1);
+      unreachable();
     }
-    if (++sleeps > SLEEPS_LIMIT) unreachable();
+    if (!sleeping) continue;
     atomic.add<i32>(job + JOB_SLEEPERS, 1);
     memory.atomic.wait32(job + JOB_DONE, done, SLEEP_NS);
     atomic.sub<i32>(job + JOB_SLEEPERS, 1);

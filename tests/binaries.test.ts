@@ -1,6 +1,6 @@
 // The release binaries: SIMD really uses v128, scalar uses none, neither imports anything; the
-// threads build imports one shared memory, has nothing to initialize in it, and exports the same
-// kernels plus its split entry.
+// threads build imports one shared memory and a clock, has nothing to initialize in it, and
+// exports the same kernels plus its split entry.
 import binaryen from "binaryen";
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
@@ -20,12 +20,13 @@ function bodyOf(text: string, internal: string): string {
 function functionText(text: string, exportName: string): string {
   const internal = text.match(new RegExp(`\\(export "${exportName}" \\(func (\\S+)\\)\\)`))?.[1];
   expect(internal, exportName).toBeDefined();
+  const imported = new Set([...text.matchAll(/\(import "[^"]*" "[^"]*" \(func (\S+)/g)].map((m) => m[1]));
   const seen = new Set<string>([internal!]);
   const bodies: string[] = [];
   for (const name of seen) {
     const body = bodyOf(text, name);
     bodies.push(body);
-    for (const [, callee] of body.matchAll(/\(call (\S+)/g)) seen.add(callee);
+    for (const [, callee] of body.matchAll(/\(call ([^\s)]+)/g)) if (!imported.has(callee)) seen.add(callee);
   }
   return bodies.join("\n");
 }
@@ -78,11 +79,15 @@ function sectionIds(binary: Uint8Array): number[] {
   return ids;
 }
 
-test("the threads build: one import, a shared memory of at most 2 GiB, no data or start to run per instance, the same kernels", async () => {
+test("the threads build: two imports, a shared memory of at most 2 GiB and a clock, no data or start to run per instance, the same kernels", async () => {
   const { THREADS_MAX_PAGES } = await import("../src/threads/start.js");
   const binary = bytes("threads");
   const module = new WebAssembly.Module(binary);
-  expect(WebAssembly.Module.imports(module)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
+  // the clock: how long a thread waiting inside a kernel for another thread's chunks waited (assembly/threads.ts waitDone)
+  expect(WebAssembly.Module.imports(module)).toEqual([
+    { module: "env", name: "now", kind: "function" },
+    { module: "env", name: "memory", kind: "memory" },
+  ]);
   const text = binaryen.readBinary(binary).emitText();
   expect(text).toMatch(new RegExp(`\\(import "env" "memory" \\(memory \\$\\S+ \\d+ ${THREADS_MAX_PAGES} shared\\)\\)`));
   // Every worker instantiates the module over the same memory: a data segment (id 11) or a start
@@ -92,7 +97,7 @@ test("the threads build: one import, a shared memory of at most 2 GiB, no data o
   const simd = names(bytes("simd"));
   expect(names(binary)).toEqual([...simd, "clipNormTotal", "isThreadsBuild", "manySumsBytes", "runShare", "stepSumsBytes", "viewSumsBytes"].sort());
   const memory = new WebAssembly.Memory({ initial: 1, maximum: THREADS_MAX_PAGES, shared: true });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
   expect((instance.exports.isSimdBuild as () => number)()).toBe(1);
   expect(functionText(text, "runShare")).toMatch(/f32x4\.sub/);
 });

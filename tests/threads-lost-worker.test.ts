@@ -2,10 +2,9 @@
 // after a wait without progress (shortened here through the pool's test hooks) the call gives
 // up on the workers, the pool stops, and every later call runs on the calling thread. A share no
 // worker took is run by the calling thread (the call completes, bit-identical); a share a worker
-// took and did not finish makes the call throw. Each test loads a fresh copy of the package.
-// Not tested: a worker dying inside a job whose threads wait for each other (out-last column
-// units): the calling thread then waits inside the kernel until its own limit (assembly/threads.ts
-// waitDone, about a minute) before this pool reports it.
+// took and did not finish makes the call throw. Inside a job whose threads wait for each other's
+// chunks (out-last column units), the calling thread waits there with the same patience
+// (assembly/threads.ts waitDone) and the call throws as well. Each test loads a fresh copy of the package.
 import { beforeEach, expect, test, vi } from "vitest";
 import { centralizeReference, maxAbsDiff } from "./oracle.js";
 
@@ -122,6 +121,57 @@ test("a worker that dies in the middle of its share: the call throws (its output
     const g = gradient(300, 700);
     const result = api.centralize(g.slice(), [300, 700]);
     expect(maxAbsDiff(result, centralizeReference(g, [300, 700]))).toBeLessThan(1e-5);
+    return;
+  }
+});
+
+test.each([
+  ["Atomics.wait in slices", false],
+  ["spinning, as on a browser's main thread", true],
+])("a worker that dies holding a chunk of an out-last job (%s): the calling thread gives up inside the kernel after the patience, the call throws, the next call is right on one thread", async (_, spin) => {
+  // The kill is asynchronous: the worker may finish every chunk first (the call is then right),
+  // or die between two chunks (the calling thread then runs the rest and the pool's own wait
+  // gives up). Fresh pools, until the kill lands while the worker holds a chunk.
+  const message =
+    /^gradient-centralization: worker thread 1 of 2 started its share of this call and made no progress for 200 ms: terminated, crashed or hung\. The output of this call .* may be incomplete: do not use it\. .*backend\(\) says "simd"\.$/;
+  for (let attempt = 1; ; attempt++) {
+    vi.resetModules();
+    const { api, pool, OPEN, WORKER_RUNNING } = await threaded();
+    pool.testHooks.spin = spin;
+    let claim = OPEN;
+    pool.testHooks.afterPublish = (p) => {
+      p.testHooks.afterPublish = undefined;
+      const until = performance.now() + 10_000;
+      while (p.claimForTests(1) === OPEN && performance.now() < until);
+      claim = p.claimForTests(1);
+      p.killWorkerForTests(1);
+    };
+    const shape = [4096, 4096];
+    let thrown: unknown;
+    let out: Float32Array | undefined;
+    const started = performance.now();
+    try {
+      out = api.centralize(new Float32Array(4096 * 4096).fill(1), shape, { layout: "out-last" });
+    } catch (error) {
+      thrown = error;
+    }
+    const waited = performance.now() - started;
+    expect(attempt).toBeLessThan(8);
+    if (out !== undefined) {
+      expect(out.every((x) => x === 0)).toBe(true); // the worker finished first: every column of ones centralized to zeros
+      continue;
+    }
+    expect(() => {
+      throw thrown;
+    }).toThrow(message);
+    expect(claim).toBe(WORKER_RUNNING);
+    expect(api.backend()).toBe("simd");
+    expect(waited).toBeLessThan(20_000); // a guard against the kernel's wait hanging, not a measurement
+    if (pool.lost === "worker thread 1 of 2 took its share of a call and did not finish (no progress for 200 ms)") continue; // died between chunks
+    expect(pool.lost).toBe("worker thread 1 of 2 took its share of a call and did not finish (no progress for 200 ms inside a kernel)");
+    const g = gradient(300, 700);
+    const result = api.centralize(g.slice(), [300, 700], { layout: "out-last" });
+    expect(maxAbsDiff(result, centralizeReference(g, [300, 700], "out-last"))).toBeLessThan(1e-5);
     return;
   }
 });

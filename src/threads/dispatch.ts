@@ -94,7 +94,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   };
   const split = (values: number) => pool.live && values >= splitValues;
   /** 1 when this (the calling) thread may block in Atomics.wait: the table jobs' waits sleep rather than spin. */
-  const blocks = pool.mayBlock ? 1 : 0;
+  const blocks = () => (pool.mayBlock ? 1 : 0);
   /** Runs a job across the pool. */
   const runJob = (kind: number, args: readonly number[], float = 0) => {
     write(kind, args, float);
@@ -143,7 +143,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     const bytes = raw.viewSumsBytes(outer, units, inner);
     withSums(16 + bytes, single, (table) => {
       i32().set([ptr, outer, units, inner], table >>> 2);
-      runJob(JOB_MANY, [table, 1, scratch, viewStride(outer, units, inner), table + 16, 0, blocks]);
+      runJob(JOB_MANY, [table, 1, scratch, viewStride(outer, units, inner), table + 16, 0, blocks()]);
     });
   };
   own.centralizeMany = (table: number, count: number, scratch: number) => {
@@ -156,7 +156,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
       stride = Math.max(stride, viewStride(words[at + 1], words[at + 2], words[at + 3]));
     }
     const bytes = raw.manySumsBytes(table, count);
-    withSums(bytes, single, (at) => runJob(JOB_MANY, [table, count, scratch, stride, at, 0, blocks]));
+    withSums(bytes, single, (at) => runJob(JOB_MANY, [table, count, scratch, stride, at, 0, blocks()]));
   };
   own.unitStats = (ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number) => {
     if (!split(outer * n * inner) || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
@@ -171,7 +171,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
       const words = i32();
       for (let k = 0; k < count; k++) if (words[(table + 96 * k + 28) >>> 2] & CENTER_BUFFER) return single();
       const bytes = raw.stepSumsBytes(table, count);
-      withSums(bytes, single, (at) => runJob(JOB_STEP, [table, count, scratch, stride, at, rule, blocks]));
+      withSums(bytes, single, (at) => runJob(JOB_STEP, [table, count, scratch, stride, at, rule, blocks()]));
     };
     own[name] = step;
   }

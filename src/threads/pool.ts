@@ -2,7 +2,9 @@
 // same shared memory, a control block in that memory (src/threads/worker-source.ts), and `run`:
 // publish a job, take thread 0's share on the calling thread, wait for the others, and give up on
 // a worker that makes no progress (a terminated, crashed or hung worker must not hang the caller).
-import { CALLER_RUNNING, CLAIMS, CONTROL_BYTES, FAILED, GENERATION, OPEN, PENDING, STOP, WORKER_RUNNING, WORKER_SOURCE } from "./worker-source.js";
+import {
+  CALLER_RUNNING, CLAIMS, CONTROL_BYTES, FAILED, GENERATION, JOB_BYTES, JOB_PATIENCE, JOB_STALLED, OPEN, PENDING, STOP, WORKER_RUNNING, WORKER_SOURCE,
+} from "./worker-source.js";
 
 /** What a started worker must offer: a message channel and termination (Node's and the web's Worker both do). */
 interface WorkerLike {
@@ -98,13 +100,17 @@ function canBlock(words: Int32Array): boolean {
 
 /**
  * How long the calling thread waits for a job without progress (a share claimed or finished)
- * before it gives up on the workers: at least this many milliseconds…
+ * before it gives up on the workers: at least this many milliseconds (and inside a kernel, where
+ * the threads of a job wait for each other's chunks: this long without a chunk done)…
  */
 export const DEFAULT_MIN_PATIENCE_MS = 5_000;
 /** …and at least this many times what the calling thread spent on its own share (a share of a huge tensor takes long). */
 export const PATIENCE_PER_SHARE = 20;
 
 const now = () => performance.now();
+/** Indices in the pool's words of the job's JOB_PATIENCE and JOB_STALLED. */
+const PATIENCE = (CONTROL_BYTES + JOB_PATIENCE) >> 2;
+const STALLED = (CONTROL_BYTES + JOB_STALLED) >> 2;
 /** The longest single Atomics.wait of the calling thread: it looks at the workers' progress at least this often. */
 const SLICE_MS = 50;
 
@@ -130,6 +136,7 @@ export class ThreadPool {
   lost: string | undefined;
   /** See PoolTestHooks. */
   testHooks: PoolTestHooks = {};
+  /** The control words, then the job's. */
   #words: Int32Array;
   #workers: WorkerLike[];
   #block: boolean;
@@ -152,7 +159,7 @@ export class ThreadPool {
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, threads: number, timeoutMs = 20_000): Promise<ThreadPool | undefined> {
     const spawn = spawner();
     if (!spawn) return undefined;
-    const words = new Int32Array(memory.buffer, control, CONTROL_BYTES >> 2);
+    const words = new Int32Array(memory.buffer, control, (CONTROL_BYTES + JOB_BYTES) >> 2);
     words.fill(0);
     const workers: WorkerLike[] = [];
     let pool: ThreadPool | undefined;
@@ -182,9 +189,9 @@ export class ThreadPool {
     return pool;
   }
 
-  /** Whether the calling thread may block in Atomics.wait (not on a browser's main thread). */
+  /** Whether the calling thread may block in Atomics.wait (not on a browser's main thread; not with testHooks.spin). */
   get mayBlock(): boolean {
-    return this.#block;
+    return this.#block && !this.testHooks.spin;
   }
 
   /** False once `terminate` ran, or `run` gave up on the workers. */
@@ -208,6 +215,8 @@ export class ThreadPool {
     if (!this.#live) return share(0);
     const words = this.#words;
     for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
+    words[STALLED] = 0;
+    words[PATIENCE] = Math.max(1, Math.ceil(this.minPatienceMs));
     Atomics.store(words, PENDING, this.threads - 1);
     Atomics.add(words, GENERATION, 1);
     Atomics.notify(words, GENERATION);
@@ -221,8 +230,13 @@ export class ThreadPool {
     if (Atomics.exchange(words, FAILED, 0) !== 0) throw new Error("gradient-centralization: a worker thread failed to run its share of a kernel");
   }
 
-  /** Waits until every worker finished its share, or gives up on them (see `run`). */
+  /**
+   * Waits until every worker finished its share, or gives up on them (see `run`); at once when a
+   * thread of this call already gave up inside the kernel (JOB_STALLED: the share of this thread
+   * ended in a trap, incomplete).
+   */
   #awaitDone(share: (thread: number) => void, ownMs: number): void {
+    if (Atomics.load(this.#words, STALLED) !== 0) return this.#giveUp(share, this.#words[PATIENCE], true);
     const patience = Math.max(this.minPatienceMs, this.patiencePerShare * ownMs);
     const pending = (): [number, number] | undefined => {
       const value = Atomics.load(this.#words, PENDING);
@@ -239,7 +253,7 @@ export class ThreadPool {
    */
   #wait(waitOn: () => [word: number, value: number] | undefined, patience: number): boolean {
     const words = this.#words;
-    const block = this.#block && !this.testHooks.spin;
+    const block = this.mayBlock;
     let progress = this.#progress();
     let deadline = now() + patience;
     for (let spins = 0; ; spins++) {
@@ -266,9 +280,10 @@ export class ThreadPool {
 
   /**
    * Stops the workers and runs here the shares of the workers that did not take theirs. Throws if
-   * a worker took its share and did not finish it.
+   * a worker took its share and did not finish it, or if a thread of the call gave up inside the
+   * kernel (`stalled`: the calling thread's own share is then incomplete).
    */
-  #giveUp(share: (thread: number) => void, patience: number): void {
+  #giveUp(share: (thread: number) => void, patience: number, stalled = false): void {
     const words = this.#words;
     const taken: number[] = [];
     for (let t = 1; t < this.threads; t++) {
@@ -276,22 +291,29 @@ export class ThreadPool {
     }
     this.terminate();
     const unfinished: number[] = [];
-    for (let t = 1; t < this.threads; t++) if (Atomics.load(words, CLAIMS + t) === WORKER_RUNNING) unfinished.push(t);
+    const started: number[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      const claim = Atomics.load(words, CLAIMS + t);
+      if (claim === WORKER_RUNNING) unfinished.push(t);
+      if (claim !== CALLER_RUNNING) started.push(t);
+    }
     const workers = (list: number[]) => `worker thread${list.length > 1 ? "s" : ""} ${list.join(", ")} of ${this.threads}`;
+    const theirShares = (list: number[]) => (list.length > 1 ? "their shares" : "its share");
     const silent = `no progress for ${Math.round(patience)} ms`;
     const reasons: string[] = [];
     if (taken.length) {
-      const ran = taken.length > 1 ? "them" : "it";
-      reasons.push(`${workers(taken)} did not take ${taken.length > 1 ? "their shares" : "its share"} of a call (${silent}): the calling thread ran ${ran}`);
+      reasons.push(`${workers(taken)} did not take ${theirShares(taken)} of a call (${silent}): the calling thread ran ${taken.length > 1 ? "them" : "it"}`);
     }
-    if (unfinished.length) reasons.push(`${workers(unfinished)} took ${unfinished.length > 1 ? "their shares" : "its share"} of a call and did not finish (${silent})`);
+    // Stalled, every worker may have finished since: those that had taken a share are named.
+    const blamed = !stalled || unfinished.length > 0 ? unfinished : started.length > 0 ? started : Array.from({ length: this.threads - 1 }, (_, k) => k + 1);
+    if (blamed.length) reasons.push(`${workers(blamed)} took ${theirShares(blamed)} of a call and did not finish (${silent}${stalled ? " inside a kernel" : ""})`);
     this.lost = reasons.join("; ");
-    if (unfinished.length === 0) {
+    if (!stalled && unfinished.length === 0) {
       for (const t of taken) share(t);
       return;
     }
     throw new Error(
-      `gradient-centralization: ${workers(unfinished)} started ${unfinished.length > 1 ? "their shares" : "its share"} of this call and made ${silent}: terminated, crashed or hung. ` +
+      `gradient-centralization: ${workers(blamed)} started ${theirShares(blamed)} of this call and made ${silent}: terminated, crashed or hung. ` +
         "The output of this call (the values it writes in place, an optimizer's state) may be incomplete: do not use it. " +
         'The worker threads were stopped and the package fell back to one thread: later calls run on the calling thread (the same results, bit for bit), and backend() says "simd".',
     );

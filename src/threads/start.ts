@@ -3,7 +3,7 @@
 import { bundledThreadsKernels } from "../binaries.js";
 import type { ThreadsExports } from "./dispatch.js";
 import { ThreadPool, threadsAvailable } from "./pool.js";
-import { CONTROL_BYTES } from "./worker-source.js";
+import { CONTROL_BYTES, JOB_BYTES } from "./worker-source.js";
 
 /**
  * Pages the shared memory may grow to (asconfig.json target "threads", maximumMemory): 2 GiB.
@@ -13,8 +13,6 @@ import { CONTROL_BYTES } from "./worker-source.js";
 export const THREADS_MAX_PAGES = 32768;
 /** Threads `"auto"` uses at most: GC and the optimizer steps are memory-bound, and a few cores saturate a socket's memory bandwidth. */
 export const AUTO_THREADS_CAP = 8;
-/** Bytes of the job after the control words (assembly/threads.ts JOB_*: up to JOB_ENDS, an i64 at 48). */
-const JOB_BYTES = 64;
 
 /** The kernels, memory and pool of the threads build. */
 export interface ThreadedStart {
@@ -59,7 +57,7 @@ export async function startThreads(threads: number): Promise<ThreadedStart | und
   try {
     memory = new WebAssembly.Memory({ initial: 1, maximum: THREADS_MAX_PAGES, shared: true });
     module = await WebAssembly.compile(bytes);
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const instance = await WebAssembly.instantiate(module, { env: { memory, now: () => performance.now() } });
     exports = instance.exports as unknown as ThreadsExports;
   } catch {
     return undefined;

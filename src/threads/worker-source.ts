@@ -29,11 +29,16 @@ export const CALLER_RUNNING = 3;
 export const MAX_THREADS = 64;
 /** Bytes of the control words (a multiple of 16); the job follows them (assembly/threads.ts JOB_*). */
 export const CONTROL_BYTES = (CLAIMS + MAX_THREADS) * 4;
+/** Bytes of the job (assembly/threads.ts JOB_*: up to JOB_STALLED, an i32 at 60). */
+export const JOB_BYTES = 64;
+/** The job's words the pool writes and reads (byte offsets in the job, assembly/threads.ts): the patience of waitDone in ms, and whether a thread gave up there. */
+export const JOB_PATIENCE = 56;
+export const JOB_STALLED = 60;
 
 /** The worker script (no imports, no globals beyond the worker's own). */
 export const WORKER_SOURCE = `"use strict";
 const run = ({ module, memory, control, index }, reply) => {
-  const { runShare } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const { runShare } = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } }).exports;
   const words = new Int32Array(memory.buffer, control, ${CONTROL_BYTES >> 2});
   const claim = ${CLAIMS} + index;
   let seen = Atomics.load(words, ${GENERATION});
