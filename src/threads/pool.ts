@@ -216,7 +216,7 @@ export class ThreadPool {
     const words = this.#words;
     for (let t = 1; t < this.threads; t++) Atomics.store(words, CLAIMS + t, OPEN);
     words[STALLED] = 0;
-    words[PATIENCE] = Math.max(1, Math.ceil(this.minPatienceMs));
+    words[PATIENCE] = Math.min(0x7fffffff, Math.max(1, Math.ceil(this.minPatienceMs)));
     Atomics.store(words, PENDING, this.threads - 1);
     Atomics.add(words, GENERATION, 1);
     Atomics.notify(words, GENERATION);
