@@ -82,6 +82,33 @@ test("with 3 threads, worker 2 terminated: the calling thread runs share 2, work
   expect(new Uint32Array(out.buffer)).toEqual(new Uint32Array((await oneThread(g, shape, "out-first")).buffer));
 });
 
+/**
+ * Terminates worker 1 as soon as it has claimed its share of the next job published (the kill
+ * lands asynchronously, mid-way through a job of milliseconds); returns its claim word as seen then.
+ */
+function killOnceClaimed(pool: Awaited<ReturnType<typeof threaded>>["pool"], open: number): () => number {
+  let claim = open;
+  pool.testHooks.afterPublish = (p) => {
+    p.testHooks.afterPublish = undefined;
+    const until = performance.now() + 10_000;
+    while (p.claimForTests(1) === open && performance.now() < until);
+    claim = p.claimForTests(1);
+    p.killWorkerForTests(1);
+  };
+  return () => claim;
+}
+
+/** centralize of 4096 × 4096 ones in `layout` (16M values): its output, or what it threw, and how long it took. */
+function centralizeOnes(api: Api, layout: "out-first" | "out-last"): { out?: Float32Array; thrown?: unknown; waited: number } {
+  const started = performance.now();
+  try {
+    const out = api.centralize(new Float32Array(4096 * 4096).fill(1), [4096, 4096], { layout });
+    return { out, waited: performance.now() - started };
+  } catch (thrown) {
+    return { thrown, waited: performance.now() - started };
+  }
+}
+
 test("a worker that dies in the middle of its share: the call throws (its output may be incomplete), the next call is right on one thread", async () => {
   // The kill is asynchronous: on a loaded machine the worker can still finish its share before it
   // ends, and then the call completes and must be right. Fresh pools, until a kill lands mid-share.
@@ -90,22 +117,8 @@ test("a worker that dies in the middle of its share: the call throws (its output
   for (let attempt = 1; ; attempt++) {
     vi.resetModules();
     const { api, pool, OPEN, WORKER_RUNNING } = await threaded();
-    let claim = OPEN;
-    pool.testHooks.afterPublish = (p) => {
-      p.testHooks.afterPublish = undefined;
-      const until = performance.now() + 10_000;
-      while (p.claimForTests(1) === OPEN && performance.now() < until);
-      claim = p.claimForTests(1);
-      p.killWorkerForTests(1); // the job (16M values) takes milliseconds: it is terminated mid-way
-    };
-    const shape = [4096, 4096];
-    let thrown: unknown;
-    let out: Float32Array | undefined;
-    try {
-      out = api.centralize(new Float32Array(4096 * 4096).fill(1), shape);
-    } catch (error) {
-      thrown = error;
-    }
+    const claim = killOnceClaimed(pool, OPEN);
+    const { out, thrown } = centralizeOnes(api, "out-first");
     if (out !== undefined) {
       // the worker finished first: every row of ones centralized to zeros
       expect(out.every((x) => x === 0)).toBe(true);
@@ -115,7 +128,7 @@ test("a worker that dies in the middle of its share: the call throws (its output
     expect(() => {
       throw thrown;
     }).toThrow(message);
-    expect(claim).toBe(WORKER_RUNNING);
+    expect(claim()).toBe(WORKER_RUNNING);
     expect(pool.lost).toMatch(/^worker thread 1 of 2 took its share of a call and did not finish \(no progress for 200 ms\)$/);
     expect(api.backend()).toBe("simd");
     const g = gradient(300, 700);
@@ -138,24 +151,8 @@ test.each([
     vi.resetModules();
     const { api, pool, OPEN, WORKER_RUNNING } = await threaded();
     pool.testHooks.spin = spin;
-    let claim = OPEN;
-    pool.testHooks.afterPublish = (p) => {
-      p.testHooks.afterPublish = undefined;
-      const until = performance.now() + 10_000;
-      while (p.claimForTests(1) === OPEN && performance.now() < until);
-      claim = p.claimForTests(1);
-      p.killWorkerForTests(1);
-    };
-    const shape = [4096, 4096];
-    let thrown: unknown;
-    let out: Float32Array | undefined;
-    const started = performance.now();
-    try {
-      out = api.centralize(new Float32Array(4096 * 4096).fill(1), shape, { layout: "out-last" });
-    } catch (error) {
-      thrown = error;
-    }
-    const waited = performance.now() - started;
+    const claim = killOnceClaimed(pool, OPEN);
+    const { out, thrown, waited } = centralizeOnes(api, "out-last");
     expect(attempt).toBeLessThan(8);
     if (out !== undefined) {
       expect(out.every((x) => x === 0)).toBe(true); // the worker finished first: every column of ones centralized to zeros
@@ -164,7 +161,7 @@ test.each([
     expect(() => {
       throw thrown;
     }).toThrow(message);
-    expect(claim).toBe(WORKER_RUNNING);
+    expect(claim()).toBe(WORKER_RUNNING);
     expect(api.backend()).toBe("simd");
     expect(waited).toBeLessThan(20_000); // a guard against the kernel's wait hanging, not a measurement
     if (pool.lost === "worker thread 1 of 2 took its share of a call and did not finish (no progress for 200 ms)") continue; // died between chunks
