@@ -95,8 +95,9 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
   const workNames = inputs.filter((_, i) => written[i]).map((input) => input.name);
   const views = work.map((op, k) => unitView(op.shape, layout, caller, "options.layout", workNames[k]));
   const { kernels } = rt;
+  const values = views.reduce((sum, v) => sum + v.outer * v.units * v.inner, 0);
   let viewScratch = 0;
-  for (const v of views) viewScratch = Math.max(viewScratch, kernels.viewScratchBytes(v.outer, v.units, v.inner));
+  for (const v of views) viewScratch = Math.max(viewScratch, kernels.viewScratchBytes(v.outer, v.units, v.inner, values));
   const tableBytes = work.length * TABLE_ENTRY_BYTES;
   const scratchBytes = tableBytes + viewScratch;
   withOperands(rt, work, scratchBytes, true, (ptrs, scratch) => {

@@ -39,7 +39,12 @@ export interface Kernels {
   centralizeMany(table: number, count: number, scratch: number): void;
   columnScratchBytes(cols: number): number;
   centralizeView(ptr: number, outer: number, units: number, inner: number, scratch: number): void;
-  viewScratchBytes(outer: number, units: number, inner: number): number;
+  /**
+   * Scratch bytes of `centralizeView` on an [outer, units, inner] view, or of one view of a
+   * `centralizeMany` whose views hold `values` values in all (the threads build: a call it splits
+   * takes a scratch per thread; the other builds ignore `values`).
+   */
+  viewScratchBytes(outer: number, units: number, inner: number, values?: number): number;
   unitStats(ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number): void;
   sgdStep: OptimizerKernel;
   adamStep: OptimizerKernel;

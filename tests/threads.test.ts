@@ -110,3 +110,28 @@ test.each([
   `);
   expect(out).toBe("simd simd\n-1,0,1,-1,0,1");
 }, 90_000);
+
+test("scratch: a view the threads build keeps on the calling thread takes one thread's, a view it splits (alone, or in a centralizeMany by the values of all its views) one per thread", async () => {
+  const api = await fresh();
+  const { runtime } = await import("../src/runtime.js");
+  const { DEFAULT_SPLIT_VALUES } = await import("../src/threads/dispatch.js");
+  expect(await api.init({ threads: 2 })).toBe("simd-threads");
+  const { kernels } = runtime("test");
+  const raw = Object.getPrototypeOf(kernels) as typeof kernels; // the module's exports
+  const perThread = (outer: number, units: number) => Math.ceil(raw.viewScratchBytes(outer, units, 1) / 16) * 16;
+  expect(raw.viewScratchBytes(10, 64, 1)).toBeGreaterThan(0); // out-last [10, 64]: column sums
+  expect(kernels.viewScratchBytes(10, 64, 1)).toBe(raw.viewScratchBytes(10, 64, 1));
+  expect(kernels.viewScratchBytes(10, 64, 1, DEFAULT_SPLIT_VALUES)).toBe(2 * perThread(10, 64));
+  expect(kernels.viewScratchBytes(1024, 512, 1)).toBe(2 * perThread(1024, 512));
+  // and the calls themselves still give the one-thread bits (the SIMD build on one thread)
+  const small = new Float32Array(640).map((_, i) => Math.sin(i) + (i % 64));
+  const large = new Float32Array(1024 * 512).map((_, i) => Math.cos(i) * 2 + (i % 512));
+  const threaded = api.centralizeAll([{ grad: small.slice(), shape: [10, 64] }, { grad: large.slice(), shape: [1024, 512] }], { layout: "out-last" });
+  api.shutdown();
+  expect(kernels.viewScratchBytes(1024, 512, 1)).toBe(raw.viewScratchBytes(1024, 512, 1));
+  vi.resetModules();
+  const simd = await fresh();
+  simd.initSync();
+  const reference = simd.centralizeAll([{ grad: small.slice(), shape: [10, 64] }, { grad: large.slice(), shape: [1024, 512] }], { layout: "out-last" });
+  threaded.forEach((entry, k) => expect(new Uint32Array(entry.grad.buffer)).toEqual(new Uint32Array(reference[k].grad.buffer)));
+});

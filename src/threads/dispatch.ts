@@ -73,9 +73,10 @@ const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
  * `raw`'s kernels with the large calls split across `pool`. Scratch sizes are per thread: the
- * view kernels' `viewScratchBytes` answers `threads` × the one-thread size (16-aligned); the
- * optimizer kernels take the per-thread size as a 4th argument (`stride`), and without it run on
- * the calling thread.
+ * view kernels' `viewScratchBytes` answers `threads` × the one-thread size (16-aligned) for a call
+ * of `values` values that will be split (a `centralizeMany` passes all its views' values), else
+ * the one-thread size; the optimizer kernels take the per-thread size as a 4th argument
+ * (`stride`), and without it run on the calling thread.
  *
  * @example
  * const kernels = threadedKernels(exports, pool, memory);
@@ -135,7 +136,8 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
 
   // The exports object is frozen: the split functions shadow them on an object inheriting from it.
   const own: Record<string, unknown> = { memory: raw.memory };
-  own.viewScratchBytes = (outer: number, units: number, inner: number) => viewStride(outer, units, inner) * threads();
+  own.viewScratchBytes = (outer: number, units: number, inner: number, values = outer * units * inner) =>
+    split(values) ? viewStride(outer, units, inner) * threads() : raw.viewScratchBytes(outer, units, inner);
   own.centralizeView = (ptr: number, outer: number, units: number, inner: number, scratch: number) => {
     if (!split(outer * units * inner) || (inner === 1 ? outer : units) < 2) return raw.centralizeView(ptr, outer, units, inner, scratch);
     const single = () => raw.centralizeView(ptr, outer, units, inner, scratch);
