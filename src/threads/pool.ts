@@ -209,7 +209,10 @@ export class ThreadPool {
    * `patiencePerShare` times this thread's own share if longer, it gives up on them: it stops
    * them and runs here what no worker took (the call then completes, bit-identical), and throws
    * an Error if a worker took its share and did not finish it (the call's output may then be
-   * incomplete). Either way the pool is stopped and later calls run on this thread.
+   * incomplete). Either way the pool is stopped and later calls run on this thread. Inside the
+   * kernel, where the threads of a job wait for each other's chunks (out-last segments), a thread
+   * gives up after `minPatienceMs` without a chunk done (written into the job; chunks are small,
+   * so that patience is not scaled) and the call throws that Error as well.
    */
   run(share: (thread: number) => void): void {
     if (!this.#live) return share(0);
