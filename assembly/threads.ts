@@ -99,6 +99,18 @@ function setPlan(pieces: i32, pieceValues: f64, align: i32, sums: usize): void {
   planSums = sums;
 }
 
+/** Chunks of the current plan. */
+// @ts-ignore: decorator
+@inline function planChunks(): i32 {
+  return (planPieces + planPer - 1) / planPer;
+}
+
+/** Whether a job of `kind` is a table job (JOB_MANY, JOB_STEP: a table of tensors, its chunks counted done). */
+// @ts-ignore: decorator
+@inline function isTableJob(kind: i32): bool {
+  return kind == JOB_MANY || kind == JOB_STEP;
+}
+
 // @ts-ignore: decorator
 @inline function manyEntry(job: usize, k: i32): usize {
   return <usize>arg(job, 0) + (<usize>k << 4);
@@ -277,15 +289,14 @@ function hasColumns(kind: i32, job: usize, start: i32, end: i32): bool {
 
 /**
  * Thread t's part of a table job (JOB_MANY, JOB_STEP): the other tensors' chunks, then each group
- * of column tensors in three segments; every tensor an item of claimEnd. Every chunk done is
+ * of column tensors in three segments; every tensor an item of claimEnd (from the back: `back`). Every chunk done is
  * counted in the job's done counter; a segment starts once every chunk before it is counted.
  */
-function runTable(kind: i32, job: usize, t: i32): void {
+function runTable(kind: i32, job: usize, t: i32, back: bool): void {
   const count = arg(job, 1);
   if (count <= 0) return;
   const scratch = <usize>arg(job, 2) + <usize>t * <usize>arg(job, 3);
   const mayBlock = t > 0 || load<i32>(job + JOB_BLOCKS) != 0;
-  const back = (t & 1) != 0;
   const first = runTensors(kind, job, count, back, scratch);
   // The column items: each column tensor in each segment of its group, numbered on from `first`
   // in the order every thread walks them (each item before had a chunk at least, so a number ≤ first).
@@ -305,7 +316,7 @@ function runTable(kind: i32, job: usize, t: i32): void {
       for (let e = start; e < end; e++) {
         if (!tableColumns(kind, job, e)) continue;
         planTable(kind, segment, job, e);
-        const n = (planPieces + planPer - 1) / planPer;
+        const n = planChunks();
         runChunks(kind, segment, job, e, ++item, n, back, scratch, sums);
         done += n;
         sums += planSums;
@@ -322,13 +333,13 @@ function runTable(kind: i32, job: usize, t: i32): void {
  * many chunks they had.
  */
 function runTensors(kind: i32, job: usize, count: i32, back: bool, scratch: usize): i32 {
-  const table = kind == JOB_MANY || kind == JOB_STEP;
+  const table = isTableJob(kind);
   let item = 0;
   let chunks = 0;
   for (let k = 0; k < count; k++) {
     if (table) planTable(kind, SEGMENT_OTHERS, job, k);
     else plan(kind, job, k);
-    const n = (planPieces + planPer - 1) / planPer;
+    const n = planChunks();
     if (n == 0) continue;
     runChunks(kind, SEGMENT_OTHERS, job, k, ++item, n, back, scratch, 0);
     chunks += n;
@@ -342,7 +353,7 @@ function runTensors(kind: i32, job: usize, count: i32, back: bool, scratch: usiz
  * for them; other jobs keep their f64 argument where table jobs count sleepers).
  */
 function runChunks(kind: i32, segment: i32, job: usize, k: i32, item: i32, n: i32, back: bool, scratch: usize, sums: usize): void {
-  const table = kind == JOB_MANY || kind == JOB_STEP;
+  const table = isTableJob(kind);
   for (;;) {
     const chunk = claimEnd(job, item, n, back);
     if (chunk < 0) return;
@@ -432,8 +443,9 @@ function work(kind: i32, job: usize, k: i32, a: i32, b: i32): void {
  */
 export function runShare(job: usize, t: i32): void {
   const kind = load<i32>(job, JOB_KIND);
-  if (kind == JOB_MANY || kind == JOB_STEP) runTable(kind, job, t);
-  else runTensors(kind, job, kind == JOB_STATS ? 1 : arg(job, 1), (t & 1) != 0, 0);
+  const back = (t & 1) != 0; // odd threads claim from the back (claimEnd)
+  if (isTableJob(kind)) runTable(kind, job, t, back);
+  else runTensors(kind, job, kind == JOB_STATS ? 1 : arg(job, 1), back, 0);
 }
 
 /** The total norm from JOB_CLIP_NORM's partials, combined in tensor order as clipGradNorm does. */
