@@ -307,8 +307,9 @@ export class ThreadPool {
     if (taken.length) {
       reasons.push(`${workers(taken)} did not take ${theirShares(taken)} of a call (${silent}): the calling thread ran ${taken.length > 1 ? "them" : "it"}`);
     }
-    // Stalled, every worker may have finished since: those that had taken a share are named.
-    const blamed = !stalled || unfinished.length > 0 ? unfinished : started.length > 0 ? started : Array.from({ length: this.threads - 1 }, (_, k) => k + 1);
+    // Stalled, every worker may have finished since: those that had taken a share are named (a
+    // thread waits in the kernel only for chunks a worker claimed, so there is one at least).
+    const blamed = stalled && unfinished.length === 0 ? started : unfinished;
     if (blamed.length) reasons.push(`${workers(blamed)} took ${theirShares(blamed)} of a call and did not finish (${silent}${stalled ? " inside a kernel" : ""})`);
     this.lost = reasons.join("; ");
     if (!stalled && unfinished.length === 0) {
