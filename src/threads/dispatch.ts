@@ -5,6 +5,7 @@
 import type { Kernels, OptimizerKernel, OptimizerKernelName } from "../loader.js";
 import type { LinearMemory } from "../memory.js";
 import type { ThreadPool } from "./pool.js";
+import { JOB_ARGS, JOB_DONE, JOB_ENDS, JOB_FLOAT } from "./worker-source.js";
 
 /** The threads build's own exports. */
 export interface ThreadsExports extends Kernels {
@@ -15,11 +16,7 @@ export interface ThreadsExports extends Kernels {
   stepSumsBytes(table: number, count: number): number;
 }
 
-// Job layout and kinds (assembly/threads.ts JOB_*).
-const ARGS = 4;
-const DONE = 32;
-const FLOAT = 40;
-const ENDS = 48;
+// Job kinds (assembly/threads.ts JOB_*; the job's layout is in ./worker-source.ts).
 const JOB_MANY = 2;
 const JOB_STATS = 3;
 const JOB_STEP = 4;
@@ -88,10 +85,10 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
   const write = (kind: number, args: readonly number[], float = 0) => {
     const words = memory.i32;
     words[job >>> 2] = kind;
-    args.forEach((value, k) => { words[((job + ARGS) >>> 2) + k] = value; });
-    words[(job + DONE) >>> 2] = 0;
-    memory.f64[(job + FLOAT) >>> 3] = float; // (table jobs: their sleepers count, 0)
-    memory.f64[(job + ENDS) >>> 3] = 0; // no item claimed yet (assembly/threads.ts claimEnd)
+    args.forEach((value, k) => { words[((job + JOB_ARGS) >>> 2) + k] = value; });
+    words[(job + JOB_DONE) >>> 2] = 0;
+    memory.f64[(job + JOB_FLOAT) >>> 3] = float; // (table jobs: their sleepers count, 0)
+    memory.f64[(job + JOB_ENDS) >>> 3] = 0; // no item claimed yet (assembly/threads.ts claimEnd)
   };
   const split = (values: number) => pool.live && values >= splitValues;
   /** 1 when this (the calling) thread may block in Atomics.wait: the table jobs' waits sleep rather than spin. */

@@ -31,7 +31,14 @@ export const MAX_THREADS = 64;
 export const CONTROL_BYTES = (CLAIMS + MAX_THREADS) * 4;
 /** Bytes of the job (assembly/threads.ts JOB_*: up to JOB_STALLED, an i32 at 60). */
 export const JOB_BYTES = 64;
-/** The job's words the pool writes and reads (byte offsets in the job, assembly/threads.ts): the patience of waitDone in ms, and whether a thread gave up there. */
+// The job's fields the package writes and reads (byte offsets in the job, assembly/threads.ts JOB_*):
+// src/threads/dispatch.ts writes the kind at 0, the i32 arguments, the done counter, the f64
+// argument and the claimed ends; the pool writes waitDone's patience in ms and reads whether a
+// thread gave up there.
+export const JOB_ARGS = 4;
+export const JOB_DONE = 32;
+export const JOB_FLOAT = 40;
+export const JOB_ENDS = 48;
 export const JOB_PATIENCE = 56;
 export const JOB_STALLED = 60;
 
