@@ -341,12 +341,19 @@ export interface LionSettings extends GcSettings {
  */
 export class LionReference extends RuleReference<LionSettings> {
   protected coupled = false;
+  /**
+   * The smallest |c| whose sign a step took: below what float32 rounding of c (and of the
+   * centered d it is made of) can move, the sign (−1, 0 or 1) is not decided by the formula, and
+   * a float32 implementation may take another one (a step of lr apart).
+   */
+  smallestInterpolation = Infinity;
 
   protected delta(i: number, g: Float64Array, w: Float64Array, s: LionSettings): Float64Array {
     const [beta1, beta2] = s.betas;
     const m = this.buffer(i, "expAvg");
     return g.map((x, j) => {
       const c = beta1 * m[j] + (1 - beta1) * x;
+      this.smallestInterpolation = Math.min(this.smallestInterpolation, Math.abs(c));
       m[j] = beta2 * m[j] + (1 - beta2) * x;
       return -s.lr * (Math.sign(c) + s.weightDecay * w[j]);
     });

@@ -21,6 +21,8 @@ export interface TestedOptimizer {
 export interface RuleReferenceLike {
   params: ReferenceParam[];
   step(grads: ArrayLike<number>[], settings: never[]): void;
+  /** Lion: the smallest |c| a step took the sign of (LionReference). */
+  smallestInterpolation?: number;
 }
 
 export type Options = Record<string, unknown>;

@@ -58,6 +58,9 @@ test.each(RULES)("$name on random shapes and hyperparameters matches the float64
     fc.property(fc.record({ ...common, hyper: rule.arbitrary }), ({ shapes: shapeList, seed, offset, hyper, ...gcOptions }) => {
       const options = { ...hyper, ...gcOptions };
       const { values, reference } = run(rule, shapeList, seed, offset, options, true);
+      // Lion steps by sign(c): a draw whose |c| came within float32 rounding of 0 (1e-6 covers it
+      // for these gradients, offsets ≤ 10) has no sign the float64 reference can vouch for.
+      fc.pre((reference.smallestInterpolation ?? Infinity) > 1e-6);
       expect(trajectoryError(values, reference.params, STEPS)).toBeLessThanOrEqual(1);
     }),
     { numRuns: 30 },
