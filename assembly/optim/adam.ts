@@ -1,5 +1,5 @@
 // Adam and AdamW (torch.optim.Adam, torch.optim.AdamW): the element update of the fused kernel.
-import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, RULE_SPLATS, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, ema, emaSquare, emaSquareV, emaV } from "./element";
 
 // f32 fields
@@ -178,14 +178,45 @@ export function adamFusable(e: usize): bool {
   return (load<i32>(e, FLAGS) & (AMSGRAD | FORMULA_TFJS)) == 0;
 }
 
+// adamRowSumNext's splats (a step's scratch header, SCRATCH_SPLATS bytes): the unit mean's hi
+// and lo, then adamSplats' constants from RULE_SPLATS, each in 4 lanes.
+const K_HI = 0;
+const K_LO = 16;
+const K_WD = RULE_SPLATS;
+const K_STEP = RULE_SPLATS + 16;
+const K_BETA1 = RULE_SPLATS + 32;
+const K_KEEP1 = RULE_SPLATS + 48;
+const K_BETA2 = RULE_SPLATS + 64;
+const K_KEEP2 = RULE_SPLATS + 80;
+const K_EPS = RULE_SPLATS + 96;
+const K_INV_BC2 = RULE_SPLATS + 112;
+const K_DECAY = RULE_SPLATS + 128;
+
+/** Stores adamRowSumNext's constants for entry e, each in 4 lanes, in the splats at k. */
+export function adamSplats(e: usize, k: usize): void {
+  if (!ASC_FEATURE_SIMD) return;
+  v128.store(k, f32x4.splat(load<f32>(e, WEIGHT_DECAY)), K_WD);
+  v128.store(k, f32x4.splat(load<f32>(e, NEG_STEP_SIZE)), K_STEP);
+  v128.store(k, f32x4.splat(load<f32>(e, BETA1)), K_BETA1);
+  v128.store(k, f32x4.splat(load<f32>(e, ONE_MINUS_BETA1)), K_KEEP1);
+  v128.store(k, f32x4.splat(load<f32>(e, BETA2)), K_BETA2);
+  v128.store(k, f32x4.splat(load<f32>(e, ONE_MINUS_BETA2)), K_KEEP2);
+  v128.store(k, f32x4.splat(load<f32>(e, EPS)), K_EPS);
+  v128.store(k, f32x4.splat(<f32>1 / load<f32>(e, BC2_SQRT)), K_INV_BC2);
+  v128.store(k, f32x4.splat(load<f32>(e, DECAY)), K_DECAY);
+}
+
 /**
- * adamRow's PHASE_STEP over row `off` (its unit mean hi/lo in the 4-lane splats at `hi`, `lo`;
- * `adamFusable(e)`, SIMD build) fused with the sum of the next row's direction
+ * adamRow's PHASE_STEP over row `off` (its unit mean hi/lo and adamSplats' constants in the
+ * splats at k; `adamFusable(e)`, SIMD build) fused with the sum of the next row's direction
  * d' = fl(g' + wd·w') at `next`, returned in float64 as sumRow sums it (4 float64x2
  * accumulators over 8 values, then the tail in order). The next row's loads overlap this row's
  * square roots and divisions; every value is the same as from the two loops apart.
+ * The loop reads its constants from memory at one address, not from splats held in locals: V8
+ * (Node 20) rebroadcast those inside this loop, recomputed 1/√(1 − β2ᵗ) there and spilled the
+ * accumulators (bench/experiments.md).
  */
-export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: usize, lo: usize, tmp: usize): f64 {
+export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
   const w = <usize>load<u32>(e, VALUE) + off;
   const g = <usize>load<u32>(e, GRAD) + off;
   const m = <usize>load<u32>(e, STATE_A) + off;
@@ -197,17 +228,6 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: us
   const n8 = n & ~7;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
-    const vwd = f32x4.splat(wd);
-    const vstep = f32x4.splat(load<f32>(e, NEG_STEP_SIZE));
-    const vb1 = f32x4.splat(load<f32>(e, BETA1));
-    const vk1 = f32x4.splat(load<f32>(e, ONE_MINUS_BETA1));
-    const vb2 = f32x4.splat(load<f32>(e, BETA2));
-    const vk2 = f32x4.splat(load<f32>(e, ONE_MINUS_BETA2));
-    const veps = f32x4.splat(load<f32>(e, EPS));
-    const vinvBc2 = f32x4.splat(<f32>1 / load<f32>(e, BC2_SQRT));
-    const vdecay = f32x4.splat(load<f32>(e, DECAY));
-    const vh = v128.load(hi);
-    const vl = v128.load(lo);
     let a0 = f64x2.splat(0);
     let a1 = f64x2.splat(0);
     let a2 = f64x2.splat(0);
@@ -217,8 +237,8 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: us
       let d0 = v128.load(gNext + o);
       let d1 = v128.load(gNext + o, 16);
       if (l2) {
-        d0 = f32x4.add(d0, f32x4.mul(vwd, v128.load(wNext + o)));
-        d1 = f32x4.add(d1, f32x4.mul(vwd, v128.load(wNext + o, 16)));
+        d0 = f32x4.add(d0, f32x4.mul(v128.load(k, K_WD), v128.load(wNext + o)));
+        d1 = f32x4.add(d1, f32x4.mul(v128.load(k, K_WD), v128.load(wNext + o, 16)));
       }
       a0 = f64x2.add(a0, f64x2.promote_low_f32x4(d0));
       a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(d0, d0, 2, 3, 2, 3)));
@@ -229,23 +249,23 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: us
       let c0 = v128.load(g + o);
       let c1 = v128.load(g + o, 16);
       if (l2) {
-        c0 = f32x4.add(c0, f32x4.mul(vwd, w0));
-        c1 = f32x4.add(c1, f32x4.mul(vwd, w1));
+        c0 = f32x4.add(c0, f32x4.mul(v128.load(k, K_WD), w0));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load(k, K_WD), w1));
       }
-      c0 = f32x4.sub(f32x4.sub(c0, vh), vl);
-      c1 = f32x4.sub(f32x4.sub(c1, vh), vl);
-      const m0 = emaV(vb1, v128.load(m + o), vk1, c0);
-      const m1 = emaV(vb1, v128.load(m + o, 16), vk1, c1);
-      const v0 = emaSquareV(vb2, v128.load(v + o), vk2, c0);
-      const v1 = emaSquareV(vb2, v128.load(v + o, 16), vk2, c1);
+      c0 = f32x4.sub(f32x4.sub(c0, v128.load(k, K_HI)), v128.load(k, K_LO));
+      c1 = f32x4.sub(f32x4.sub(c1, v128.load(k, K_HI)), v128.load(k, K_LO));
+      const m0 = emaV(v128.load(k, K_BETA1), v128.load(m + o), v128.load(k, K_KEEP1), c0);
+      const m1 = emaV(v128.load(k, K_BETA1), v128.load(m + o, 16), v128.load(k, K_KEEP1), c1);
+      const v0 = emaSquareV(v128.load(k, K_BETA2), v128.load(v + o), v128.load(k, K_KEEP2), c0);
+      const v1 = emaSquareV(v128.load(k, K_BETA2), v128.load(v + o, 16), v128.load(k, K_KEEP2), c1);
       v128.store(m + o, m0);
       v128.store(m + o, m1, 16);
       v128.store(v + o, v0);
       v128.store(v + o, v1, 16);
-      const q0 = f32x4.div(m0, f32x4.add(f32x4.mul(f32x4.sqrt(v0), vinvBc2), veps));
-      const q1 = f32x4.div(m1, f32x4.add(f32x4.mul(f32x4.sqrt(v1), vinvBc2), veps));
-      v128.store(w + o, f32x4.add(f32x4.mul(w0, vdecay), f32x4.mul(vstep, q0)));
-      v128.store(w + o, f32x4.add(f32x4.mul(w1, vdecay), f32x4.mul(vstep, q1)), 16);
+      const q0 = f32x4.div(m0, f32x4.add(f32x4.mul(f32x4.sqrt(v0), v128.load(k, K_INV_BC2)), v128.load(k, K_EPS)));
+      const q1 = f32x4.div(m1, f32x4.add(f32x4.mul(f32x4.sqrt(v1), v128.load(k, K_INV_BC2)), v128.load(k, K_EPS)));
+      v128.store(w + o, f32x4.add(f32x4.mul(w0, v128.load(k, K_DECAY)), f32x4.mul(v128.load(k, K_STEP), q0)));
+      v128.store(w + o, f32x4.add(f32x4.mul(w1, v128.load(k, K_DECAY)), f32x4.mul(v128.load(k, K_STEP), q1)), 16);
     }
     const s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
     total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
@@ -254,6 +274,6 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, hi: us
     const o = <usize>i << 2;
     total += <f64>(l2 ? load<f32>(gNext + o) + wd * load<f32>(wNext + o) : load<f32>(gNext + o));
   }
-  if (n8 < n) adamRow(e, off + (<usize>n8 << 2), n - n8, PHASE_STEP, hi, lo, 0, tmp);
+  if (n8 < n) adamRow(e, off + (<usize>n8 << 2), n - n8, PHASE_STEP, k + K_HI, k + K_LO, 0, tmp);
   return total;
 }

@@ -23,7 +23,7 @@
 import { accumulateRow, addSums, centralizeUnits, COLUMN_BLOCK_ROWS, COLUMN_CHUNK, columnBlocks, columnMeans, lowPart, storeMeans, sumRow, sumToMean, UNIT_CHUNK, viewRow } from "../centralize";
 import { adadeltaRow } from "./adadelta";
 import { adagradRow } from "./adagrad";
-import { adamFusable, adamRow, adamRowSumNext } from "./adam";
+import { adamFusable, adamRow, adamRowSumNext, adamSplats } from "./adam";
 import { adamaxRow } from "./adamax";
 import { lionRow } from "./lion";
 import { nadamRow } from "./nadam";
@@ -32,7 +32,7 @@ import { rmspropRow } from "./rmsprop";
 import { CENTER_BUFFER, sgdRow } from "./sgd";
 import {
   FLAGS, GC_GRADIENT, GC_MODE, GC_UPDATE, GRAD, INNER, OPTIMIZER_ENTRY_BYTES, OUTER, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS,
-  PHASE_APPLY, PHASE_STEP, STATE_A, UNITS, VALUE, WEIGHT_DECAY,
+  PHASE_APPLY, PHASE_STEP, SCRATCH_SPLATS, STATE_A, UNITS, VALUE, WEIGHT_DECAY,
 } from "./table";
 
 export const RULE_SGD = 0;
@@ -119,10 +119,11 @@ export function storeSplat(at: usize, hi: f32, lo: f32): void {
  * per column) or the general view (rows of `inner`, row (o, u) in unit u); only pieces [a, b) of
  * the stepSpan(e) pieces: each gets the same operations in the same order as in the whole range,
  * so a tensor split into ranges (the threads build) gives the same bits. Scratch layout
- * (src/optim/table.ts sizes it): 32 bytes of hi/lo splat, one row of float32 (16-aligned; for
- * column units at most COLUMN_CHUNK columns of it), then for column units a float64 sum, float32
- * hi and float32 lo per column of a chunk (16 bytes per column, COLUMN_CHUNK columns at most),
- * for the general view a float64 sum per unit of a chunk (UNIT_CHUNK units at most).
+ * (src/optim/table.ts sizes it): SCRATCH_SPLATS bytes of splats (hi/lo, a rule's constants), one
+ * row of float32 (16-aligned; for column units at most COLUMN_CHUNK columns of it), then for
+ * column units a float64 sum, float32 hi and float32 lo per column of a chunk (16 bytes per
+ * column, COLUMN_CHUNK columns at most), for the general view a float64 sum per unit of a chunk
+ * (UNIT_CHUNK units at most).
  */
 export function stepTensor(rule: i32, e: usize, scratch: usize, a: i32, b: i32): void {
   const outer = load<i32>(e, OUTER);
@@ -143,8 +144,8 @@ export function stepTensor(rule: i32, e: usize, scratch: usize, a: i32, b: i32):
   // μ·P buf + (1 − dampening)·P d = P(μ·buf + (1 − dampening)·d), the reference's "update".
   const mode = gcMode(rule, e);
   const rowBytes = <usize>cols << 2;
-  const splat = scratch; // 32 bytes: hi ×4, lo ×4
-  const tmp = scratch + 32;
+  const splat = scratch; // hi ×4, lo ×4, then a rule's constants (SCRATCH_SPLATS bytes)
+  const tmp = scratch + SCRATCH_SPLATS;
   // tmp holds a row, or for column units the part of a row in one chunk of COLUMN_CHUNK columns
   const tmpBytes = unitsAreColumns ? <usize>min(cols, COLUMN_CHUNK) << 2 : rowBytes;
   const sums = tmp + ((tmpBytes + 15) & ~15); // column units: Σd (or ΣΔ) per column of a chunk; general: per unit
@@ -206,13 +207,14 @@ function stepRowUnits(rule: i32, e: usize, mode: i32, r0: i32, r1: i32, cols: i3
   const w = <usize>load<u32>(e, VALUE);
   if (ASC_FEATURE_SIMD && rule == RULE_ADAM && mode == GC_GRADIENT && adamFusable(e)) {
     // Row r's step fused with row r + 1's sum: the sum's loads overlap the step's divisions.
+    adamSplats(e, splat);
     let total = sumRow(directionRow(e, <usize>r0 * rowBytes, cols, tmp), cols);
     for (let r = r0; r < r1; r++) {
       const off = <usize>r * rowBytes;
       const mean = total / <f64>cols;
       const hi = <f32>mean;
       storeSplat(splat, hi, lowPart(mean, hi));
-      if (r + 1 < r1) total = adamRowSumNext(e, off, off + rowBytes, cols, splat, splat + 16, tmp);
+      if (r + 1 < r1) total = adamRowSumNext(e, off, off + rowBytes, cols, splat, tmp);
       else ruleRow(rule, e, off, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
     }
     return;
@@ -305,7 +307,7 @@ export function stepColumnSums(rule: i32, e: usize, scratch: usize, b0: i32, b1:
   const cols = load<i32>(e, UNITS);
   const mode = gcMode(rule, e);
   const rowBytes = <usize>cols << 2;
-  const tmp = scratch + 32;
+  const tmp = scratch + SCRATCH_SPLATS;
   for (let b = b0; b < b1; b++) {
     const r0 = b * COLUMN_BLOCK_ROWS;
     const block = min(COLUMN_BLOCK_ROWS, rows - r0);
@@ -328,7 +330,7 @@ export function stepColumnMeans(e: usize, scratch: usize, c0: i32, c1: i32, part
   const cols = load<i32>(e, UNITS);
   const blocks = columnBlocks(rows);
   const hi = partials + (<usize>blocks * <usize>cols << 3);
-  const sums = scratch + 32 + (((<usize>min(cols, COLUMN_CHUNK) << 2) + 15) & ~15);
+  const sums = scratch + SCRATCH_SPLATS + (((<usize>min(cols, COLUMN_CHUNK) << 2) + 15) & ~15);
   columnMeans(partials, blocks, rows, cols, c0, c1, sums, hi, hi + (<usize>cols << 2));
 }
 
@@ -343,7 +345,7 @@ export function stepColumnRows(rule: i32, e: usize, scratch: usize, r0: i32, r1:
   for (let c = 0; c < cols; ) {
     const width = min(COLUMN_CHUNK, cols - c);
     const o = <usize>c << 2;
-    for (let r = r0; r < r1; r++) ruleRow(rule, e, <usize>r * rowBytes + o, width, finalPhase, hi + o, lo + o, ~0, scratch + 32);
+    for (let r = r0; r < r1; r++) ruleRow(rule, e, <usize>r * rowBytes + o, width, finalPhase, hi + o, lo + o, ~0, scratch + SCRATCH_SPLATS);
     c += width;
   }
 }

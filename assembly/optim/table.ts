@@ -24,6 +24,14 @@ export const RULE_FIELDS = 36;
 // i32 fields after the rules' own
 export const INNER = 80;
 
+/**
+ * Bytes at the start of a step's scratch (per thread) before its row buffer: the unit mean's hi
+ * and lo, each in 4 lanes (32 bytes), then a rule's constants in 4 lanes each (RULE_SPLATS).
+ */
+export const SCRATCH_SPLATS = 176;
+/** Where a rule's constants splatted into 4 lanes start in the scratch (9 of them, 144 bytes). */
+export const RULE_SPLATS = 32;
+
 // FLAGS bits shared by every rule; bits from RULE_FLAGS up are the rule's own.
 export const GC_MODE = 3; // 0 off, 1 "gradient", 2 "update"
 export const GC_GRADIENT = 1;

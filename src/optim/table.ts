@@ -77,16 +77,22 @@ const UNIT_CHUNK = 4096;
 const COLUMN_CHUNK = 4096;
 
 /**
- * Scratch bytes the kernel needs for an `[outer, units, inner]` view: a 32-byte hi/lo splat, one
- * row of float32 (16-aligned; `inner` values, or for column units, inner = 1, the part of a row
- * in one chunk of at most COLUMN_CHUNK columns), and for column units a float64 sum plus float32
- * hi and lo per column of a chunk (at most 32 + 20·4096 bytes in all), for the general view
+ * Bytes at the start of a step's scratch: the unit mean's hi and lo and a rule's constants, each
+ * splatted into 4 lanes (assembly/optim/table.ts SCRATCH_SPLATS).
+ */
+export const SCRATCH_SPLATS = 176;
+
+/**
+ * Scratch bytes the kernel needs for an `[outer, units, inner]` view: SCRATCH_SPLATS, one row of
+ * float32 (16-aligned; `inner` values, or for column units, inner = 1, the part of a row in one
+ * chunk of at most COLUMN_CHUNK columns), and for column units a float64 sum plus float32 hi and
+ * lo per column of a chunk (at most 176 + 20·4096 bytes in all), for the general view
  * (outer > 1, inner > 1) a float64 sum per unit, at most UNIT_CHUNK of them.
  */
 export function scratchBytes(outer: number, units: number, inner: number): number {
   const columns = inner === 1;
   const width = columns ? Math.min(units, COLUMN_CHUNK) : inner;
-  const row = 32 + Math.ceil((4 * width) / 16) * 16;
+  const row = SCRATCH_SPLATS + Math.ceil((4 * width) / 16) * 16;
   if (columns) return row + 16 * width;
   return outer === 1 ? row : row + 8 * Math.min(units, UNIT_CHUNK);
 }
