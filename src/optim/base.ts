@@ -23,7 +23,7 @@ import {
   type Slot,
 } from "./params.js";
 import { encodeFloat32, type ParamState, type ParamStateDict, readStateBuffer } from "./state.js";
-import { ENTRY_BYTES, EntryWriter, FLAG, I32, scratchBytes } from "./table.js";
+import { ENTRY_BYTES, EntryWriter, FLAG, I32, MEAN_SPLATS, scratchBytes } from "./table.js";
 
 /**
  * A learning rate: a number, or a schedule `step => lr` called once per step with the number of
@@ -362,7 +362,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
     const { kernels, memory } = rt;
     // Per thread (the threads build splits a step across rt.threads threads, each with its own scratch).
-    const threadScratch = Math.ceil(Math.max(32, ...layouts.map((l) => l.scratch)) / 16) * 16;
+    const threadScratch = Math.ceil(Math.max(MEAN_SPLATS, ...layouts.map((l) => l.scratch)) / 16) * 16;
     const kernelScratch = threadScratch * rt.threads;
     const tableBytes = this.#slots.length * ENTRY_BYTES;
     const allocate = () => this.#slots.forEach((slot, k) => created[k].forEach((name) => slot.state.create(name, caller)));

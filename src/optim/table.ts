@@ -76,11 +76,14 @@ const UNIT_CHUNK = 4096;
 /** Columns the kernel steps at once for column units (assembly/centralize.ts COLUMN_CHUNK). */
 const COLUMN_CHUNK = 4096;
 
+/** Bytes of the unit mean's hi and lo, each in 4 lanes, at the start of a step's scratch (GC off too). */
+export const MEAN_SPLATS = 32;
+
 /**
- * Bytes at the start of a step's scratch: the unit mean's hi and lo and a rule's constants, each
- * splatted into 4 lanes (assembly/optim/table.ts SCRATCH_SPLATS).
+ * Bytes at the start of a step's scratch: the unit mean's hi and lo, then up to 9 of a rule's
+ * constants, each in 4 lanes (assembly/optim/table.ts SCRATCH_SPLATS).
  */
-export const SCRATCH_SPLATS = 176;
+export const SCRATCH_SPLATS = MEAN_SPLATS + 9 * 16;
 
 /**
  * Scratch bytes the kernel needs for an `[outer, units, inner]` view: SCRATCH_SPLATS, one row of
