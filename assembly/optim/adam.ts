@@ -214,9 +214,31 @@ export function adamSplats(e: usize, k: usize): void {
  * square roots and divisions; every value is the same as from the two loops apart.
  * The loop reads its constants from memory at one address, not from splats held in locals: V8
  * (Node 20) rebroadcast those inside this loop, recomputed 1/√(1 − β2ᵗ) there and spilled the
- * accumulators (bench/experiments.md).
+ * accumulators (bench/experiments.md). Its three forms (plain Adam, AdamW's decay, L2 and decay)
+ * leave out what the tensor does not need, and without L2 read w only where they write it: fewer
+ * live registers, no spills in the first two (w·1 = w exactly: the same results).
  */
 export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
+  if (load<f32>(e, WEIGHT_DECAY) != 0) return adamRowSumNextL2(e, off, next, n, k, tmp);
+  if (load<f32>(e, DECAY) != 1) return adamRowSumNextDecay(e, off, next, n, k, tmp);
+  return adamRowSumNextPlain(e, off, next, n, k, tmp);
+}
+
+function adamRowSumNextPlain(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
+  return stepRowSumNext(e, off, next, n, k, tmp, false, false);
+}
+
+function adamRowSumNextDecay(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
+  return stepRowSumNext(e, off, next, n, k, tmp, false, true);
+}
+
+function adamRowSumNextL2(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
+  return stepRowSumNext(e, off, next, n, k, tmp, true, true);
+}
+
+/** adamRowSumNext's loop; `l2` (d = g + wd·w) and `decay` (w·(1 − lr·wd)) are compile-time constants. */
+// @ts-ignore: decorator
+@inline function stepRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize, l2: bool, decay: bool): f64 {
   const w = <usize>load<u32>(e, VALUE) + off;
   const g = <usize>load<u32>(e, GRAD) + off;
   const m = <usize>load<u32>(e, STATE_A) + off;
@@ -224,7 +246,6 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usi
   const wNext = <usize>load<u32>(e, VALUE) + next;
   const gNext = <usize>load<u32>(e, GRAD) + next;
   const wd = load<f32>(e, WEIGHT_DECAY);
-  const l2 = wd != 0;
   const n8 = n & ~7;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -244,8 +265,8 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usi
       a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(d0, d0, 2, 3, 2, 3)));
       a2 = f64x2.add(a2, f64x2.promote_low_f32x4(d1));
       a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(d1, d1, 2, 3, 2, 3)));
-      const w0 = v128.load(w + o);
-      const w1 = v128.load(w + o, 16);
+      let w0 = l2 ? v128.load(w + o) : v128.splat<i32>(0);
+      let w1 = l2 ? v128.load(w + o, 16) : v128.splat<i32>(0);
       let c0 = v128.load(g + o);
       let c1 = v128.load(g + o, 16);
       if (l2) {
@@ -264,8 +285,16 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usi
       v128.store(v + o, v1, 16);
       const q0 = f32x4.div(m0, f32x4.add(f32x4.mul(f32x4.sqrt(v0), v128.load(k, K_INV_BC2)), v128.load(k, K_EPS)));
       const q1 = f32x4.div(m1, f32x4.add(f32x4.mul(f32x4.sqrt(v1), v128.load(k, K_INV_BC2)), v128.load(k, K_EPS)));
-      v128.store(w + o, f32x4.add(f32x4.mul(w0, v128.load(k, K_DECAY)), f32x4.mul(v128.load(k, K_STEP), q0)));
-      v128.store(w + o, f32x4.add(f32x4.mul(w1, v128.load(k, K_DECAY)), f32x4.mul(v128.load(k, K_STEP), q1)), 16);
+      if (!l2) {
+        w0 = v128.load(w + o);
+        w1 = v128.load(w + o, 16);
+      }
+      if (decay) {
+        w0 = f32x4.mul(w0, v128.load(k, K_DECAY));
+        w1 = f32x4.mul(w1, v128.load(k, K_DECAY));
+      }
+      v128.store(w + o, f32x4.add(w0, f32x4.mul(v128.load(k, K_STEP), q0)));
+      v128.store(w + o, f32x4.add(w1, f32x4.mul(v128.load(k, K_STEP), q1)), 16);
     }
     const s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
     total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
