@@ -216,7 +216,8 @@ export function adamSplats(e: usize, k: usize): void {
  * (Node 20) rebroadcast those inside this loop, recomputed 1/√(1 − β2ᵗ) there and spilled the
  * accumulators (bench/experiments.md). Its three forms (plain Adam, AdamW's decay, L2 and decay)
  * leave out what the tensor does not need, and without L2 read w only where they write it: fewer
- * live registers, no spills in the first two (w·1 = w exactly: the same results).
+ * live registers: V8 spills no accumulator in the first two, two in the L2 form (w·1 = w exactly:
+ * the same results).
  */
 export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
   if (load<f32>(e, WEIGHT_DECAY) != 0) return adamRowSumNextL2(e, off, next, n, k, tmp);
@@ -225,20 +226,20 @@ export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usi
 }
 
 function adamRowSumNextPlain(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
-  return stepRowSumNext(e, off, next, n, k, tmp, false, false);
+  return adamRowSumNextBody(e, off, next, n, k, tmp, false, false);
 }
 
 function adamRowSumNextDecay(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
-  return stepRowSumNext(e, off, next, n, k, tmp, false, true);
+  return adamRowSumNextBody(e, off, next, n, k, tmp, false, true);
 }
 
 function adamRowSumNextL2(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
-  return stepRowSumNext(e, off, next, n, k, tmp, true, true);
+  return adamRowSumNextBody(e, off, next, n, k, tmp, true, true);
 }
 
-/** adamRowSumNext's loop; `l2` (d = g + wd·w) and `decay` (w·(1 − lr·wd)) are compile-time constants. */
+/** The loop of adamRowSumNext's three forms; `l2` (d = g + wd·w) and `decay` (w·(1 − lr·wd)) are compile-time constants. */
 // @ts-ignore: decorator
-@inline function stepRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize, l2: bool, decay: bool): f64 {
+@inline function adamRowSumNextBody(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize, l2: bool, decay: bool): f64 {
   const w = <usize>load<u32>(e, VALUE) + off;
   const g = <usize>load<u32>(e, GRAD) + off;
   const m = <usize>load<u32>(e, STATE_A) + off;
