@@ -166,24 +166,25 @@ describe("units.ts on the cpu backend", () => {
   for (const engine of ["kernels", "tfjs"] as const) {
     test(`train.sgd({ model, engine: "${engine}" }): one model.fit step moves each weight by −lr·P g on its layer's axes (float64 reference)`, async () => {
       await init();
-      // A model of its own: after another test's step at this lr the shared one's recurrent layers
-      // saturate (weights up to ~15), and the embedding's gradient fell to 1e-11 and once to 0.
-      const trainable = everyLayerModel(false);
+      // A model of its own, not the suite's shared `trainable`: after another test's step at this lr
+      // its recurrent layers saturate (weights up to ~15), and the embedding's gradient fell to
+      // 1e-11 and once to 0.
+      const model = everyLayerModel(false);
       const lr = 0.5;
-      const optimizer = train.sgd(lr, { model: trainable, engine });
+      const optimizer = train.sgd(lr, { model, engine });
       const raw = new Map<string, Float32Array>();
       const own = optimizer.applyGradients.bind(optimizer);
       optimizer.applyGradients = (gradients) => {
         for (const { name, tensor } of gradients as { name: string; tensor: tf.Tensor }[]) raw.set(name, (tensor.dataSync() as Float32Array).slice());
         own(gradients);
       };
-      trainable.compile({ optimizer, loss: "meanSquaredError" });
-      const before = new Map(trainable.trainableWeights.map((w) => [w.name, (w.read().dataSync() as Float32Array).slice()]));
+      model.compile({ optimizer, loss: "meanSquaredError" });
+      const before = new Map(model.trainableWeights.map((w) => [w.name, (w.read().dataSync() as Float32Array).slice()]));
       const { xs, ys } = batch(6, 9);
-      await trainable.fit(xs, ys, { epochs: 1, batchSize: 6, verbose: 0 });
+      await model.fit(xs, ys, { epochs: 1, batchSize: 6, verbose: 0 });
       tf.dispose([...xs, ys]);
       expect((optimizer as unknown as { engineKind: string }).engineKind).toBe(engine);
-      for (const weight of trainable.trainableWeights) {
+      for (const weight of model.trainableWeights) {
         const { spec } = expectedFor(weight.name);
         const g = raw.get(weight.name)!;
         const centered = spec === null ? Float64Array.from(g) : centralizeAxesReference(g, weight.shape as number[], resolveUnitSpec(spec, weight.shape.length, "test", weight.name));
@@ -196,7 +197,7 @@ describe("units.ts on the cpu backend", () => {
         expect(worst, weight.name).toBeLessThanOrEqual(1);
       }
       optimizer.dispose();
-      trainable.dispose();
+      model.dispose();
     });
   }
 
