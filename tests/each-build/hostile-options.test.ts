@@ -2,7 +2,7 @@
 // own enumerable properties, each exactly once. Inherited keys (prototype pollution) and
 // non-enumerable ones are ignored; an unknown own key is still a TypeError.
 import { describe, expect, test } from "vitest";
-import { Adam, centralize, centralizeAll, gradientStats, linearSchedule, Lookahead, SGD, Tensor } from "../../src/index.js";
+import { Adam, type CentralizeOptions, centralize, centralizeAll, gradientStats, linearSchedule, Lookahead, SGD, Tensor } from "../../src/index.js";
 import { disposedAfterEach, expectRefused, withPollution } from "../hostile-fixtures.js";
 import { centralizeReference, maxAbsDiff, statsReference } from "../oracle.js";
 import { AdamReference, type AdamSettings } from "../optim-oracle.js";
@@ -116,6 +116,30 @@ describe("non-enumerable and accessor options", () => {
     expect(lrReads).toBe(1);
     expect(opt.lr).toBe(1e-3);
     opt.dispose();
+  });
+
+  test("an options Proxy runs its traps once: one ownKeys, one descriptor per string key, symbol keys skipped", () => {
+    const calls: string[] = [];
+    const target = { layout: "out-last", [Symbol("note")]: "not an option" };
+    const options = new Proxy(target, {
+      ownKeys(t) {
+        calls.push("ownKeys");
+        return Reflect.ownKeys(t);
+      },
+      getOwnPropertyDescriptor(t, key) {
+        calls.push(`descriptor ${String(key)}`);
+        return Reflect.getOwnPropertyDescriptor(t, key);
+      },
+      get(t, key, receiver) {
+        calls.push(`get ${String(key)}`);
+        return Reflect.get(t, key, receiver);
+      },
+    });
+    const input = randomArray(6, 18, 2);
+    const g = input.slice();
+    centralize(g, [2, 3], options as CentralizeOptions);
+    expect(calls).toEqual(["ownKeys", "descriptor layout"]);
+    expect(maxAbsDiff(g, centralizeReference(input, [2, 3], "out-last"))).toBeLessThanOrEqual(1e-6);
   });
 
   test("betas with an own forEach are checked element by element", () => {
