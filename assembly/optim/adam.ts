@@ -215,9 +215,9 @@ export function adamSplats(e: usize, k: usize): void {
  * The loop reads its constants from memory at one address, not from splats held in locals: V8
  * (Node 20) rebroadcast those inside this loop, recomputed 1/√(1 − β2ᵗ) there and spilled the
  * accumulators (bench/experiments.md). Its three forms (plain Adam, AdamW's decay, L2 and decay)
- * leave out what the tensor does not need, and without L2 read w only where they write it: fewer
- * live registers: V8 spills no accumulator in the first two, two in the L2 form (w·1 = w exactly:
- * the same results).
+ * leave out what the tensor does not need, and read w just before they write it (the L2 form
+ * reads it once more for g + wd·w, from cache): fewer live registers (w·1 = w exactly: the same
+ * results).
  */
 export function adamRowSumNext(e: usize, off: usize, next: usize, n: i32, k: usize, tmp: usize): f64 {
   if (load<f32>(e, WEIGHT_DECAY) != 0) return adamRowSumNextL2(e, off, next, n, k, tmp);
@@ -266,13 +266,11 @@ function adamRowSumNextL2(e: usize, off: usize, next: usize, n: i32, k: usize, t
       a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(d0, d0, 2, 3, 2, 3)));
       a2 = f64x2.add(a2, f64x2.promote_low_f32x4(d1));
       a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(d1, d1, 2, 3, 2, 3)));
-      let w0 = l2 ? v128.load(w + o) : v128.splat<i32>(0);
-      let w1 = l2 ? v128.load(w + o, 16) : v128.splat<i32>(0);
       let c0 = v128.load(g + o);
       let c1 = v128.load(g + o, 16);
       if (l2) {
-        c0 = f32x4.add(c0, f32x4.mul(v128.load(k, K_WD), w0));
-        c1 = f32x4.add(c1, f32x4.mul(v128.load(k, K_WD), w1));
+        c0 = f32x4.add(c0, f32x4.mul(v128.load(k, K_WD), v128.load(w + o)));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load(k, K_WD), v128.load(w + o, 16)));
       }
       c0 = f32x4.sub(f32x4.sub(c0, v128.load(k, K_HI)), v128.load(k, K_LO));
       c1 = f32x4.sub(f32x4.sub(c1, v128.load(k, K_HI)), v128.load(k, K_LO));
@@ -286,10 +284,8 @@ function adamRowSumNextL2(e: usize, off: usize, next: usize, n: i32, k: usize, t
       v128.store(v + o, v1, 16);
       const q0 = f32x4.div(m0, f32x4.add(f32x4.mul(f32x4.sqrt(v0), v128.load(k, K_INV_BC2)), v128.load(k, K_EPS)));
       const q1 = f32x4.div(m1, f32x4.add(f32x4.mul(f32x4.sqrt(v1), v128.load(k, K_INV_BC2)), v128.load(k, K_EPS)));
-      if (!l2) {
-        w0 = v128.load(w + o);
-        w1 = v128.load(w + o, 16);
-      }
+      let w0 = v128.load(w + o);
+      let w1 = v128.load(w + o, 16);
       if (decay) {
         w0 = f32x4.mul(w0, v128.load(k, K_DECAY));
         w1 = f32x4.mul(w1, v128.load(k, K_DECAY));
