@@ -1,5 +1,5 @@
 // Adam and AdamW (torch.optim.Adam, torch.optim.AdamW): the element update of the fused kernel.
-import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, RULE_SPLATS, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
+import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, MEAN_SPLATS, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
 import { direction, directionV, ema, emaSquare, emaSquareV, emaV } from "./element";
 
 // f32 fields
@@ -179,18 +179,18 @@ export function adamFusable(e: usize): bool {
 }
 
 // adamRowSumNext's splats (a step's scratch header, SCRATCH_SPLATS bytes): the unit mean's hi
-// and lo, then adamSplats' constants from RULE_SPLATS, each in 4 lanes.
+// and lo, then adamSplats' constants from MEAN_SPLATS, each in 4 lanes.
 const K_HI = 0;
 const K_LO = 16;
-const K_WD = RULE_SPLATS;
-const K_STEP = RULE_SPLATS + 16;
-const K_BETA1 = RULE_SPLATS + 32;
-const K_KEEP1 = RULE_SPLATS + 48;
-const K_BETA2 = RULE_SPLATS + 64;
-const K_KEEP2 = RULE_SPLATS + 80;
-const K_EPS = RULE_SPLATS + 96;
-const K_INV_BC2 = RULE_SPLATS + 112;
-const K_DECAY = RULE_SPLATS + 128;
+const K_WD = MEAN_SPLATS;
+const K_STEP = MEAN_SPLATS + 16;
+const K_BETA1 = MEAN_SPLATS + 32;
+const K_KEEP1 = MEAN_SPLATS + 48;
+const K_BETA2 = MEAN_SPLATS + 64;
+const K_KEEP2 = MEAN_SPLATS + 80;
+const K_EPS = MEAN_SPLATS + 96;
+const K_INV_BC2 = MEAN_SPLATS + 112;
+const K_DECAY = MEAN_SPLATS + 128;
 
 /** Stores adamRowSumNext's constants for entry e, each in 4 lanes, in the splats at k. */
 export function adamSplats(e: usize, k: usize): void {

@@ -25,15 +25,15 @@ export const RULE_FIELDS = 36;
 export const INNER = 80;
 
 /**
- * Where a rule's constants splatted into 4 lanes start in a step's scratch: after the unit mean's
- * hi and lo, 4 lanes each (src/optim/table.ts MEAN_SPLATS).
+ * Bytes of the unit mean's hi and lo, each in 4 lanes, at the start of a step's scratch: a rule's
+ * constants splatted into 4 lanes start there (src/optim/table.ts MEAN_SPLATS).
  */
-export const RULE_SPLATS = 32;
+export const MEAN_SPLATS = 32;
 /**
  * Bytes at the start of a step's scratch (per thread) before its row buffer: the unit mean's hi
  * and lo, then up to 9 of a rule's constants, each in 4 lanes (src/optim/table.ts SCRATCH_SPLATS).
  */
-export const SCRATCH_SPLATS = RULE_SPLATS + 9 * 16;
+export const SCRATCH_SPLATS = MEAN_SPLATS + 9 * 16;
 
 // FLAGS bits shared by every rule; bits from RULE_FLAGS up are the rule's own.
 export const GC_MODE = 3; // 0 off, 1 "gradient", 2 "update"

@@ -76,7 +76,7 @@ const UNIT_CHUNK = 4096;
 /** Columns the kernel steps at once for column units (assembly/centralize.ts COLUMN_CHUNK). */
 const COLUMN_CHUNK = 4096;
 
-/** Bytes of the unit mean's hi and lo, each in 4 lanes, at the start of a step's scratch (GC off too). */
+/** Bytes of the unit mean's hi and lo, each in 4 lanes, at the start of a step's scratch (GC off too; assembly/optim/table.ts MEAN_SPLATS). */
 export const MEAN_SPLATS = 32;
 
 /**
@@ -89,7 +89,7 @@ export const SCRATCH_SPLATS = MEAN_SPLATS + 9 * 16;
  * Scratch bytes the kernel needs for an `[outer, units, inner]` view: SCRATCH_SPLATS, one row of
  * float32 (16-aligned; `inner` values, or for column units, inner = 1, the part of a row in one
  * chunk of at most COLUMN_CHUNK columns), and for column units a float64 sum plus float32 hi and
- * lo per column of a chunk (at most 176 + 20·4096 bytes in all), for the general view
+ * lo per column of a chunk (at most SCRATCH_SPLATS + 20·4096 bytes in all), for the general view
  * (outer > 1, inner > 1) a float64 sum per unit, at most UNIT_CHUNK of them.
  */
 export function scratchBytes(outer: number, units: number, inner: number): number {
