@@ -38,6 +38,24 @@ export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask:
     const vmu = f32x4.splat(mu);
     const vkeep = f32x4.splat(keep);
     const vnegLr = f32x4.splat(negLr);
+    if (momentum && !first && mask == 0) {
+      // The steady step with a row unit's mean (or zeros: GC off) in one splat: the generic loop
+      // without its loads of hi/lo per vector and its branches on momentum and the first step
+      // (bench/experiments.md).
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        let d = v128.load(g + o);
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+        d = f32x4.sub(f32x4.sub(d, vh), vl);
+        const b = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
+        v128.store(buf + o, b);
+        const s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+        v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;
