@@ -172,6 +172,10 @@ const rules = [
   ["Adam", {}], ["Adam", { amsgrad: true }], ["Adam", { weightDecay: 0.01 }], ["Adam", { formula: "tfjs" }], ["AdamW", { weightDecay: 0.1 }],
   ["SGD", { momentum: 0.9 }], ["SGD", { momentum: 0.9, nesterov: true, weightDecay: 0.01 }], ["RAdam", {}], ["NAdam", {}], ["Adamax", {}],
   ["Adagrad", {}], ["Adadelta", {}], ["RMSprop", { centered: true, momentum: 0.5 }], ["Lion", { weightDecay: 0.1 }],
+  // each rule's common-step loop with its other branches (L2, formula, options)
+  ["SGD", { momentum: 0.9, dampening: 0.3 }], ["NAdam", { weightDecay: 0.01 }], ["Adamax", { weightDecay: 0.01, formula: "tfjs" }],
+  ["Adagrad", { weightDecay: 0.01, formula: "tfjs" }], ["Adadelta", { weightDecay: 0.01, formula: "tfjs" }], ["RMSprop", {}],
+  ["RMSprop", { weightDecay: 0.01, formula: "tfjs", centered: true, momentum: 0.5 }], ["RMSprop", { formula: "tfjs" }], ["RMSprop", { momentum: 0.9 }],
 ];
 
 function optimizerOutputs(pkg, seed) {

@@ -1,6 +1,6 @@
 // Adadelta (torch.optim.Adadelta, or tf.train.adadelta; Zeiler, 2012): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, emaSquare, emaSquareV, storeStep, storeStepV } from "./element";
+import { centeredV, direction, directionV, emaSquare, emaSquareV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -40,6 +40,24 @@ export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize,
     const vrho = f32x4.splat(rho);
     const vkeep = f32x4.splat(keep);
     const veps = f32x4.splat(eps);
+    if (center && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches but L2's and the formula's.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+        const old = v128.load(v + o);
+        const vv = emaSquareV(vrho, old, vkeep, d);
+        v128.store(v + o, vv);
+        const uv = v128.load(u + o);
+        const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(uv, veps)), f32x4.sqrt(f32x4.add(tfjs ? old : vv, veps))), d);
+        v128.store(u + o, emaSquareV(vrho, uv, vkeep, delta));
+        v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, delta)));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

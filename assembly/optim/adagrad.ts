@@ -1,6 +1,6 @@
 // Adagrad (torch.optim.Adagrad, or tf.train.adagrad; Duchi et al., 2011): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, storeStep, storeStepV } from "./element";
+import { centeredV, direction, directionV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_CLR = 36; // −lr/(1 + (t − 1)·lrDecay)
@@ -40,6 +40,21 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     const vepsIn = f32x4.splat(epsIn);
     const vepsOut = f32x4.splat(epsOut);
     const vinitial = f32x4.splat(initial);
+    if (center && mask == 0 && !first) {
+      // The steady step (a row unit's mean, or zeros when GC is off, in one splat; not the first
+      // step): no loads of hi/lo and no per-vector branches but L2's.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+        const sv = f32x4.add(v128.load(s + o), f32x4.mul(d, d));
+        v128.store(s + o, sv);
+        const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
+        v128.store(w + o, f32x4.add(wv, f32x4.mul(vclr, f32x4.div(d, denom))));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

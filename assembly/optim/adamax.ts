@@ -1,6 +1,6 @@
 // Adamax (torch.optim.Adamax, or tf.train.adamax; Kingma & Ba, 2015): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, ema, emaV, storeStep, storeStepV } from "./element";
+import { centeredV, direction, directionV, ema, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_STEP_SIZE = 36; // −lr/(1 + (t − 1)·lrDecay)/(1 − β1ᵗ)
@@ -44,6 +44,22 @@ export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, l
     const vb2 = f32x4.splat(beta2);
     const vepsNorm = f32x4.splat(epsNorm);
     const vepsStep = f32x4.splat(epsStep);
+    if (center && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches but L2's.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+        const mv = emaV(vb1, v128.load(m + o), vk1, d);
+        const uv = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(d), vepsNorm));
+        v128.store(m + o, mv);
+        v128.store(u + o, uv);
+        v128.store(w + o, f32x4.add(wv, f32x4.mul(vstep, f32x4.div(mv, f32x4.add(uv, vepsStep)))));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

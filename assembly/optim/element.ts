@@ -11,6 +11,18 @@
   return d;
 }
 
+/**
+ * directionV in PHASE_STEP with the unit mean's hi and lo in registers (one splat for a row unit,
+ * or zeros with GC off): ((g + wd·w) − hi) − lo. The rules' common-step loops use it: the generic
+ * loops' loads of hi and lo per vector, and their branches on the phase, cost memory-bound rules
+ * up to a third of their time (bench/experiments.md).
+ */
+@inline export function centeredV(g: v128, w: v128, wd: v128, l2: bool, hi: v128, lo: v128): v128 {
+  let d = g;
+  if (l2) d = f32x4.add(d, f32x4.mul(wd, w));
+  return f32x4.sub(f32x4.sub(d, hi), lo);
+}
+
 /** Scalar `directionV`. */
 @inline export function direction(g: f32, w: f32, wd: f32, l2: bool, center: bool, hi: usize, lo: usize): f32 {
   let d = g;

@@ -55,6 +55,20 @@ export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
     const vk2 = f32x4.splat(keep2);
     const vdecay = f32x4.splat(decay);
     const vnegLrWd = f32x4.splat(negLrWd);
+    if (center && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const gv = f32x4.sub(f32x4.sub(v128.load(g + o), vh), vl);
+        const mv = v128.load(m + o);
+        const update = f32x4.mul(vnegLr, signLanes(emaV(vb1, mv, vk1, gv)));
+        v128.store(m + o, emaV(vb2, mv, vk2, gv));
+        v128.store(w + o, f32x4.add(f32x4.mul(v128.load(w + o), vdecay), update));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

@@ -1,6 +1,6 @@
 // NAdam (torch.optim.NAdam; Dozat, 2016): the element update of the fused kernel.
 import { GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
+import { centeredV, direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields (μₜ, μₜ₊₁ and the μ-product are computed by src/optim/rules/nadam.ts in float64)
 const COEF_D = 36; //  −lr·(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ)
@@ -47,6 +47,23 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     const vk2 = f32x4.splat(keep2);
     const veps = f32x4.splat(eps);
     const vinvBc2 = f32x4.splat(invBc2);
+    if (center && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches but L2's.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+        const mv = emaV(vb1, v128.load(m + o), vk1, d);
+        const vv = emaSquareV(vb2, v128.load(v + o), vk2, d);
+        v128.store(m + o, mv);
+        v128.store(v + o, vv);
+        const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinvBc2), veps);
+        v128.store(w + o, f32x4.add(wv, f32x4.div(f32x4.add(f32x4.mul(vcd, d), f32x4.mul(vcm, mv)), denom)));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

@@ -1,6 +1,6 @@
 // RMSprop (torch.optim.RMSprop, or tf.train.rmsprop; Hinton, 2012): the element update of the fused kernel.
 import { FLAGS, FORMULA_TFJS, GRAD, PHASE_ADVANCE, PHASE_ADVANCE_COLUMNS, PHASE_APPLY, PHASE_STEP, STATE_A, STATE_B, STATE_C, VALUE, WEIGHT_DECAY } from "./table";
-import { direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
+import { centeredV, direction, directionV, ema, emaSquare, emaSquareV, emaV, storeStep, storeStepV } from "./element";
 
 // f32 fields
 const NEG_LR = 36;
@@ -51,6 +51,43 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     const veps = f32x4.splat(eps);
     const vmu = f32x4.splat(mu);
     const vlr = f32x4.splat(lr);
+    if (center && mask == 0) {
+      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches but L2's and the options'.
+      const vh = v128.load(hi);
+      const vl = v128.load(lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const wv = v128.load(w + o);
+        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+        let vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
+        v128.store(v + o, vv);
+        let av = f32x4.splat(0);
+        if (centered) {
+          av = emaV(valpha, v128.load(a + o), vkeep, d);
+          v128.store(a + o, av);
+        }
+        let step: v128;
+        if (tfjs) {
+          const root = f32x4.sqrt(centered ? f32x4.sub(vv, f32x4.add(f32x4.mul(av, av), veps)) : f32x4.add(vv, veps));
+          const x = f32x4.div(f32x4.mul(d, vlr), root);
+          if (momentum) {
+            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), x);
+            v128.store(b + o, bv);
+            step = f32x4.neg(bv);
+          } else step = f32x4.neg(x);
+        } else {
+          if (centered) vv = f32x4.sub(vv, f32x4.mul(av, av));
+          const denom = f32x4.add(f32x4.sqrt(vv), veps);
+          if (momentum) {
+            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), f32x4.div(d, denom));
+            v128.store(b + o, bv);
+            step = f32x4.mul(vnegLr, bv);
+          } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
+        }
+        v128.store(w + o, f32x4.add(wv, step));
+      }
+    }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

@@ -1,5 +1,6 @@
 // SGD with momentum (torch.optim.SGD): the element update of the fused kernel (see gc.ts).
 import { FLAGS, GRAD, STATE_A, VALUE, WEIGHT_DECAY } from "./table";
+import { centeredV } from "./element";
 
 // f32 fields
 const NEG_LR = 36; //   −lr
@@ -39,17 +40,14 @@ export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask:
     const vkeep = f32x4.splat(keep);
     const vnegLr = f32x4.splat(negLr);
     if (momentum && !first && mask == 0) {
-      // The steady step with a row unit's mean (or zeros: GC off) in one splat: the generic loop
-      // without its loads of hi/lo per vector and its branches on momentum and the first step
-      // (bench/experiments.md).
+      // The steady step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
+      // hi/lo and no per-vector branches but L2's and Nesterov's.
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {
         const o = <usize>i << 2;
         const wv = v128.load(w + o);
-        let d = v128.load(g + o);
-        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-        d = f32x4.sub(f32x4.sub(d, vh), vl);
+        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
         const b = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
         v128.store(buf + o, b);
         const s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
