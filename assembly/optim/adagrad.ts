@@ -41,8 +41,8 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     const vepsOut = f32x4.splat(epsOut);
     const vinitial = f32x4.splat(initial);
     if (center && mask == 0 && !first) {
-      // The steady step (a row unit's mean, or zeros when GC is off, in one splat; not the first
-      // step): no loads of hi/lo and no per-vector branches but L2's.
+      // The common step after the first (element.ts centeredV): hi and lo in registers, no
+      // per-vector test of the phase or the first step.
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {

@@ -56,8 +56,8 @@ export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo:
     const vdecay = f32x4.splat(decay);
     const vnegLrWd = f32x4.splat(negLrWd);
     if (center && mask == 0) {
-      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
-      // hi/lo and no per-vector branches.
+      // The common step (element.ts centeredV): hi and lo in registers, no per-vector test of
+      // the phase.
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {

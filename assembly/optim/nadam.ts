@@ -48,8 +48,8 @@ export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     const veps = f32x4.splat(eps);
     const vinvBc2 = f32x4.splat(invBc2);
     if (center && mask == 0) {
-      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
-      // hi/lo and no per-vector branches but L2's.
+      // The common step (element.ts centeredV): hi and lo in registers, no per-vector test of
+      // the phase.
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {

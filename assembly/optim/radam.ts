@@ -45,8 +45,8 @@ export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo
     const vk2 = f32x4.splat(keep2);
     const veps = f32x4.splat(eps);
     if (center && rectified && mask == 0) {
-      // The common step (a row unit's mean, or zeros when GC is off, in one splat; ρₜ > 5): no
-      // loads of hi/lo and no per-vector branches but L2's.
+      // The common step with ρₜ > 5: hi and lo in registers, no per-vector test of the phase
+      // (written out, as in adam.ts).
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {

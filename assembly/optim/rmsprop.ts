@@ -13,6 +13,28 @@ const CENTERED = 8; //      subtract the square of the gradient average (STATE_B
 const HAS_MOMENTUM = 16; // momentum buffer in STATE_C
 
 /**
+ * RMSprop's Δ in 4 lanes from d and the advanced averages v (vv) and a (av): torch
+ * −lr·d/(√ṽ + eps), or with momentum b = μ·b + d/(√ṽ + eps) (stored at `b`), Δ = −lr·b;
+ * FORMULA_TFJS x = (d·lr)/√(ṽ + eps), with momentum b = μ·b + x, Δ = −b (ṽ: v − a² centered).
+ */
+// @ts-ignore: decorator
+@inline function deltaV(d: v128, vv: v128, av: v128, b: usize, centered: bool, momentum: bool, tfjs: bool, negLr: v128, lr: v128, eps: v128, mu: v128): v128 {
+  if (tfjs) {
+    const root = f32x4.sqrt(centered ? f32x4.sub(vv, f32x4.add(f32x4.mul(av, av), eps)) : f32x4.add(vv, eps));
+    const x = f32x4.div(f32x4.mul(d, lr), root);
+    if (!momentum) return f32x4.neg(x);
+    const bv = f32x4.add(f32x4.mul(mu, v128.load(b)), x);
+    v128.store(b, bv);
+    return f32x4.neg(bv);
+  }
+  const denom = f32x4.add(f32x4.sqrt(centered ? f32x4.sub(vv, f32x4.mul(av, av)) : vv), eps);
+  if (!momentum) return f32x4.mul(negLr, f32x4.div(d, denom));
+  const bv = f32x4.add(f32x4.mul(mu, v128.load(b)), f32x4.div(d, denom));
+  v128.store(b, bv);
+  return f32x4.mul(negLr, bv);
+}
+
+/**
  * RMSprop over one row of n values (v: square average, a: gradient average, b: momentum buffer):
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = α·v + (1 − α)·d²;  centered: a = α·a + (1 − α)·d;
  *   torch: denom = √(v − a²) + eps (centered), √v + eps (not);
@@ -52,40 +74,22 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
     const vmu = f32x4.splat(mu);
     const vlr = f32x4.splat(lr);
     if (center && mask == 0) {
-      // The common step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
-      // hi/lo and no per-vector branches but L2's and the options'.
+      // The common step (element.ts centeredV): hi and lo in registers, no per-vector test of
+      // the phase.
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {
         const o = <usize>i << 2;
         const wv = v128.load(w + o);
         const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
-        let vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
+        const vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
         v128.store(v + o, vv);
         let av = f32x4.splat(0);
         if (centered) {
           av = emaV(valpha, v128.load(a + o), vkeep, d);
           v128.store(a + o, av);
         }
-        let step: v128;
-        if (tfjs) {
-          const root = f32x4.sqrt(centered ? f32x4.sub(vv, f32x4.add(f32x4.mul(av, av), veps)) : f32x4.add(vv, veps));
-          const x = f32x4.div(f32x4.mul(d, vlr), root);
-          if (momentum) {
-            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), x);
-            v128.store(b + o, bv);
-            step = f32x4.neg(bv);
-          } else step = f32x4.neg(x);
-        } else {
-          if (centered) vv = f32x4.sub(vv, f32x4.mul(av, av));
-          const denom = f32x4.add(f32x4.sqrt(vv), veps);
-          if (momentum) {
-            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), f32x4.div(d, denom));
-            v128.store(b + o, bv);
-            step = f32x4.mul(vnegLr, bv);
-          } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
-        }
-        v128.store(w + o, f32x4.add(wv, step));
+        v128.store(w + o, f32x4.add(wv, deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu)));
       }
     }
     for (; i + 4 <= n; i += 4) {
@@ -109,23 +113,7 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
           vv = v128.load(v + o);
           if (centered) av = v128.load(a + o);
         }
-        if (tfjs) {
-          const root = f32x4.sqrt(centered ? f32x4.sub(vv, f32x4.add(f32x4.mul(av, av), veps)) : f32x4.add(vv, veps));
-          const x = f32x4.div(f32x4.mul(d, vlr), root);
-          if (momentum) {
-            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), x);
-            v128.store(b + o, bv);
-            step = f32x4.neg(bv);
-          } else step = f32x4.neg(x);
-        } else {
-          if (centered) vv = f32x4.sub(vv, f32x4.mul(av, av));
-          const denom = f32x4.add(f32x4.sqrt(vv), veps);
-          if (momentum) {
-            const bv = f32x4.add(f32x4.mul(vmu, v128.load(b + o)), f32x4.div(d, denom));
-            v128.store(b + o, bv);
-            step = f32x4.mul(vnegLr, bv);
-          } else step = f32x4.mul(vnegLr, f32x4.div(d, denom));
-        }
+        step = deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu);
       }
       storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }

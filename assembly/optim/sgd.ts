@@ -40,8 +40,8 @@ export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask:
     const vkeep = f32x4.splat(keep);
     const vnegLr = f32x4.splat(negLr);
     if (momentum && !first && mask == 0) {
-      // The steady step (a row unit's mean, or zeros when GC is off, in one splat): no loads of
-      // hi/lo and no per-vector branches but L2's and Nesterov's.
+      // The common step after the first (element.ts centeredV): hi and lo in registers, no
+      // per-vector test of momentum or the first step.
       const vh = v128.load(hi);
       const vl = v128.load(lo);
       for (; i + 4 <= n; i += 4) {
