@@ -14,6 +14,35 @@ const FIRST_STEP = 32; // the momentum buffer starts as d
 export const CENTER_BUFFER = 128;
 
 /**
+ * sgdRow's common step after the first for column units (out-last, each lane its column's hi and
+ * lo) over the row's vectors; returns the values done. A function of its own: in sgdRow's body
+ * this loop made V8 compile the row loop 1.13× slower.
+ */
+function sgdColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize): i32 {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const buf = <usize>load<u32>(e, STATE_A) + off;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const l2 = wd != 0;
+  const nesterov = (load<i32>(e, FLAGS) & NESTEROV) != 0;
+  const vwd = f32x4.splat(wd);
+  const vmu = f32x4.splat(load<f32>(e, MOMENTUM));
+  const vkeep = f32x4.splat(load<f32>(e, KEEP));
+  const vnegLr = f32x4.splat(load<f32>(e, NEG_LR));
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const wv = v128.load(w + o);
+    const d = centeredV(v128.load(g + o), wv, vwd, l2, v128.load(hi + o), v128.load(lo + o));
+    const b = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
+    v128.store(buf + o, b);
+    const s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+    v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
+  }
+  return i;
+}
+
+/**
  * SGD over one row of n values (torch.optim.SGD), the direction centered by (hi, lo):
  *   d = (fl(g + wd·w) − hi) − lo;  buf = d on the first step, else μ·buf + (1 − dampening)·d;
  *   s = nesterov ? d + μ·buf : buf (s = d without momentum);  w ← w − lr·s.
@@ -53,7 +82,7 @@ export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask:
         const s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
         v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
       }
-    }
+    } else if (momentum && !first) i = sgdColumnsStep(e, off, n, hi, lo);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

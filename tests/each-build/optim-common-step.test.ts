@@ -1,10 +1,12 @@
 // Each rule's common-step loop (PHASE_STEP with a row unit's mean in one splat: no loads of hi/lo
 // per vector, no branches on the phase) computes what the rule's generic loop computes, bit for
-// bit. The oracle is the generic loop itself: out-last GC of the transposed matrix runs it (column
-// units, a mean per lane) over the same units with the same values. Unit sums are exact in float64
-// here (|d| in [0.4, 1.1], 15 values a unit), so both layouts split the same mean into hi and lo.
-import { describe, expect, test } from "vitest";
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam, RMSprop, SGD } from "../../src/index.js";
+// bit. Two oracles: the generic loop itself, which out-last GC of the transposed matrix runs
+// (column units, a mean per lane; SGD's momentum step has a column loop of its own), and the
+// scalar build, whose plain loops run every step (compared from the SIMD builds). Unit sums are
+// exact in float64 here (|d| in [0.4, 1.1], 15 values a unit), so every layout and build splits
+// the same mean into hi and lo.
+import { describe, expect, test, vi } from "vitest";
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, backend, Lion, NAdam, RAdam, RMSprop, SGD } from "../../src/index.js";
 import { uniform } from "../random.js";
 
 const ROWS = 7; // units
@@ -84,5 +86,39 @@ describe("each rule's common-step loop = its generic loop (gc gradient, out-firs
     for (const k of buffers) expectBits(transpose(rowState[k] as Float32Array), columnState[k] as Float32Array, k);
     byRows.dispose();
     byColumns.dispose();
+  });
+});
+
+/** Runs 3 steps of `Kind` over a [rows, cols] parameter; returns w and the state buffers after them. */
+function threeSteps(Kind: Rule, options: Record<string, unknown>, shape: [number, number]): Float32Array[] {
+  const n = shape[0] * shape[1];
+  const param = { value: spread(n, 1, 0, 1), grad: new Float32Array(n), shape };
+  const opt = new Kind([param as never], { lr: 1e-2, ...options });
+  for (let t = 1; t <= 3; t++) {
+    param.grad.set(spread(n, 10 + t, 0.5, 1));
+    opt.step();
+  }
+  const state = opt.stateDict().state[0];
+  const out = [param.value, ...Object.keys(state).sort().filter((k) => state[k] instanceof Float32Array).map((k) => state[k] as Float32Array)];
+  opt.dispose();
+  return out;
+}
+
+describe.skipIf(backend() === "scalar")("every SIMD loop of every rule = the scalar build's loop (gc off and gradient, both layouts)", () => {
+  test.each(cases)("%s %j", async (name, extra, Kind) => {
+    vi.resetModules();
+    const scalar = await import("../../src/index.js");
+    await scalar.init({ simd: false });
+    expect(scalar.backend()).toBe("scalar");
+    const ScalarKind = (scalar as unknown as Record<string, Rule>)[name];
+    for (const gc of [false, "gradient"]) {
+      for (const [layout, shape] of [["out-first", [ROWS, COLS]], ["out-last", [COLS, ROWS]]] as const) {
+        const options = { gc, layout, ...extra };
+        const expected = threeSteps(ScalarKind, options, [...shape]);
+        const actual = threeSteps(Kind, options, [...shape]);
+        expect(actual.length).toBe(expected.length);
+        actual.forEach((a, k) => expectBits(a, expected[k], `${layout} gc ${gc} output ${k}`));
+      }
+    }
   });
 });
