@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import type { GcMode } from "../optim-oracle.js";
-import { trajectoryError } from "../optim-fixtures.js";
+import { maxAbs, ROUNDOFF, toleranceRatio } from "../optim-fixtures.js";
 import { type Options, RULES, type RuleCase, settingsOf } from "../optim-rules.js";
 import { type Layout, unitIndices } from "../oracle.js";
 import { randomArray } from "../random.js";
@@ -57,11 +57,18 @@ test.each(RULES)("$name on random shapes and hyperparameters matches the float64
   fc.assert(
     fc.property(fc.record({ ...common, hyper: rule.arbitrary }), ({ shapes: shapeList, seed, offset, hyper, ...gcOptions }) => {
       const options = { ...hyper, ...gcOptions };
-      const { values, reference } = run(rule, shapeList, seed, offset, options, true);
+      const { values, reference, sumStep } = run(rule, shapeList, seed, offset, options, true);
       // Lion steps by sign(c): a draw whose |c| came within float32 rounding of 0 (1e-6 covers it
       // for these gradients, offsets ≤ 10) has no sign the float64 reference can vouch for.
       fc.pre((reference.smallestInterpolation ?? Infinity) > 1e-6);
-      expect(trajectoryError(values, reference.params, STEPS)).toBeLessThanOrEqual(1);
+      // trajectoryError's tolerance, 2·T·u·(|w| + max|w|), assumes steps below the weights'
+      // magnitude. Random draws break that: Adadelta (lr 0.5, eps 1e-3) moved two scalar weights
+      // by Σ|Δ| ≈ 0.4 each to end near 0.03, and was 1.51·u off. So each step's roundoff is added
+      // too, D·u·Σₜ‖Δₜ‖∞ with D = 4 as in the drift bound below (a wrong formula is off by ~lr).
+      const rtol = 2 * STEPS * ROUNDOFF;
+      const scale = maxAbs(reference.params.map((p) => p.value));
+      const ratios = values.map((v, i) => toleranceRatio(v, reference.params[i].value, rtol, rtol * scale + 4 * ROUNDOFF * sumStep[i]));
+      expect(Math.max(...ratios)).toBeLessThanOrEqual(1);
     }),
     { numRuns: 30 },
   );
