@@ -7,6 +7,7 @@
 // the same mean into hi and lo.
 import { describe, expect, test, vi } from "vitest";
 import { Adadelta, Adagrad, Adam, Adamax, AdamW, backend, Lion, NAdam, RAdam, RMSprop, SGD } from "../../src/index.js";
+import { expectBits } from "../bits.js";
 import { uniform } from "../random.js";
 
 const ROWS = 7; // units
@@ -23,12 +24,6 @@ function transpose(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let r = 0; r < ROWS; r++) for (let c = 0; c < COLS; c++) out[c * ROWS + r] = x[r * COLS + c];
   return out;
-}
-
-function expectBits(actual: Float32Array, expected: Float32Array, what: string) {
-  for (let i = 0; i < actual.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect(`${what}[${i}] = ${actual[i]}`).toBe(`${what}[${i}] = ${expected[i]}`);
-  }
 }
 
 type Rule = new (params: never[], options: Record<string, unknown>) => {

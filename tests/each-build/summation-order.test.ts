@@ -9,6 +9,7 @@
 import { describe, expect, test } from "vitest";
 import { Adam, backend, centralize, centralizeAll } from "../../src/index.js";
 import { SCRATCH_SPLATS, scratchBytes } from "../../src/optim/table.js";
+import { expectBits } from "../bits.js";
 import { uniform } from "../random.js";
 
 const f = Math.fround;
@@ -111,13 +112,6 @@ function adamStepModel(s: AdamModelState, g: Float32Array, t: number, units: num
       const q = f(m / f(f(f(Math.sqrt(v)) * invBc2) + f(eps)));
       s.w[i] = f(f(s.w[i] * 1) + f(negStep * q));
     }
-  }
-}
-
-function expectBits(actual: Float32Array, expected: Float32Array, what: string) {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect(`${what}[${i}] = ${actual[i]}`).toBe(`${what}[${i}] = ${expected[i]}`);
   }
 }
 
