@@ -2,7 +2,7 @@
 // package, one instance per .wasm, timed interleaved on one workload, and checked bit for bit.
 //   npm run build && node bench/kernel-ab.mjs base=/tmp/base/gc.simd.wasm new=build/gc.simd.wasm \
 //     [--workload gc-out-last|gc-out-first|adam-gc|adam-gc-out-last|adam-gc-out-last-tfjs|adam|adam-gc-update|rule-<Optimizer>[-gc]]
-//     [--rounds 31] [--batch-ms 20]   (rule-RMSprop-gc: RMSprop with GC "gradient", out-first)
+//     [--rounds 31] [--batch-ms 20]   (rule-RMSprop-gc: RMSprop with GC "gradient", out-first; rule-RMSprop-gc-last: out-last)
 //   node bench/kernel-ab.mjs base=… new=… --check   (outputs of every variant compared bit for bit)
 // Never part of npm test or npm run bench.
 import { readFileSync } from "node:fs";
@@ -38,14 +38,15 @@ const quantile = (xs, q) => {
 /** The cases of a workload for one package instance: { run, cleanup }. */
 function makeCase(pkg, name) {
   const gc = name.startsWith("gc-");
-  const layout = name.endsWith("out-first") || name === "adam-gc" || name === "adam" || name === "adam-gc-update" || name.startsWith("rule-") ? "out-first" : "out-last";
+  const layout = name.startsWith("rule-") ? (name.endsWith("-last") ? "out-last" : "out-first")
+    : name.endsWith("out-first") || name === "adam-gc" || name === "adam" || name === "adam-gc-update" ? "out-first" : "out-last";
   if (gc) {
     const narrow = name.startsWith("gc-narrow-") ? Number(name.slice(10)) : 0;
     const shapes = narrow ? [[Math.round(2 ** 20 / narrow), narrow]] : resnet18Parameters(layout).filter((p) => p.shape.length > 1).map((p) => p.shape);
     const tensors = shapes.map((s, i) => pkg.Tensor.from(seededValues(product(s), i + 1, 1, 0.1), s));
     return { values: tensors.reduce((n, t) => n + t.size, 0), run: () => pkg.centralizeAll(tensors, { layout }), cleanup: () => tensors.forEach((t) => t.dispose()), limit: "scalePass", shapes };
   }
-  const mode = name === "adam" || (name.startsWith("rule-") && !name.endsWith("-gc")) ? false : name.includes("update") ? "update" : "gradient";
+  const mode = name === "adam" || (name.startsWith("rule-") && !/-gc(-last)?$/.test(name)) ? false : name.includes("update") ? "update" : "gradient";
   const shapes = resnet18Parameters(layout).map((p) => p.shape);
   const params = shapes.map((shape, i) => ({
     value: pkg.Tensor.from(seededValues(product(shape), i + 1, 0.1), shape),
@@ -54,7 +55,7 @@ function makeCase(pkg, name) {
   // "-tfjs": tf.train.adam's formula, as the TF.js kernels engine steps it
   const formula = name.endsWith("-tfjs") ? { formula: "tfjs", eps: 1e-7 } : {};
   // "rule-<Optimizer>[-gc]": any exported optimizer with its defaults (lr 1e-3), GC off or "gradient"
-  const rule = name.startsWith("rule-") ? name.slice(5).replace(/-gc$/, "") : "Adam";
+  const rule = name.startsWith("rule-") ? name.slice(5).replace(/-last$/, "").replace(/-gc$/, "") : "Adam";
   const opt = new pkg[rule](params, { lr: 1e-3, gc: mode, layout, ...formula });
   return {
     values: shapes.reduce((n, s) => n + product(s), 0),

@@ -10,6 +10,36 @@ const INITIAL = 44; // initialAccumulatorValue: the sum before the first step
 const FIRST_STEP = 8; // the sum buffer was just made: read INITIAL instead of it
 
 /**
+ * adagradRow's PHASE_STEP after the first step for column units (each lane its column's mean at
+ * hi + 4c, lo + 4c): the common step's loop with hi and lo loaded per vector, a function of its
+ * own (as sgd.ts sgdColumnsStep). Returns the values done (n rounded down to 4).
+ */
+function adagradColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize): i32 {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const s = <usize>load<u32>(e, STATE_A) + off;
+  const tfjs = (load<i32>(e, FLAGS) & FORMULA_TFJS) != 0;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const eps = load<f32>(e, EPS);
+  const l2 = wd != 0;
+  const vwd = f32x4.splat(wd);
+  const vclr = f32x4.splat(load<f32>(e, NEG_CLR));
+  const vepsIn = f32x4.splat(tfjs ? eps : 0);
+  const vepsOut = f32x4.splat(tfjs ? 0 : eps);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const wv = v128.load(w + o);
+    const d = centeredV(v128.load(g + o), wv, vwd, l2, v128.load(hi + o), v128.load(lo + o));
+    const sv = f32x4.add(v128.load(s + o), f32x4.mul(d, d));
+    v128.store(s + o, sv);
+    const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
+    v128.store(w + o, f32x4.add(wv, f32x4.mul(vclr, f32x4.div(d, denom))));
+  }
+  return i;
+}
+
+/**
  * Adagrad over one row of n values:
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;
  *   torch: Δ = −clr · d/(√s + eps);  FORMULA_TFJS (tf.train.adagrad): Δ = −clr · d/√(s + eps).
@@ -54,7 +84,7 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
         v128.store(w + o, f32x4.add(wv, f32x4.mul(vclr, f32x4.div(d, denom))));
       }
-    }
+    } else if (center && !first) i = adagradColumnsStep(e, off, n, hi, lo);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

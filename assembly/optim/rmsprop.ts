@@ -35,6 +35,48 @@ const HAS_MOMENTUM = 16; // momentum buffer in STATE_C
 }
 
 /**
+ * rmspropRow's PHASE_STEP for column units (each lane its column's mean at hi + 4c, lo + 4c):
+ * the common step's loop with hi and lo loaded per vector, a function of its own (as sgd.ts
+ * sgdColumnsStep). Returns the values done (n rounded down to 4).
+ */
+function rmspropColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize): i32 {
+  const w = <usize>load<u32>(e, VALUE) + off;
+  const g = <usize>load<u32>(e, GRAD) + off;
+  const v = <usize>load<u32>(e, STATE_A) + off;
+  const a = <usize>load<u32>(e, STATE_B) + off;
+  const b = <usize>load<u32>(e, STATE_C) + off;
+  const flags = load<i32>(e, FLAGS);
+  const centered = (flags & CENTERED) != 0;
+  const momentum = (flags & HAS_MOMENTUM) != 0;
+  const tfjs = (flags & FORMULA_TFJS) != 0;
+  const wd = load<f32>(e, WEIGHT_DECAY);
+  const negLr = load<f32>(e, NEG_LR);
+  const l2 = wd != 0;
+  const vwd = f32x4.splat(wd);
+  const vnegLr = f32x4.splat(negLr);
+  const valpha = f32x4.splat(load<f32>(e, ALPHA));
+  const vkeep = f32x4.splat(load<f32>(e, ONE_MINUS_ALPHA));
+  const veps = f32x4.splat(load<f32>(e, EPS));
+  const vmu = f32x4.splat(load<f32>(e, MOMENTUM));
+  const vlr = f32x4.splat(-negLr);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const wv = v128.load(w + o);
+    const d = centeredV(v128.load(g + o), wv, vwd, l2, v128.load(hi + o), v128.load(lo + o));
+    const vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
+    v128.store(v + o, vv);
+    let av = f32x4.splat(0);
+    if (centered) {
+      av = emaV(valpha, v128.load(a + o), vkeep, d);
+      v128.store(a + o, av);
+    }
+    v128.store(w + o, f32x4.add(wv, deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu)));
+  }
+  return i;
+}
+
+/**
  * RMSprop over one row of n values (v: square average, a: gradient average, b: momentum buffer):
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  v = α·v + (1 − α)·d²;  centered: a = α·a + (1 − α)·d;
  *   torch: denom = √(v − a²) + eps (centered), √v + eps (not);
@@ -91,7 +133,7 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
         }
         v128.store(w + o, f32x4.add(wv, deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu)));
       }
-    }
+    } else if (center) i = rmspropColumnsStep(e, off, n, hi, lo);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const c = o & mask;

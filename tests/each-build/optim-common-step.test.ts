@@ -1,10 +1,10 @@
 // Each rule's common-step loop (PHASE_STEP with a row unit's mean in one splat: no loads of hi/lo
 // per vector, no branches on the phase) computes what the rule's generic loop computes, bit for
 // bit. Two oracles: the generic loop itself, which out-last GC of the transposed matrix runs
-// (column units, a mean per lane; SGD's momentum step has a column loop of its own), and the
-// scalar build, whose plain loops run every step (compared from the SIMD builds). Unit sums are
-// exact in float64 here (|d| in [0.4, 1.1], 15 values a unit), so every layout and build splits
-// the same mean into hi and lo.
+// (column units, a mean per lane; SGD's momentum step, RMSprop's and Adagrad's have column loops
+// of their own), and the scalar build, whose plain loops run every step (compared from the SIMD
+// builds). Unit sums are exact in float64 here (|d| in [0.4, 1.1], 15 values a unit), so every
+// layout and build splits the same mean into hi and lo.
 import { describe, expect, test, vi } from "vitest";
 import { Adadelta, Adagrad, Adam, Adamax, AdamW, backend, Lion, NAdam, RAdam, RMSprop, SGD } from "../../src/index.js";
 import { expectBits } from "../bits.js";

@@ -45,7 +45,8 @@ import { EXTRA_NODE_MAJORS, installPackagedNodes, packagedNode, packagedNodeUnav
 // The rules' common-step loops (a loop per rule for PHASE_STEP with one mean splat: 5–27% faster
 // steps, bench/experiments.md) took the SIMD .wasm from 19,110 B to 20,755 B and the threads .wasm
 // from 23,776 B to 25,421 B: 22 KiB and 26 KiB (the ESM entry then 81,976 B gzipped here, the chunk 13,836 B);
-// SGD's column loop then 21,026 B and 25,692 B.
+// SGD's column loop then 21,026 B and 25,692 B; RMSprop's and Adagrad's 21,881 B and 26,538 B (the
+// ESM entry 83,404 B gzipped by node:zlib here, the chunk 14,296 B).
 const SIMD_WASM_LIMIT = 22 * 1024;
 const THREADS_WASM_LIMIT = 26 * 1024;
 const GZIPPED_ESM_LIMIT = 82 * 1024;
