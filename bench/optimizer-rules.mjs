@@ -1,5 +1,5 @@
 // Every optimizer rule over all 62 ResNet-18 parameters (11.7M values, out-first), gc off and
-// gc "gradient", against the memory limit for the buffers that rule touches (w, g and its state):
+// gc "gradient", and gc "gradient" out-last (the TF.js layout), against the memory limit for the buffers that rule touches (w, g and its state):
 // one SIMD pass reading each buffer and writing all but g. One rule at a time (its own Tensors,
 // disposed before the next), so linear memory holds one rule's state. A step must not allocate:
 // the size of linear memory is checked after the timed steps.
@@ -31,10 +31,14 @@ function limitCase(limits, shapes, state) {
   return { name: `limit: SIMD pass over ${2 + state} buffers`, run: () => ptrs.forEach((p, i) => pass(...p, product(shapes[i]), 1)) };
 }
 
-/** Runs every rule; returns [{ rule, buffers, off, gc, limit, grew }] (ms per step; grew: linear memory grew while stepping). */
+/**
+ * Runs every rule; returns [{ rule, buffers, off, gc, last, limit, grew }] (ms per step; last: GC
+ * "gradient" in the out-last layout; grew: linear memory grew while stepping).
+ */
 export async function runRuleBench({ pkgs, limits, memoryBytes }, options) {
   const pkg = pkgs.simd;
   const shapes = resnet18Parameters("out-first").map((p) => p.shape);
+  const lastShapes = resnet18Parameters("out-last").map((p) => p.shape);
   const limitCases = new Map([1, 2, 3].map((state) => [state, limitCase(limits, shapes, state)]));
   const rows = [];
   for (const [rule, kind, ruleOptions, state] of RULES) {
@@ -47,14 +51,23 @@ export async function runRuleBench({ pkgs, limits, memoryBytes }, options) {
       opt.paramGroups[0].gc = gc;
       opt.step();
     };
-    const cases = [{ name: "off", run: step(false) }, { name: "gc", run: step("gradient") }, limitCases.get(state)];
+    // The same values in the TF.js layout (dense [in, out], conv [kh, kw, in, out]): GC over column units.
+    const lastParams = lastShapes.map((shape, i) => ({
+      value: pkg.Tensor.from(values(product(shape), i + 1, 0.1), shape),
+      grad: pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape),
+    }));
+    const lastOpt = new pkg[kind](lastParams, { ...ruleOptions, gc: "gradient", layout: "out-last" });
+    const limit = limitCases.get(state);
+    const cases = [{ name: "off", run: step(false) }, { name: "gc", run: step("gradient") }, { name: "last", run: () => lastOpt.step() }, limit];
     opt.step(); // makes the state buffers
+    lastOpt.step();
     const before = memoryBytes();
     const times = await timeGrouped(cases, options);
     const grew = memoryBytes() !== before;
     opt.dispose();
-    for (const p of params) p.value.dispose(), p.grad.dispose();
-    rows.push({ rule, buffers: 2 + state, off: times.get("off"), gc: times.get("gc"), limit: times.get(cases[2].name), grew });
+    lastOpt.dispose();
+    for (const p of [...params, ...lastParams]) p.value.dispose(), p.grad.dispose();
+    rows.push({ rule, buffers: 2 + state, off: times.get("off"), gc: times.get("gc"), last: times.get("last"), limit: times.get(limit.name), grew });
   }
   return rows;
 }
