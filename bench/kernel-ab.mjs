@@ -1,7 +1,7 @@
 // A/B of kernel builds (the single-thread experiments of bench/experiments.md): the same bundled
 // package, one instance per .wasm, timed interleaved on one workload, and checked bit for bit.
 //   npm run build && node bench/kernel-ab.mjs base=/tmp/base/gc.simd.wasm new=build/gc.simd.wasm \
-//     [--workload gc-out-last|gc-out-first|adam-gc|adam-gc-out-last|adam-gc-out-last-tfjs|adam|adam-gc-update|rule-<Optimizer>[-gc]]
+//     [--workload gc-out-last|gc-out-first|adam-gc|adam-gc-out-last|adam-gc-out-last-tfjs|adam|adam-gc-update|rule-<Optimizer>[-gc[-last]]]
 //     [--rounds 31] [--batch-ms 20]   (rule-RMSprop-gc: RMSprop with GC "gradient", out-first; rule-RMSprop-gc-last: out-last)
 //   node bench/kernel-ab.mjs base=… new=… --check   (outputs of every variant compared bit for bit)
 // Never part of npm test or npm run bench.
@@ -54,7 +54,7 @@ function makeCase(pkg, name) {
   }));
   // "-tfjs": tf.train.adam's formula, as the TF.js kernels engine steps it
   const formula = name.endsWith("-tfjs") ? { formula: "tfjs", eps: 1e-7 } : {};
-  // "rule-<Optimizer>[-gc]": any exported optimizer with its defaults (lr 1e-3), GC off or "gradient"
+  // "rule-<Optimizer>[-gc[-last]]": any exported optimizer with its defaults (lr 1e-3), GC off or "gradient" (out-last with -last)
   const rule = name.startsWith("rule-") ? name.slice(5).replace(/-last$/, "").replace(/-gc$/, "") : "Adam";
   const opt = new pkg[rule](params, { lr: 1e-3, gc: mode, layout, ...formula });
   return {
