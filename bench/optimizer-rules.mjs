@@ -1,13 +1,21 @@
-// Every optimizer rule over all 62 ResNet-18 parameters (11.7M values, out-first), gc off and
-// gc "gradient", and gc "gradient" out-last (the TF.js layout), against the memory limit for the buffers that rule touches (w, g and its state):
-// one SIMD pass reading each buffer and writing all but g. One rule at a time (its own Tensors,
-// disposed before the next), so linear memory holds one rule's state. A step must not allocate:
-// the size of linear memory is checked after the timed steps.
+// Every optimizer rule over all 62 ResNet-18 parameters (11.7M values), gc off and gc "gradient"
+// out-first, and gc "gradient" out-last (the TF.js layout), against the memory limit for the
+// buffers that rule touches (w, g and its state): one SIMD pass reading each buffer and writing
+// all but g. One rule at a time (its own Tensors, disposed before the next), so linear memory
+// holds one rule's state. A step must not allocate: the size of linear memory is checked after
+// the timed steps.
 import { resnet18Parameters } from "../examples/resnet18.js";
 import { timeGrouped } from "./harness.mjs";
 import { seededValues as values } from "./peers.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+/** The parameters of `shapes` as Tensors of `pkg`, with the same seeded values in either layout. */
+const parameters = (pkg, shapes) =>
+  shapes.map((shape, i) => ({
+    value: pkg.Tensor.from(values(product(shape), i + 1, 0.1), shape),
+    grad: pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape),
+  }));
 
 /** [label, class name, options, state buffers] for every rule. */
 const RULES = [
@@ -42,20 +50,14 @@ export async function runRuleBench({ pkgs, limits, memoryBytes }, options) {
   const limitCases = new Map([1, 2, 3].map((state) => [state, limitCase(limits, shapes, state)]));
   const rows = [];
   for (const [rule, kind, ruleOptions, state] of RULES) {
-    const params = shapes.map((shape, i) => ({
-      value: pkg.Tensor.from(values(product(shape), i + 1, 0.1), shape),
-      grad: pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape),
-    }));
+    const params = parameters(pkg, shapes);
     const opt = new pkg[kind](params, { ...ruleOptions, gc: false });
     const step = (gc) => () => {
       opt.paramGroups[0].gc = gc;
       opt.step();
     };
     // The same values in the TF.js layout (dense [in, out], conv [kh, kw, in, out]): GC over column units.
-    const lastParams = lastShapes.map((shape, i) => ({
-      value: pkg.Tensor.from(values(product(shape), i + 1, 0.1), shape),
-      grad: pkg.Tensor.from(values(product(shape), i + 101, 0.01), shape),
-    }));
+    const lastParams = parameters(pkg, lastShapes);
     const lastOpt = new pkg[kind](lastParams, { ...ruleOptions, gc: "gradient", layout: "out-last" });
     const limit = limitCases.get(state);
     const cases = [{ name: "off", run: step(false) }, { name: "gc", run: step("gradient") }, { name: "last", run: () => lastOpt.step() }, limit];
