@@ -40,7 +40,7 @@ export function centralize(
   // An empty gradient has nothing to centralize: no scratch, no kernel call, whatever its other dims.
   if (!isCentralized(operand.shape, convOnly) || isEmptyShape(operand.shape)) return grad;
   const { outer, units, inner } = unitView(operand.shape, layout, caller, "options.layout");
-  const { kernels } = rt;
+  const kernels = rt.kernelsFor(outer * units * inner);
   const scratchBytes = kernels.viewScratchBytes(outer, units, inner);
   withOperands(rt, [operand], scratchBytes, true, ([ptr], scratch) => {
     kernels.centralizeView(ptr, outer, units, inner, scratch);
@@ -94,10 +94,10 @@ export function centralizeAll<T extends readonly GradientEntry[]>(gradients: T, 
   checkDisjoint(caller, operands, (i) => inputs[i].name, (i) => written[i]);
   const workNames = inputs.filter((_, i) => written[i]).map((input) => input.name);
   const views = work.map((op, k) => unitView(op.shape, layout, caller, "options.layout", workNames[k]));
-  const { kernels } = rt;
   const values = views.reduce((sum, v) => sum + v.outer * v.units * v.inner, 0);
+  const kernels = rt.kernelsFor(values);
   let viewScratch = 0;
-  for (const v of views) viewScratch = Math.max(viewScratch, kernels.viewScratchBytes(v.outer, v.units, v.inner, values));
+  for (const v of views) viewScratch = Math.max(viewScratch, kernels.viewScratchBytes(v.outer, v.units, v.inner));
   const tableBytes = work.length * TABLE_ENTRY_BYTES;
   const scratchBytes = tableBytes + viewScratch;
   withOperands(rt, work, scratchBytes, true, (ptrs, scratch) => {

@@ -2,6 +2,7 @@
 import { describe, readOptions } from "./args.js";
 import { type GradientEntry, readGradientList } from "./centralize.js";
 import { checkDisjoint, checkGradient, type Operand, withOperands } from "./operands.js";
+import type { Kernels } from "./loader.js";
 import { runtime } from "./runtime.js";
 
 /** Bytes of one entry of the kernels' table (assembly/clip.ts): address and length, i32 each. */
@@ -48,8 +49,9 @@ function checkedGradients(caller: string, gradients: unknown, readRest: () => vo
 }
 
 /** Runs a clip kernel over the operands with their (ptr, length) table; returns its result. */
-function runOverTable(caller: string, operands: Operand[], kernel: (table: number, count: number) => number): number {
+function runOverTable(caller: string, operands: Operand[], kernel: (kernels: Kernels, table: number, count: number) => number): number {
   const rt = runtime(caller);
+  const kernels = rt.kernelsFor(operands.reduce((n, op) => n + op.length, 0));
   let result = 0;
   withOperands(rt, operands, operands.length * ENTRY_BYTES, true, (ptrs, table) => {
     const i32 = rt.memory.i32;
@@ -57,7 +59,7 @@ function runOverTable(caller: string, operands: Operand[], kernel: (table: numbe
       i32[(table >>> 2) + 2 * k] = ptrs[k];
       i32[(table >>> 2) + 2 * k + 1] = op.length;
     });
-    result = kernel(table, operands.length);
+    result = kernel(kernels, table, operands.length);
   }, { caller });
   return result;
 }
@@ -78,14 +80,13 @@ function runOverTable(caller: string, operands: Operand[], kernel: (table: numbe
  */
 export function clipGradNorm(gradients: readonly GradientEntry[], maxNorm: number, options?: ClipGradNormOptions): number {
   const caller = "clipGradNorm";
-  const { kernels } = runtime(caller);
   let limit = 0;
   let code = 2;
   const operands = checkedGradients(caller, gradients, () => {
     limit = checkNonNegative(maxNorm, caller, "maxNorm");
     code = normCode(options, caller);
   });
-  return runOverTable(caller, operands, (table, count) => kernels.clipGradNorm(table, count, code, limit));
+  return runOverTable(caller, operands, (kernels, table, count) => kernels.clipGradNorm(table, count, code, limit));
 }
 
 /**
@@ -99,12 +100,11 @@ export function clipGradNorm(gradients: readonly GradientEntry[], maxNorm: numbe
  */
 export function clipGradValue<T extends readonly GradientEntry[]>(gradients: T, clipValue: number): T {
   const caller = "clipGradValue";
-  const { kernels } = runtime(caller);
   let c = 0;
   const operands = checkedGradients(caller, gradients, () => {
     c = checkNonNegative(clipValue, caller, "clipValue");
   });
-  runOverTable(caller, operands, (table, count) => {
+  runOverTable(caller, operands, (kernels, table, count) => {
     kernels.clipGradValue(table, count, c);
     return 0;
   });

@@ -41,10 +41,9 @@ export interface Kernels {
   centralizeView(ptr: number, outer: number, units: number, inner: number, scratch: number): void;
   /**
    * Scratch bytes of `centralizeView` on an [outer, units, inner] view, or of one view of a
-   * `centralizeMany` whose views hold `values` values in all (the threads build: a call it splits
-   * takes a scratch per thread; the other builds ignore `values`).
+   * `centralizeMany` (the threads build's splitting kernels: one scratch per thread).
    */
-  viewScratchBytes(outer: number, units: number, inner: number, values?: number): number;
+  viewScratchBytes(outer: number, units: number, inner: number): number;
   unitStats(ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number): void;
   sgdStep: OptimizerKernel;
   adamStep: OptimizerKernel;

@@ -1,19 +1,53 @@
 // The package's one instance of the kernels: created by init/initSync, used by everything else.
 import { type Backend, type InitOptions, type Kernels, loadKernels, loadKernelsSync, type LoadedKernels } from "./loader.js";
 import { LinearMemory } from "./memory.js";
-import { threadedKernels } from "./threads/dispatch.js";
+import { splitFrom, threadedKernels } from "./threads/dispatch.js";
 import type { ThreadPool } from "./threads/pool.js";
 import { THREADS_MAX_PAGES } from "./threads/start.js";
 
-/** The instantiated kernels with the allocator over their memory. */
-export interface Runtime {
+/**
+ * The instantiated kernels with the allocator over their memory: one class for every build, so
+ * that a call the threads build keeps on the calling thread runs the same JavaScript as on the
+ * SIMD build (issue 13: threads on must not slow a small call). Its backend and thread count
+ * follow the pool, where there is one. A class, not an object literal with getters: with the
+ * literal, every call (each reads `kernels` and `memory`) measured ~4% slower on one [10, 64]
+ * centralize (bench/experiments.md).
+ */
+export class Runtime {
+  /** The module's exports: every kernel on the calling thread. */
   readonly kernels: Kernels;
   readonly memory: LinearMemory;
-  readonly backend: Backend;
   /** The workers of the threads build (backend "simd-threads"). */
-  readonly pool?: ThreadPool;
+  readonly pool: ThreadPool | undefined;
+  /** The kernels that split a call across the pool's threads (the threads build), else `kernels`. */
+  readonly splitting: Kernels;
+  readonly #backend: Backend;
+
+  constructor(kernels: Kernels, memory: LinearMemory, backend: Backend, pool?: ThreadPool, splitting = kernels) {
+    this.kernels = kernels;
+    this.memory = memory;
+    this.#backend = backend;
+    this.pool = pool;
+    this.splitting = splitting;
+  }
+
+  /** `"simd-threads"` while the pool runs, else the build's own backend. */
+  get backend(): Backend {
+    return this.pool?.live ? "simd-threads" : this.#backend;
+  }
+
   /** Threads a call may be split across: the pool's while it runs, else 1 (scratch is sized per thread). */
-  readonly threads: number;
+  get threads(): number {
+    return this.pool?.live ? this.pool.threads : 1;
+  }
+
+  /**
+   * The kernels for a call over `values` values: the splitting ones from the split threshold on
+   * while the pool runs (they may still keep the call here), the module's own below it.
+   */
+  kernelsFor(values: number): Kernels {
+    return values >= splitFrom() && this.pool?.live ? this.splitting : this.kernels;
+  }
 }
 
 let current: Runtime | undefined;
@@ -26,38 +60,13 @@ function start({ kernels, backend, threaded }: LoadedKernels): Backend {
     return current.backend;
   }
   if (!threaded) {
-    current = { kernels, backend, memory: new LinearMemory(kernels.memory, kernels.heapBase()), threads: 1 };
+    current = new Runtime(kernels, new LinearMemory(kernels.memory, kernels.heapBase()), backend);
     return backend;
   }
   const { pool } = threaded;
   const memory = new LinearMemory(kernels.memory, threaded.heapStart, THREADS_MAX_PAGES);
-  current = new ThreadedRuntime(threadedKernels(threaded.exports, pool, memory), memory, pool);
+  current = new Runtime(kernels, memory, "simd", pool, threadedKernels(threaded.exports, pool, memory));
   return current.backend;
-}
-
-/**
- * The runtime of the threads build: its backend and thread count follow the pool. A class, not an
- * object literal with getters: with the literal, every call (each reads `kernels` and `memory`)
- * measured ~4% slower on one [10, 64] centralize than on the SIMD build (bench/experiments.md).
- */
-class ThreadedRuntime implements Runtime {
-  readonly kernels: Kernels;
-  readonly memory: LinearMemory;
-  readonly pool: ThreadPool;
-
-  constructor(kernels: Kernels, memory: LinearMemory, pool: ThreadPool) {
-    this.kernels = kernels;
-    this.memory = memory;
-    this.pool = pool;
-  }
-
-  get backend(): Backend {
-    return this.pool.live ? "simd-threads" : "simd";
-  }
-
-  get threads(): number {
-    return this.pool.live ? this.pool.threads : 1;
-  }
 }
 
 /**

@@ -87,10 +87,11 @@ export function gradientStats(grad: Gradient, shapeOrOptions?: readonly number[]
   // The kernel writes 8 float64 per unit, UNIT_BATCH units at a time: its output area is 64 KiB
   // however many units there are.
   const batch = Math.min(units, UNIT_BATCH);
+  const kernels = rt.kernelsFor(size);
   withOperands(rt, [operand], batch * SLOTS * 8, false, ([ptr], out) => {
     for (let u0 = 0; u0 < units; u0 += batch) {
       const n = Math.min(batch, units - u0);
-      rt.kernels.unitStats(ptr, outer, units, inner, u0, n, out);
+      kernels.unitStats(ptr, outer, units, inner, u0, n, out);
       readUnits(rt.memory.f64.subarray(out >>> 3, (out >>> 3) + n * SLOTS), u0, stats);
     }
   }, { caller: "gradientStats" });

@@ -111,18 +111,47 @@ test.each([
   expect(out).toBe("simd simd\n-1,0,1,-1,0,1");
 }, 90_000);
 
-test("scratch: a view the threads build keeps on the calling thread takes one thread's, a view it splits (alone, or in a centralizeMany by the values of all its views) one per thread", async () => {
+test("a call under the split threshold runs the module's own kernels, as on the SIMD build; from it, the splitting ones while the pool runs", async () => {
+  const api = await fresh();
+  const { runtime } = await import("../src/runtime.js");
+  const { DEFAULT_SPLIT_VALUES, splitJobs } = await import("../src/threads/dispatch.js");
+  expect(await api.init({ threads: 2 })).toBe("simd-threads");
+  const rt = runtime("test");
+  expect(rt.splitting).not.toBe(rt.kernels);
+  expect(rt.kernelsFor(640)).toBe(rt.kernels); // one [10, 64]
+  expect(rt.kernelsFor(DEFAULT_SPLIT_VALUES - 1)).toBe(rt.kernels);
+  expect(rt.kernelsFor(DEFAULT_SPLIT_VALUES)).toBe(rt.splitting);
+  const jobs = splitJobs();
+  api.centralize(new Float32Array(640).fill(1), [10, 64]);
+  api.centralize(new Float32Array(DEFAULT_SPLIT_VALUES - 1024).fill(1), [(DEFAULT_SPLIT_VALUES >> 10) - 1, 1024]);
+  expect(splitJobs()).toBe(jobs);
+  const large = api.centralize(new Float32Array(DEFAULT_SPLIT_VALUES).map((_, i) => i % 7), [DEFAULT_SPLIT_VALUES >> 10, 1024]);
+  expect(splitJobs()).toBe(jobs + 1);
+  let rowSum = 0;
+  for (let i = 0; i < 1024; i++) rowSum += i % 7; // row 0 (float64)
+  for (let i = 0; i < 7; i++) expect(Math.abs(large[i] - (i - rowSum / 1024))).toBeLessThan(1e-6);
+  api.shutdown();
+  expect(rt.kernelsFor(DEFAULT_SPLIT_VALUES)).toBe(rt.kernels);
+  vi.resetModules();
+  const simd = await fresh();
+  expect(simd.initSync()).toBe("simd");
+  const one = (await import("../src/runtime.js")).runtime("test");
+  expect(one.splitting).toBe(one.kernels);
+  expect(one.kernelsFor(DEFAULT_SPLIT_VALUES)).toBe(one.kernels);
+});
+
+test("scratch: a call the threads build keeps on the calling thread takes one thread's, a call it splits (a view alone, or every view of a centralizeMany by the values of all of them) one per thread", async () => {
   const api = await fresh();
   const { runtime } = await import("../src/runtime.js");
   const { DEFAULT_SPLIT_VALUES } = await import("../src/threads/dispatch.js");
   expect(await api.init({ threads: 2 })).toBe("simd-threads");
-  const { kernels } = runtime("test");
-  const raw = Object.getPrototypeOf(kernels) as typeof kernels; // the module's exports
+  const rt = runtime("test");
+  const { splitting: kernels, kernels: raw } = rt; // the splitting kernels, the module's exports
   const perThread = (outer: number, units: number) => Math.ceil(raw.viewScratchBytes(outer, units, 1) / 16) * 16;
   expect(raw.viewScratchBytes(10, 64, 1)).toBeGreaterThan(0); // out-last [10, 64]: column sums
-  expect(kernels.viewScratchBytes(10, 64, 1)).toBe(raw.viewScratchBytes(10, 64, 1));
-  expect(kernels.viewScratchBytes(10, 64, 1, DEFAULT_SPLIT_VALUES)).toBe(2 * perThread(10, 64));
-  expect(kernels.viewScratchBytes(1024, 512, 1)).toBe(2 * perThread(1024, 512));
+  expect(rt.kernelsFor(640).viewScratchBytes(10, 64, 1)).toBe(raw.viewScratchBytes(10, 64, 1));
+  expect(rt.kernelsFor(DEFAULT_SPLIT_VALUES).viewScratchBytes(10, 64, 1)).toBe(2 * perThread(10, 64));
+  expect(rt.kernelsFor(1024 * 512).viewScratchBytes(1024, 512, 1)).toBe(2 * perThread(1024, 512));
   // and the calls themselves still give the one-thread bits (the SIMD build on one thread)
   const small = new Float32Array(640).map((_, i) => Math.sin(i) + (i % 64));
   const large = new Float32Array(1024 * 512).map((_, i) => Math.cos(i) * 2 + (i % 512));

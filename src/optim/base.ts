@@ -360,7 +360,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 
   #run(rt: Runtime, operands: Operand[], hypers: readonly H[], created: string[][], layouts: UnitLayout[], caller: string): void {
-    const { kernels, memory } = rt;
+    const { memory } = rt;
+    const kernels = rt.kernelsFor(layouts.reduce((n, l) => n + l.outer * l.units * l.inner, 0));
     // Per thread (the threads build splits a step across rt.threads threads, each with its own scratch).
     const threadScratch = Math.ceil(Math.max(MEAN_SPLATS, ...layouts.map((l) => l.scratch)) / 16) * 16;
     const kernelScratch = threadScratch * rt.threads;

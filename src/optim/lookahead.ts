@@ -219,7 +219,7 @@ export class Lookahead<H extends Hyperparameters = Hyperparameters> {
         i32[at + 1] = this.#slow[k].address(SLOW);
         i32[at + 2] = length;
       });
-      rt.kernels.lookaheadSync(table, params.length, this.#alpha);
+      rt.kernelsFor(params.reduce((n, { length }) => n + length, 0)).lookaheadSync(table, params.length, this.#alpha);
     }, { caller });
     return loss;
   }

@@ -1,7 +1,8 @@
-// The kernels of the threads build as the rest of the package calls them: the same functions
-// (loader.ts `Kernels`), where each large call is split across the pool's threads
-// (assembly/threads.ts `runShare`) and small ones run on the calling thread as before. Results
-// are bit-identical either way: each unit is computed by one thread, in one thread's order.
+// The splitting kernels of the threads build: the same functions (loader.ts `Kernels`), each call
+// split across the pool's threads (assembly/threads.ts `runShare`). Which calls get them is the
+// runtime's choice (runtime.ts `kernelsFor`: from the split threshold on, while the pool runs);
+// the rest run the module's own exports on the calling thread, as on the SIMD build. Results are
+// bit-identical either way: each unit is computed by one thread, in one thread's order.
 import type { Kernels, OptimizerKernel, OptimizerKernelName } from "../loader.js";
 import type { LinearMemory } from "../memory.js";
 import type { ThreadPool } from "./pool.js";
@@ -31,10 +32,10 @@ const RULES: Record<OptimizerKernelName, number> = {
 };
 
 /**
- * Calls over fewer values than this run on the calling thread. Measured on 2 cores (one call,
- * split vs not): a job's round trip (wake the workers, wait for them) costs ~30 µs, so GC of
- * 65,536–131,072 values ran 1.6–5× slower split; from 524,288 values (GC out-first 1.1–1.2×,
- * Adam + GC 1.3–1.4×) splitting paid in every run, at 262,144 it did in some.
+ * Calls over fewer values than this run on the calling thread (runtime.ts `kernelsFor`).
+ * Measured on 2 cores (one call, split vs not): a job's round trip (wake the workers, wait for
+ * them) costs ~30 µs, so GC of 65,536–131,072 values ran 1.6–5× slower split; from 524,288 values
+ * (GC out-first 1.1–1.2×, Adam + GC 1.3–1.4×) splitting paid in every run, at 262,144 it did in some.
  */
 export const DEFAULT_SPLIT_VALUES = 1 << 19;
 let splitValues = DEFAULT_SPLIT_VALUES;
@@ -50,6 +51,11 @@ export function setSplitValues(values: number): number {
   const previous = splitValues;
   splitValues = values;
   return previous;
+}
+
+/** The size from which calls may be split (`Runtime.kernelsFor`). */
+export function splitFrom(): number {
+  return splitValues;
 }
 
 let jobsRun = 0;
@@ -69,10 +75,10 @@ export function splitJobs(): number {
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
- * `raw`'s kernels with the large calls split across `pool`. Scratch sizes are per thread: the
- * view kernels' `viewScratchBytes` answers `threads` × the one-thread size (16-aligned) for a call
- * of `values` values that will be split (a `centralizeMany` passes all its views' values), else
- * the one-thread size; the optimizer kernels take the per-thread size as a 4th argument
+ * `raw`'s kernels, each call split across `pool` while it runs (a view of one unit, a step that
+ * first centers its momentum buffers, or one whose sums area cannot be allocated runs on the
+ * calling thread). Scratch sizes are per thread: `viewScratchBytes` answers `threads` × the
+ * one-thread size (16-aligned); the optimizer kernels take the per-thread size as a 4th argument
  * (`stride`), and without it run on the calling thread.
  *
  * @example
@@ -90,7 +96,6 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     memory.f64[(job + JOB_FLOAT) >>> 3] = float; // (table jobs: their sleepers count, 0)
     memory.f64[(job + JOB_ENDS) >>> 3] = 0; // no item claimed yet (assembly/threads.ts claimEnd)
   };
-  const split = (values: number) => pool.live && values >= splitValues;
   /** 1 when this (the calling) thread may block in Atomics.wait: the table jobs' waits sleep rather than spin. */
   const blocks = () => (pool.mayBlock ? 1 : 0);
   /** Runs a job across the pool. */
@@ -119,24 +124,12 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     }
   };
   const viewStride = (outer: number, units: number, inner: number) => align16(raw.viewScratchBytes(outer, units, inner));
-  /** Σ of the i32 at `offset` of `count` entries of `bytes` at `table` (products of several fields with `fields`). */
-  const tableValues = (table: number, count: number, bytes: number, fields: readonly number[]) => {
-    const words = i32();
-    let total = 0;
-    for (let k = 0; k < count; k++) {
-      let product = 1;
-      for (const offset of fields) product *= words[(table + k * bytes + offset) >>> 2];
-      total += product;
-    }
-    return total;
-  };
-
   // The exports object is frozen: the split functions shadow them on an object inheriting from it.
   const own: Record<string, unknown> = { memory: raw.memory };
-  own.viewScratchBytes = (outer: number, units: number, inner: number, values = outer * units * inner) =>
-    split(values) ? viewStride(outer, units, inner) * threads() : raw.viewScratchBytes(outer, units, inner);
+  own.viewScratchBytes = (outer: number, units: number, inner: number) =>
+    pool.live ? viewStride(outer, units, inner) * threads() : raw.viewScratchBytes(outer, units, inner);
   own.centralizeView = (ptr: number, outer: number, units: number, inner: number, scratch: number) => {
-    if (!split(outer * units * inner) || (inner === 1 ? outer : units) < 2) return raw.centralizeView(ptr, outer, units, inner, scratch);
+    if (!pool.live || (inner === 1 ? outer : units) < 2) return raw.centralizeView(ptr, outer, units, inner, scratch);
     const single = () => raw.centralizeView(ptr, outer, units, inner, scratch);
     // a centralizeMany of one tensor: its table (16 bytes) before its sums
     const bytes = raw.viewSumsBytes(outer, units, inner);
@@ -146,7 +139,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     });
   };
   own.centralizeMany = (table: number, count: number, scratch: number) => {
-    if (!split(tableValues(table, count, 16, [4, 8, 12]))) return raw.centralizeMany(table, count, scratch);
+    if (!pool.live) return raw.centralizeMany(table, count, scratch);
     const single = () => raw.centralizeMany(table, count, scratch);
     const words = i32();
     let stride = 0;
@@ -158,14 +151,13 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     withSums(bytes, single, (at) => runJob(JOB_MANY, [table, count, scratch, stride, at, 0, blocks()]));
   };
   own.unitStats = (ptr: number, outer: number, units: number, inner: number, u0: number, n: number, out: number) => {
-    if (!split(outer * n * inner) || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
+    if (!pool.live || n < 2) return raw.unitStats(ptr, outer, units, inner, u0, n, out);
     runJob(JOB_STATS, [ptr, outer, units, inner, u0, n, out]);
   };
   for (const name of Object.keys(RULES) as OptimizerKernelName[]) {
     const rule = RULES[name];
     const step: OptimizerKernel = (table, count, scratch, stride?: number) => {
-      // descriptor fields: outer 20, units 24, inner 80 (assembly/optim/table.ts)
-      if (stride === undefined || !split(tableValues(table, count, 96, [20, 24, 80]))) return raw[name](table, count, scratch);
+      if (stride === undefined || !pool.live) return raw[name](table, count, scratch);
       const single = () => raw[name](table, count, scratch);
       const words = i32();
       for (let k = 0; k < count; k++) if (words[(table + 96 * k + 28) >>> 2] & CENTER_BUFFER) return single();
@@ -175,7 +167,7 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     own[name] = step;
   }
   own.clipGradNorm = (table: number, count: number, normType: number, maxNorm: number) => {
-    if (!split(tableValues(table, count, 8, [4]))) return raw.clipGradNorm(table, count, normType, maxNorm);
+    if (!pool.live) return raw.clipGradNorm(table, count, normType, maxNorm);
     const partials = memory.alloc(count * 8, "clipGradNorm");
     let total: number;
     try {
@@ -190,11 +182,11 @@ export function threadedKernels(raw: ThreadsExports, pool: ThreadPool, memory: L
     return total;
   };
   own.clipGradValue = (table: number, count: number, c: number) => {
-    if (!split(tableValues(table, count, 8, [4]))) return raw.clipGradValue(table, count, c);
+    if (!pool.live) return raw.clipGradValue(table, count, c);
     runJob(JOB_CLIP_VALUE, [table, count], Math.fround(c));
   };
   own.lookaheadSync = (table: number, count: number, alpha: number) => {
-    if (!split(tableValues(table, count, 12, [8]))) return raw.lookaheadSync(table, count, alpha);
+    if (!pool.live) return raw.lookaheadSync(table, count, alpha);
     runJob(JOB_LOOKAHEAD, [table, count], Math.fround(alpha));
   };
   const kernels = Object.create(raw) as Kernels;

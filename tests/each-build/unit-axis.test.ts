@@ -287,11 +287,11 @@ describe("extents of the general view", () => {
   const memoryBytes = () => runtime("test").memory.byteLength;
 
   test("the view kernel returns at once on an empty view whatever the other extents; its scratch is bounded", () => {
-    const { kernels, threads } = runtime("test");
+    const { splitting: kernels, threads } = runtime("test"); // the threads build's split path (the module's exports elsewhere)
     kernels.centralizeView(0, I32_MAX, I32_MAX, 0, 0);
     kernels.centralizeView(0, 0, I32_MAX, I32_MAX, 0);
     kernels.centralizeView(0, I32_MAX, 0, I32_MAX, 0);
-    // per thread (the threads build's viewScratchBytes answers for all its threads)
+    // per thread (the splitting kernels' viewScratchBytes answers for all the threads)
     const scratch = (outer: number, units: number, inner: number) => kernels.viewScratchBytes(outer, units, inner) / threads;
     expect(scratch(I32_MAX, 0, 2)).toBe(0);
     expect(scratch(1, 1000, 7)).toBe(0); // row units need none
