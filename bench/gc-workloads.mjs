@@ -15,8 +15,8 @@ export function gcWorkloads() {
     { name: "ResNet-18, 21 weights, out-first", layout: "out-first", shapes: resnet("out-first") },
     { name: "ResNet-18, 21 weights, out-last", layout: "out-last", shapes: resnet("out-last") },
     { name: "MLP [128,784] [64,128] [10,64]", layout: "out-first", shapes: [[128, 784], [64, 128], [10, 64]] },
-    // control: also timed on a second instance of the SIMD build (the noise of "threads on ÷ off")
-    { name: "one [10, 64] (per-call cost)", layout: "out-first", shapes: [[10, 64]], control: true },
+    // threads on ÷ off for this call: bench/per-call.mjs
+    { name: "one [10, 64] (per-call cost)", layout: "out-first", shapes: [[10, 64]] },
     // 524,288 values: the smallest call the threads build splits (src/threads/dispatch.ts); its
     // "threads 2" row against "simd" says whether that threshold is right on this machine.
     { name: "one [512, 1024] (threads: the split threshold)", layout: "out-first", shapes: [[512, 1024]] },
@@ -32,7 +32,7 @@ function matrix(shape, layout) {
 
 
 /** The cases of one workload, each `{ name, run, enter? }`, and a function freeing what they hold. */
-function gcCases(workload, { pkgs, threads, control, tfs, limits }) {
+function gcCases(workload, { pkgs, threads, tfs, limits }) {
   const { layout, shapes } = workload;
   const arrays = shapes.map((s, i) => seededValues(product(s), i + 1, 1, 0.1));
   const cases = [];
@@ -51,11 +51,6 @@ function gcCases(workload, { pkgs, threads, control, tfs, limits }) {
         ? { name: `${build} Float32Array`, run: () => pkg.centralize(copies[0].grad, copies[0].shape, { layout }) }
         : { name: `${build} Float32Array`, run: () => pkg.centralizeAll(copies, { layout }) },
     );
-  }
-  if (workload.control && control) {
-    const tensor = control.Tensor.from(arrays[0], shapes[0]);
-    cleanups.push(() => tensor.dispose());
-    cases.push({ name: "simd, second instance, Tensor", run: () => control.centralize(tensor, { layout }) });
   }
   const plain = arrays.map((a, i) => ({ g: a.slice(), ...matrix(shapes[i], layout) }));
   cases.push({ name: "plain JS", run: () => plain.forEach((p) => plainCentralize(p.g, p.rows, p.cols, p.unitsAreRows)) });

@@ -1,4 +1,5 @@
 // Formats benchmark results as markdown: one table per workload, then the targets with their ratios.
+import { INSTANCES, perCallRatio } from "./per-call.mjs";
 import { BASELINE, KERNELS, MODELS } from "./tfjs-workloads.mjs";
 
 const fmtMs = (ms) => (ms < 0.01 ? ms.toFixed(5) : ms < 1 ? ms.toFixed(4) : ms.toFixed(2));
@@ -40,7 +41,7 @@ function optimizerTable(optimizers) {
 }
 
 /** The issue's targets: [description, measured ratio, bound, "≤" | "≥"], or [description, ratio] for a row shown without a bound. */
-function targets(gc, optimizers, accuracy, allocation) {
+function targets(gc, optimizers, accuracy, allocation, perCall) {
   const ms = (workload, name) => gc.rows.find((r) => r.workload.startsWith(workload) && r.name === name)?.ms;
   const first = "ResNet-18, 21 weights, out-first";
   const last = "ResNet-18, 21 weights, out-last";
@@ -65,10 +66,13 @@ function targets(gc, optimizers, accuracy, allocation) {
       ["GC out-last, ResNet-18: threads 2 speed-up vs one thread", ms(last, "simd Tensor") / ms(last, "threads 2 Tensor"), 1.4, "≥"],
       ["Adam + GC step: threads 2 speed-up vs one thread", get("simd Adam + GC (gradient)") / get("threads 2 Adam + GC (gradient)"), 1.5, "≥"],
       ["Adam + GC step, threads 2 ÷ one-thread w,g,m,v memory pass", get("threads 2 Adam + GC (gradient)") / get("limit: SIMD pass over w, g, m, v"), 1.0, "≤"],
-      ["one [10, 64] Tensor: threads on ÷ off (≤ 2% slower)", ms("one [10, 64]", "threads 2 Tensor") / ms("one [10, 64]", "simd Tensor"), 1.02, "≤"],
     );
-    const second = ms("one [10, 64]", "simd, second instance, Tensor");
-    if (second !== undefined) list.push(["one [10, 64] Tensor: a second SIMD instance ÷ the first (no threads: the noise of the row above)", second / ms("one [10, 64]", "simd Tensor")]);
+  }
+  if (perCall) {
+    list.push(
+      [`one [10, 64] Tensor: threads on ÷ off (≤ 2% slower; median instance of ${INSTANCES} each)`, perCallRatio(perCall, "threads 2", "simd"), 1.02, "≤"],
+      [`one [10, 64] Tensor: ${INSTANCES} other SIMD instances ÷ the first ${INSTANCES} (no threads: what the row above cannot resolve)`, perCallRatio(perCall, "simd, other instances", "simd")],
+    );
   }
   const perPair = allocation.find((r) => r.name.includes("10⁵ live"))?.us;
   list.push(["new Tensor + dispose() with 10⁵ live tensors, µs", perPair, 5, "≤"]);
@@ -173,6 +177,22 @@ export function tfjsTargets({ optimizer, wholeStep }) {
   return list;
 }
 
+function perCallTable(perCall) {
+  const out = [
+    `One [10, 64] \`centralize(tensor, { layout })\` on ${INSTANCES} fresh instances per side (each after one [1024, 1024] call), timed interleaved: µs per call.`,
+    "Identical instances differ by up to ±10% on a call this small (their own JIT code), so each side is its median instance.",
+    "",
+    "| side | median instance | fastest | slowest |",
+    "|---|---:|---:|---:|",
+  ];
+  for (const [side, times] of perCall) {
+    const us = [...times].map((ms) => ms * 1000).sort((a, b) => a - b);
+    out.push(`| ${side} | ${us[us.length >> 1].toFixed(3)} | ${us[0].toFixed(3)} | ${us.at(-1).toFixed(3)} |`);
+  }
+  out.push("");
+  return out;
+}
+
 function allocationTable(allocation) {
   const out = ["| allocate + free | µs per pair |", "|---|---:|"];
   for (const { name, us } of allocation) out.push(`| ${name} | ${us.toFixed(2)} |`);
@@ -181,7 +201,7 @@ function allocationTable(allocation) {
 }
 
 /** The whole report as markdown. */
-export function formatResults({ gc, optimizers, rules, tfjs, allocation, machine, accuracy }) {
+export function formatResults({ gc, optimizers, rules, tfjs, allocation, perCall, machine, accuracy }) {
   const out = ["# Benchmark results", ""];
   out.push(
     `Machine: ${machine.cpu}, ${machine.cores} cores; Node ${machine.node} (V8 ${machine.v8}); TF.js ${machine.tfjs}; ${machine.date}${machine.quick ? "; --quick" : ""}.`,
@@ -192,7 +212,7 @@ export function formatResults({ gc, optimizers, rules, tfjs, allocation, machine
     "| target | measured | bound | met |",
     "|---|---:|---:|:---:|",
   );
-  for (const [what, value, bound, op] of [...targets(gc, optimizers, accuracy, allocation), ...tfjsTargets(tfjs)]) {
+  for (const [what, value, bound, op] of [...targets(gc, optimizers, accuracy, allocation, perCall), ...tfjsTargets(tfjs)]) {
     if (bound === undefined) {
       out.push(`| ${what} | ${value.toFixed(3)} | — | — |`);
       continue;
@@ -204,5 +224,6 @@ export function formatResults({ gc, optimizers, rules, tfjs, allocation, machine
     out.push(`| ${what} | ${shown} | ${op} ${bound} | ${met ? "yes" : "**no**"} |`);
   }
   out.push("", "## Gradient Centralization", "", ...gcTables(gc.rows, gc.memory), "## Optimizer step", "", ...optimizerTable(optimizers), ...rulesTable(rules), "## TF.js optimizers", "", ...tfjsTables(tfjs), "## Allocation", "", ...allocationTable(allocation));
+  if (perCall) out.push("", "## Threads on ÷ off for one small call", "", ...perCallTable(perCall));
   return out.join("\n");
 }

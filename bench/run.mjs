@@ -6,6 +6,7 @@ import { runAllocationBench } from "./allocation-workloads.mjs";
 import { runGcBench } from "./gc-workloads.mjs";
 import { runRuleBench } from "./optimizer-rules.mjs";
 import { runOptimizerBench } from "./optimizer-workloads.mjs";
+import { runPerCallBench } from "./per-call.mjs";
 import { loadLimits, loadTf } from "./peers.mjs";
 import { formatResults } from "./report.mjs";
 import { runTfjsBench } from "./tfjs-workloads.mjs";
@@ -36,14 +37,13 @@ const threads = await import("../dist/index.js?instance=threads");
 await threads.init({ threads: 2 });
 if (threads.backend() !== "simd-threads") console.warn(`threads: 2 fell back to ${threads.backend()} (no workers or shared memory here)`);
 
-// A fourth, of the SIMD build again: the per-call workload times it too, so the threads on ÷ off
-// ratio of one [10, 64] call can be read against what a second instance of the same build measures.
-const control = await import("../dist/index.js?instance=control");
-await control.init();
-
-const context = { pkgs: { simd, scalar }, threads, control, tfs, limits, memoryBytes };
+const context = { pkgs: { simd, scalar }, threads, tfs, limits, memoryBytes };
 console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleaved rounds per workload, medians`);
-// The rules first: they have no TF.js case, and after TF.js's cpu steps over ResNet-18 (seconds
+// Threads on against off for one small call, on instances of their own (bench/per-call.mjs),
+// first: after the other sections (TF.js: a heap of gigabytes) a --quick run timed the same call
+// at 0.6–4 µs.
+const perCall = threads.backend() === "simd-threads" ? await runPerCallBench(options) : undefined;
+// The rules next: they have no TF.js case, and after TF.js's cpu steps over ResNet-18 (seconds
 // each, gigabytes of temporaries) every one of them ran up to 2× slower, a collection before each
 // rule notwithstanding.
 const rules = await runRuleBench(context, options);
@@ -88,6 +88,6 @@ const machine = {
   date: new Date().toISOString().slice(0, 10),
   quick,
 };
-const markdown = formatResults({ gc, optimizers, rules, tfjs, allocation, machine, accuracy });
+const markdown = formatResults({ gc, optimizers, rules, tfjs, allocation, perCall, machine, accuracy });
 console.log(markdown);
 if (!quick) writeFileSync(new URL("./results.md", import.meta.url), markdown);
