@@ -1,4 +1,5 @@
 // Formats benchmark results as markdown: one table per workload, then the targets with their ratios.
+import { median } from "./harness.mjs";
 import { INSTANCES, perCallRatio } from "./per-call.mjs";
 import { BASELINE, KERNELS, MODELS } from "./tfjs-workloads.mjs";
 
@@ -186,8 +187,8 @@ function perCallTable(perCall) {
     "|---|---:|---:|---:|",
   ];
   for (const [side, times] of perCall) {
-    const us = [...times].map((ms) => ms * 1000).sort((a, b) => a - b);
-    out.push(`| ${side} | ${us[us.length >> 1].toFixed(3)} | ${us[0].toFixed(3)} | ${us.at(-1).toFixed(3)} |`);
+    const us = times.map((ms) => ms * 1000);
+    out.push(`| ${side} | ${median(us).toFixed(3)} | ${Math.min(...us).toFixed(3)} | ${Math.max(...us).toFixed(3)} |`);
   }
   out.push("");
   return out;
