@@ -24,6 +24,7 @@ const SIDES = [
  */
 export async function runPerCallBench(options) {
   const values = Float32Array.from({ length: SHAPE[0] * SHAPE[1] }, (_, i) => Math.sin(i));
+  const largeValues = Float32Array.from({ length: 1 << 20 }, (_, j) => Math.cos(j));
   const cases = [];
   const instances = [];
   for (let i = 0; i < INSTANCES; i++) {
@@ -33,7 +34,7 @@ export async function runPerCallBench(options) {
       await pkg.init(init);
       if (init.threads && pkg.backend() !== "simd-threads") return undefined;
       // a large call first, as in a program (split across the threads where they are on)
-      const large = pkg.Tensor.from(Float32Array.from({ length: 1 << 20 }, (_, j) => Math.cos(j)), [1024, 1024]);
+      const large = pkg.Tensor.from(largeValues, [1024, 1024]);
       pkg.centralize(large);
       large.dispose();
       const tensor = pkg.Tensor.from(values, SHAPE);
