@@ -27,27 +27,32 @@ export async function runPerCallBench(options) {
   const largeValues = Float32Array.from({ length: 1 << 20 }, (_, j) => Math.cos(j));
   const cases = [];
   const instances = [];
-  for (let i = 0; i < INSTANCES; i++) {
-    for (let k = 0; k < SIDES.length; k++) {
-      const { side, options: init } = SIDES[(i + k) % SIDES.length];
-      const pkg = await import(`../dist/index.js?instance=per-call-${side.replace(/\W+/g, "-")}-${i}`);
-      await pkg.init(init);
-      if (init.threads && pkg.backend() !== "simd-threads") return undefined;
-      // a large call first, as in a program (split across the threads where they are on)
-      const large = pkg.Tensor.from(largeValues, [1024, 1024]);
-      pkg.centralize(large);
-      large.dispose();
-      const tensor = pkg.Tensor.from(values, SHAPE);
-      instances.push({ pkg, tensor });
-      cases.push({ name: `${side} #${i}`, side, run: () => pkg.centralize(tensor, { layout: "out-first" }) });
+  try {
+    for (let i = 0; i < INSTANCES; i++) {
+      for (let k = 0; k < SIDES.length; k++) {
+        const { side, options: init } = SIDES[(i + k) % SIDES.length];
+        const pkg = await import(`../dist/index.js?instance=per-call-${side.replace(/\W+/g, "-")}-${i}`);
+        const instance = { pkg, tensor: undefined };
+        instances.push(instance);
+        await pkg.init(init);
+        if (init.threads && pkg.backend() !== "simd-threads") return undefined;
+        // a large call first, as in a program (split across the threads where they are on)
+        const large = pkg.Tensor.from(largeValues, [1024, 1024]);
+        pkg.centralize(large);
+        large.dispose();
+        const tensor = (instance.tensor = pkg.Tensor.from(values, SHAPE));
+        cases.push({ name: `${side} #${i}`, side, run: () => pkg.centralize(tensor, { layout: "out-first" }) });
+      }
+    }
+    const times = await timeInterleaved(cases, options);
+    return new Map(SIDES.map(({ side }) => [side, cases.filter((c) => c.side === side).map((c) => times.get(c.name))]));
+  } finally {
+    // every instance started, also when one fell back: its workers would keep the process alive
+    for (const { pkg, tensor } of instances) {
+      tensor?.dispose();
+      pkg.shutdown();
     }
   }
-  const times = await timeInterleaved(cases, options);
-  for (const { pkg, tensor } of instances) {
-    tensor.dispose();
-    pkg.shutdown();
-  }
-  return new Map(SIDES.map(({ side }) => [side, cases.filter((c) => c.side === side).map((c) => times.get(c.name))]));
 }
 
 /** The ratio of the sides' median instances, `side` ÷ `base`. */
