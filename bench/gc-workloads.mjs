@@ -32,7 +32,7 @@ function matrix(shape, layout) {
 
 
 /** The cases of one workload, each `{ name, run, enter? }`, and a function freeing what they hold. */
-function gcCases(workload, { pkgs, threads, tfs, limits }) {
+function gcCases(workload, { pkgs, threads, tfs, limits, limits2 }) {
   const { layout, shapes } = workload;
   const arrays = shapes.map((s, i) => seededValues(product(s), i + 1, 1, 0.1));
   const cases = [];
@@ -78,6 +78,11 @@ function gcCases(workload, { pkgs, threads, tfs, limits }) {
     { name: "limit: SIMD x·1 pass", run: () => ptrs.forEach((p, i) => limits.exports.scalePass(p, arrays[i].length, 1)) },
     { name: "limit: Float32Array.set", run: () => dest.forEach((d, i) => d.set(arrays[i])) },
   );
+  // from the threads build's split threshold on: what the machine gives two threads this run
+  if (limits2 && arrays.reduce((n, a) => n + a.length, 0) >= 1 << 19) {
+    const items = arrays.map((a) => [limits2.alloc(a.length), a.length]);
+    cases.push({ name: "limit: SIMD x·1 pass, 2 threads", run: () => limits2.scalePass(items) });
+  }
   return { cases, cleanup: async () => { for (const c of cleanups) await c(); } };
 }
 

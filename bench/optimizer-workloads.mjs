@@ -76,7 +76,7 @@ function tfCase(tf, backendName, kind, shapes) {
 }
 
 /** Runs the optimizer workloads; returns { rows: [{ name, ms }], values }. */
-export async function runOptimizerBench({ pkgs, threads, tfs, limits }, options) {
+export async function runOptimizerBench({ pkgs, threads, tfs, limits, limits2 }, options) {
   const shapes = resnet18Parameters("out-first").map((p) => p.shape);
   const total = shapes.reduce((n, s) => n + product(s), 0);
   const { simd, scalar } = pkgs;
@@ -117,6 +117,10 @@ export async function runOptimizerBench({ pkgs, threads, tfs, limits }, options)
       run: () => ptrs.forEach(([w, g, m, v], i) => limits.exports.adamPass(w, g, m, v, product(shapes[i]), 1)),
     },
   ];
+  if (limits2) {
+    const items = shapes.map((s) => [...[0, 1, 2, 3].map(() => limits2.alloc(product(s))), product(s)]);
+    cases.push({ name: "limit: SIMD pass over w, g, m, v, 2 threads", run: () => limits2.adamPass(items) });
+  }
   const times = await timeGrouped(cases, { ...options, batchMs: Math.max(options.batchMs, 1) });
   for (const p of parts) await p.cleanup();
   return { rows: [...times].map(([name, ms]) => ({ name, ms })), values: total };

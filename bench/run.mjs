@@ -7,6 +7,7 @@ import { runGcBench } from "./gc-workloads.mjs";
 import { runRuleBench } from "./optimizer-rules.mjs";
 import { runOptimizerBench } from "./optimizer-workloads.mjs";
 import { runPerCallBench } from "./per-call.mjs";
+import { loadTwoThreadLimits } from "./two-thread-limits.mjs";
 import { loadLimits, loadTf } from "./peers.mjs";
 import { formatResults } from "./report.mjs";
 import { runTfjsBench } from "./tfjs-workloads.mjs";
@@ -37,7 +38,10 @@ const threads = await import("../dist/index.js?instance=threads");
 await threads.init({ threads: 2 });
 if (threads.backend() !== "simd-threads") console.warn(`threads: 2 fell back to ${threads.backend()} (no workers or shared memory here)`);
 
-const context = { pkgs: { simd, scalar }, threads, tfs, limits, memoryBytes };
+// The limits on two threads (shared memory, one worker), beside the threaded rows.
+const limits2 = threads.backend() === "simd-threads" ? await loadTwoThreadLimits(new URL("../build/limits.threads.wasm", import.meta.url)) : undefined;
+
+const context = { pkgs: { simd, scalar }, threads, tfs, limits, limits2, memoryBytes };
 console.log(`benchmark${quick ? " (--quick)" : ""}: ${options.rounds} interleaved rounds per workload, medians`);
 // Threads on against off for one small call, on instances of their own (bench/per-call.mjs),
 // first: after the other sections (TF.js: a heap of gigabytes) a --quick run timed the same call
@@ -51,6 +55,7 @@ const gc = await runGcBench(context, options);
 const optimizers = await runOptimizerBench(context, options);
 const tfjs = await runTfjsBench(context, options);
 const allocation = await runAllocationBench(context, options);
+limits2?.close();
 
 // Accuracy, as in the tests: rows of 1000 + N(0, 1) against float64.
 function largeOffsetError() {
