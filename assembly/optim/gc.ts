@@ -65,6 +65,16 @@ export function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi:
 }
 
 /**
+ * ruleRow over `rows` rows `stride` bytes apart from `off` with each column's hi and lo (column
+ * units' pass 2). Adam reads its entry and splats its constants once for all the rows; the other
+ * rules run ruleRow row by row.
+ */
+function ruleRows(rule: i32, e: usize, off: usize, rows: i32, stride: usize, n: i32, phase: i32, hi: usize, lo: usize, tmp: usize): void {
+  if (rule == RULE_ADAM) adamRow(e, off, n, phase, hi, lo, ~0, tmp, rows, stride);
+  else for (let r = 0; r < rows; r++) ruleRow(rule, e, off + <usize>r * stride, n, phase, hi, lo, ~0, tmp);
+}
+
+/**
  * Row r's direction d = fl(g + wd·w) as the rules compute it: the gradient row itself when
  * wd = 0, else written to `out` (one float32 rounding per value, as in the rules) and `out` returned.
  */
@@ -260,7 +270,7 @@ function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c
       r += block;
     }
     storeMeans(sums, width, rows, hi, lo);
-    for (let r = 0; r < rows; r++) ruleRow(rule, e, <usize>r * rowBytes + first, width, finalPhase, hi, lo, ~0, tmp);
+    ruleRows(rule, e, first, rows, rowBytes, width, finalPhase, hi, lo, tmp);
     c += width;
   }
 }
@@ -345,7 +355,7 @@ export function stepColumnRows(rule: i32, e: usize, scratch: usize, r0: i32, r1:
   for (let c = 0; c < cols; ) {
     const width = min(COLUMN_CHUNK, cols - c);
     const o = <usize>c << 2;
-    for (let r = r0; r < r1; r++) ruleRow(rule, e, <usize>r * rowBytes + o, width, finalPhase, hi + o, lo + o, ~0, scratch + SCRATCH_SPLATS);
+    ruleRows(rule, e, <usize>r0 * rowBytes + o, r1 - r0, rowBytes, width, finalPhase, hi + o, lo + o, scratch + SCRATCH_SPLATS);
     c += width;
   }
 }
