@@ -45,10 +45,10 @@ function adagradColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize):
  *   torch: Δ = −clr · d/(√s + eps);  FORMULA_TFJS (tf.train.adagrad): Δ = −clr · d/√(s + eps).
  * PHASE_APPLY recomputes d from g and w (w is not written before that) and Δ from the advanced s.
  */
-export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
-  const w = <usize>load<u32>(e, VALUE) + off;
-  const g = <usize>load<u32>(e, GRAD) + off;
-  const s = <usize>load<u32>(e, STATE_A) + off;
+export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+  const w0 = <usize>load<u32>(e, VALUE) + off;
+  const g0 = <usize>load<u32>(e, GRAD) + off;
+  const s0 = <usize>load<u32>(e, STATE_A) + off;
   const flags = load<i32>(e, FLAGS);
   const first = (flags & FIRST_STEP) != 0;
   const tfjs = (flags & FORMULA_TFJS) != 0;
@@ -63,55 +63,59 @@ export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
   const center = phase == PHASE_STEP;
   const advance = phase != PHASE_APPLY;
   const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vwd = f32x4.splat(wd);
-    const vclr = f32x4.splat(negClr);
-    const vepsIn = f32x4.splat(epsIn);
-    const vepsOut = f32x4.splat(epsOut);
-    const vinitial = f32x4.splat(initial);
-    if (center && mask == 0 && !first) {
-      // The common step after the first (element.ts centeredV): hi and lo in registers, no
-      // per-vector test of the phase or the first step.
-      const vh = v128.load(hi);
-      const vl = v128.load(lo);
+  for (let row = 0; row < rows; row++) {
+    const rowOff = <usize>row * stride;
+    const w = w0 + rowOff, g = g0 + rowOff, s = s0 + rowOff;
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vwd = f32x4.splat(wd);
+      const vclr = f32x4.splat(negClr);
+      const vepsIn = f32x4.splat(epsIn);
+      const vepsOut = f32x4.splat(epsOut);
+      const vinitial = f32x4.splat(initial);
+      if (center && mask == 0 && !first) {
+        // The common step after the first (element.ts centeredV): hi and lo in registers, no
+        // per-vector test of the phase or the first step.
+        const vh = v128.load(hi);
+        const vl = v128.load(lo);
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+          const sv = f32x4.add(v128.load(s + o), f32x4.mul(d, d));
+          v128.store(s + o, sv);
+          const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
+          v128.store(w + o, f32x4.add(wv, f32x4.mul(vclr, f32x4.div(d, denom))));
+        }
+      } else if (center && !first) i = adagradColumnsStep(e, off + rowOff, n, hi, lo);
       for (; i + 4 <= n; i += 4) {
         const o = <usize>i << 2;
+        const c = o & mask;
         const wv = v128.load(w + o);
-        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
-        const sv = f32x4.add(v128.load(s + o), f32x4.mul(d, d));
-        v128.store(s + o, sv);
+        const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
+        let sv: v128;
+        if (advance) {
+          sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
+          v128.store(s + o, sv);
+        } else sv = v128.load(s + o);
         const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
-        v128.store(w + o, f32x4.add(wv, f32x4.mul(vclr, f32x4.div(d, denom))));
+        const step = f32x4.mul(vclr, f32x4.div(d, denom));
+        storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
       }
-    } else if (center && !first) i = adagradColumnsStep(e, off, n, hi, lo);
-    for (; i + 4 <= n; i += 4) {
+    }
+    for (; i < n; i++) {
       const o = <usize>i << 2;
       const c = o & mask;
-      const wv = v128.load(w + o);
-      const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
-      let sv: v128;
+      const wv = load<f32>(w + o);
+      const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
+      let sv: f32;
       if (advance) {
-        sv = f32x4.add(first ? vinitial : v128.load(s + o), f32x4.mul(d, d));
-        v128.store(s + o, sv);
-      } else sv = v128.load(s + o);
-      const denom = f32x4.add(f32x4.sqrt(f32x4.add(sv, vepsIn)), vepsOut);
-      const step = f32x4.mul(vclr, f32x4.div(d, denom));
-      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
+        sv = (first ? initial : load<f32>(s + o)) + d * d;
+        store<f32>(s + o, sv);
+      } else sv = load<f32>(s + o);
+      const denom = sqrt<f32>(sv + epsIn) + epsOut;
+      const step = negClr * (d / denom);
+      storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const c = o & mask;
-    const wv = load<f32>(w + o);
-    const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
-    let sv: f32;
-    if (advance) {
-      sv = (first ? initial : load<f32>(s + o)) + d * d;
-      store<f32>(s + o, sv);
-    } else sv = load<f32>(s + o);
-    const denom = sqrt<f32>(sv + epsIn) + epsOut;
-    const step = negClr * (d / denom);
-    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

@@ -49,29 +49,21 @@ const RULE_LION = 8;
  * One pass of a rule over row `off` (bytes) of n values. hi/lo (the unit means to remove, split
  * into a high and a low float32 part) are read at (lane offset & mask): mask 0 reads one splat of
  * 4 lanes, mask ~0 one value per column. tmp receives Δ in the PHASE_ADVANCE* phases.
+ * `rows` rows `stride` bytes apart (column units' pass 2) run as that many calls would, the
+ * entry read once for all of them.
  */
-export function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
+export function ruleRow(rule: i32, e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   switch (rule) {
-    case RULE_SGD: sgdRow(e, off, n, hi, lo, mask); break;
-    case RULE_ADAM: adamRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    case RULE_RADAM: radamRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    case RULE_NADAM: nadamRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    case RULE_ADAMAX: adamaxRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    case RULE_ADAGRAD: adagradRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    case RULE_ADADELTA: adadeltaRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    case RULE_RMSPROP: rmspropRow(e, off, n, phase, hi, lo, mask, tmp); break;
-    default: lionRow(e, off, n, phase, hi, lo, mask, tmp);
+    case RULE_SGD: sgdRow(e, off, n, hi, lo, mask, rows, stride); break;
+    case RULE_ADAM: adamRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    case RULE_RADAM: radamRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    case RULE_NADAM: nadamRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    case RULE_ADAMAX: adamaxRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    case RULE_ADAGRAD: adagradRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    case RULE_ADADELTA: adadeltaRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    case RULE_RMSPROP: rmspropRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride); break;
+    default: lionRow(e, off, n, phase, hi, lo, mask, tmp, rows, stride);
   }
-}
-
-/**
- * ruleRow over `rows` rows `stride` bytes apart from `off` with each column's hi and lo (column
- * units' pass 2). Adam reads its entry and splats its constants once for all the rows; the other
- * rules run ruleRow row by row.
- */
-function ruleRows(rule: i32, e: usize, off: usize, rows: i32, stride: usize, n: i32, phase: i32, hi: usize, lo: usize, tmp: usize): void {
-  if (rule == RULE_ADAM) adamRow(e, off, n, phase, hi, lo, ~0, tmp, rows, stride);
-  else for (let r = 0; r < rows; r++) ruleRow(rule, e, off + <usize>r * stride, n, phase, hi, lo, ~0, tmp);
 }
 
 /**
@@ -270,7 +262,7 @@ function stepColumnUnits(rule: i32, e: usize, mode: i32, rows: i32, cols: i32, c
       r += block;
     }
     storeMeans(sums, width, rows, hi, lo);
-    ruleRows(rule, e, first, rows, rowBytes, width, finalPhase, hi, lo, tmp);
+    ruleRow(rule, e, first, width, finalPhase, hi, lo, ~0, tmp, rows, rowBytes);
     c += width;
   }
 }
@@ -355,7 +347,7 @@ export function stepColumnRows(rule: i32, e: usize, scratch: usize, r0: i32, r1:
   for (let c = 0; c < cols; ) {
     const width = min(COLUMN_CHUNK, cols - c);
     const o = <usize>c << 2;
-    ruleRows(rule, e, <usize>r0 * rowBytes + o, r1 - r0, rowBytes, width, finalPhase, hi + o, lo + o, scratch + SCRATCH_SPLATS);
+    ruleRow(rule, e, <usize>r0 * rowBytes + o, width, finalPhase, hi + o, lo + o, ~0, scratch + SCRATCH_SPLATS, r1 - r0, rowBytes);
     c += width;
   }
 }

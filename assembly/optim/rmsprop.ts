@@ -85,12 +85,12 @@ function rmspropColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize):
  *     (d·lr)/√(v + eps) (not);  momentum: b = μ·b + x, Δ = −b;  else Δ = −x.
  * PHASE_APPLY recomputes Δ from the advanced state (and d from g and w, which is not written before).
  */
-export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize): void {
-  const w = <usize>load<u32>(e, VALUE) + off;
-  const g = <usize>load<u32>(e, GRAD) + off;
-  const v = <usize>load<u32>(e, STATE_A) + off;
-  const a = <usize>load<u32>(e, STATE_B) + off;
-  const b = <usize>load<u32>(e, STATE_C) + off;
+export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+  const w0 = <usize>load<u32>(e, VALUE) + off;
+  const g0 = <usize>load<u32>(e, GRAD) + off;
+  const v0 = <usize>load<u32>(e, STATE_A) + off;
+  const a0 = <usize>load<u32>(e, STATE_B) + off;
+  const b0 = <usize>load<u32>(e, STATE_C) + off;
   const flags = load<i32>(e, FLAGS);
   const centered = (flags & CENTERED) != 0;
   const momentum = (flags & HAS_MOMENTUM) != 0;
@@ -106,98 +106,102 @@ export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, 
   const center = phase == PHASE_STEP;
   const advance = phase != PHASE_APPLY;
   const toTmp = phase == PHASE_ADVANCE || phase == PHASE_ADVANCE_COLUMNS;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vwd = f32x4.splat(wd);
-    const vnegLr = f32x4.splat(negLr);
-    const valpha = f32x4.splat(alpha);
-    const vkeep = f32x4.splat(keep);
-    const veps = f32x4.splat(eps);
-    const vmu = f32x4.splat(mu);
-    const vlr = f32x4.splat(lr);
-    if (center && mask == 0) {
-      // The common step (element.ts centeredV): hi and lo in registers, no per-vector test of
-      // the phase.
-      const vh = v128.load(hi);
-      const vl = v128.load(lo);
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i << 2;
-        const wv = v128.load(w + o);
-        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
-        const vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
-        v128.store(v + o, vv);
-        let av = f32x4.splat(0);
-        if (centered) {
-          av = emaV(valpha, v128.load(a + o), vkeep, d);
-          v128.store(a + o, av);
-        }
-        v128.store(w + o, f32x4.add(wv, deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu)));
-      }
-    } else if (center) i = rmspropColumnsStep(e, off, n, hi, lo);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const c = o & mask;
-      const wv = v128.load(w + o);
-      let step: v128;
-      if (momentum && !advance) step = tfjs ? f32x4.neg(v128.load(b + o)) : f32x4.mul(vnegLr, v128.load(b + o));
-      else {
-        const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
-        let vv: v128;
-        let av = f32x4.splat(0);
-        if (advance) {
-          vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
+  for (let row = 0; row < rows; row++) {
+    const rowOff = <usize>row * stride;
+    const w = w0 + rowOff, g = g0 + rowOff, v = v0 + rowOff, a = a0 + rowOff, b = b0 + rowOff;
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vwd = f32x4.splat(wd);
+      const vnegLr = f32x4.splat(negLr);
+      const valpha = f32x4.splat(alpha);
+      const vkeep = f32x4.splat(keep);
+      const veps = f32x4.splat(eps);
+      const vmu = f32x4.splat(mu);
+      const vlr = f32x4.splat(lr);
+      if (center && mask == 0) {
+        // The common step (element.ts centeredV): hi and lo in registers, no per-vector test of
+        // the phase.
+        const vh = v128.load(hi);
+        const vl = v128.load(lo);
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+          const vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
           v128.store(v + o, vv);
+          let av = f32x4.splat(0);
           if (centered) {
             av = emaV(valpha, v128.load(a + o), vkeep, d);
             v128.store(a + o, av);
           }
+          v128.store(w + o, f32x4.add(wv, deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu)));
+        }
+      } else if (center) i = rmspropColumnsStep(e, off + rowOff, n, hi, lo);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        const c = o & mask;
+        const wv = v128.load(w + o);
+        let step: v128;
+        if (momentum && !advance) step = tfjs ? f32x4.neg(v128.load(b + o)) : f32x4.mul(vnegLr, v128.load(b + o));
+        else {
+          const d = directionV(v128.load(g + o), wv, vwd, l2, center, hi + c, lo + c);
+          let vv: v128;
+          let av = f32x4.splat(0);
+          if (advance) {
+            vv = emaSquareV(valpha, v128.load(v + o), vkeep, d);
+            v128.store(v + o, vv);
+            if (centered) {
+              av = emaV(valpha, v128.load(a + o), vkeep, d);
+              v128.store(a + o, av);
+            }
+          } else {
+            vv = v128.load(v + o);
+            if (centered) av = v128.load(a + o);
+          }
+          step = deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu);
+        }
+        storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
+      }
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const c = o & mask;
+      const wv = load<f32>(w + o);
+      let step: f32;
+      if (momentum && !advance) step = tfjs ? -load<f32>(b + o) : negLr * load<f32>(b + o);
+      else {
+        const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
+        let vv: f32;
+        let av: f32 = 0;
+        if (advance) {
+          vv = emaSquare(alpha, load<f32>(v + o), keep, d);
+          store<f32>(v + o, vv);
+          if (centered) {
+            av = ema(alpha, load<f32>(a + o), keep, d);
+            store<f32>(a + o, av);
+          }
         } else {
-          vv = v128.load(v + o);
-          if (centered) av = v128.load(a + o);
+          vv = load<f32>(v + o);
+          if (centered) av = load<f32>(a + o);
         }
-        step = deltaV(d, vv, av, b + o, centered, momentum, tfjs, vnegLr, vlr, veps, vmu);
-      }
-      storeStepV(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const c = o & mask;
-    const wv = load<f32>(w + o);
-    let step: f32;
-    if (momentum && !advance) step = tfjs ? -load<f32>(b + o) : negLr * load<f32>(b + o);
-    else {
-      const d = direction(load<f32>(g + o), wv, wd, l2, center, hi + c, lo + c);
-      let vv: f32;
-      let av: f32 = 0;
-      if (advance) {
-        vv = emaSquare(alpha, load<f32>(v + o), keep, d);
-        store<f32>(v + o, vv);
-        if (centered) {
-          av = ema(alpha, load<f32>(a + o), keep, d);
-          store<f32>(a + o, av);
+        if (tfjs) {
+          const x = (d * lr) / sqrt<f32>(centered ? vv - (av * av + eps) : vv + eps);
+          if (momentum) {
+            const bv = mu * load<f32>(b + o) + x;
+            store<f32>(b + o, bv);
+            step = -bv;
+          } else step = -x;
+        } else {
+          if (centered) vv = vv - av * av;
+          const denom = sqrt<f32>(vv) + eps;
+          if (momentum) {
+            const bv = mu * load<f32>(b + o) + d / denom;
+            store<f32>(b + o, bv);
+            step = negLr * bv;
+          } else step = negLr * (d / denom);
         }
-      } else {
-        vv = load<f32>(v + o);
-        if (centered) av = load<f32>(a + o);
       }
-      if (tfjs) {
-        const x = (d * lr) / sqrt<f32>(centered ? vv - (av * av + eps) : vv + eps);
-        if (momentum) {
-          const bv = mu * load<f32>(b + o) + x;
-          store<f32>(b + o, bv);
-          step = -bv;
-        } else step = -x;
-      } else {
-        if (centered) vv = vv - av * av;
-        const denom = sqrt<f32>(vv) + eps;
-        if (momentum) {
-          const bv = mu * load<f32>(b + o) + d / denom;
-          store<f32>(b + o, bv);
-          step = negLr * bv;
-        } else step = negLr * (d / denom);
-      }
+      storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
     }
-    storeStep(w + o, tmp + o, wv, step, center, toTmp, hi + c, lo + c);
   }
 }

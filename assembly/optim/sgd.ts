@@ -49,10 +49,10 @@ function sgdColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize): i32
  * hi/lo are read at (lane offset & mask): mask 0 reads one splat, mask ~0 one value per column.
  * SGD runs every gc mode as PHASE_STEP (gc "update" too: see gc.ts).
  */
-export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize): void {
-  const w = <usize>load<u32>(e, VALUE) + off;
-  const g = <usize>load<u32>(e, GRAD) + off;
-  const buf = <usize>load<u32>(e, STATE_A) + off;
+export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize, rows: i32 = 1, stride: usize = 0): void {
+  const w0 = <usize>load<u32>(e, VALUE) + off;
+  const g0 = <usize>load<u32>(e, GRAD) + off;
+  const buf0 = <usize>load<u32>(e, STATE_A) + off;
   const flags = load<i32>(e, FLAGS);
   const wd = load<f32>(e, WEIGHT_DECAY);
   const negLr = load<f32>(e, NEG_LR);
@@ -62,56 +62,60 @@ export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask:
   const momentum = (flags & HAS_MOMENTUM) != 0;
   const nesterov = (flags & NESTEROV) != 0;
   const first = (flags & FIRST_STEP) != 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vwd = f32x4.splat(wd);
-    const vmu = f32x4.splat(mu);
-    const vkeep = f32x4.splat(keep);
-    const vnegLr = f32x4.splat(negLr);
-    if (momentum && !first && mask == 0) {
-      // The common step after the first (element.ts centeredV): hi and lo in registers, no
-      // per-vector test of momentum or the first step.
-      const vh = v128.load(hi);
-      const vl = v128.load(lo);
+  for (let row = 0; row < rows; row++) {
+    const rowOff = <usize>row * stride;
+    const w = w0 + rowOff, g = g0 + rowOff, buf = buf0 + rowOff;
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vwd = f32x4.splat(wd);
+      const vmu = f32x4.splat(mu);
+      const vkeep = f32x4.splat(keep);
+      const vnegLr = f32x4.splat(negLr);
+      if (momentum && !first && mask == 0) {
+        // The common step after the first (element.ts centeredV): hi and lo in registers, no
+        // per-vector test of momentum or the first step.
+        const vh = v128.load(hi);
+        const vl = v128.load(lo);
+        for (; i + 4 <= n; i += 4) {
+          const o = <usize>i << 2;
+          const wv = v128.load(w + o);
+          const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
+          const b = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
+          v128.store(buf + o, b);
+          const s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+          v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
+        }
+      } else if (momentum && !first) i = sgdColumnsStep(e, off + rowOff, n, hi, lo);
       for (; i + 4 <= n; i += 4) {
         const o = <usize>i << 2;
+        const c = o & mask;
         const wv = v128.load(w + o);
-        const d = centeredV(v128.load(g + o), wv, vwd, l2, vh, vl);
-        const b = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
-        v128.store(buf + o, b);
-        const s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+        let d = v128.load(g + o);
+        if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
+        d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+        let s = d;
+        if (momentum) {
+          const b = first ? d : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
+          v128.store(buf + o, b);
+          s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+        }
         v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
       }
-    } else if (momentum && !first) i = sgdColumnsStep(e, off, n, hi, lo);
-    for (; i + 4 <= n; i += 4) {
+    }
+    for (; i < n; i++) {
       const o = <usize>i << 2;
       const c = o & mask;
-      const wv = v128.load(w + o);
-      let d = v128.load(g + o);
-      if (l2) d = f32x4.add(d, f32x4.mul(vwd, wv));
-      d = f32x4.sub(f32x4.sub(d, v128.load(hi + c)), v128.load(lo + c));
+      const wv = load<f32>(w + o);
+      let d = load<f32>(g + o);
+      if (l2) d = d + wd * wv;
+      d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
       let s = d;
       if (momentum) {
-        const b = first ? d : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, d));
-        v128.store(buf + o, b);
-        s = nesterov ? f32x4.add(d, f32x4.mul(vmu, b)) : b;
+        const b = first ? d : mu * load<f32>(buf + o) + keep * d;
+        store<f32>(buf + o, b);
+        s = nesterov ? d + mu * b : b;
       }
-      v128.store(w + o, f32x4.add(wv, f32x4.mul(vnegLr, s)));
+      store<f32>(w + o, wv + negLr * s);
     }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const c = o & mask;
-    const wv = load<f32>(w + o);
-    let d = load<f32>(g + o);
-    if (l2) d = d + wd * wv;
-    d = (d - load<f32>(hi + c)) - load<f32>(lo + c);
-    let s = d;
-    if (momentum) {
-      const b = first ? d : mu * load<f32>(buf + o) + keep * d;
-      store<f32>(buf + o, b);
-      s = nesterov ? d + mu * b : b;
-    }
-    store<f32>(w + o, wv + negLr * s);
   }
 }
