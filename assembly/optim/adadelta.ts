@@ -16,6 +16,7 @@ const EPS = 48;
  * before this step's update.
  * δ needs the old u, so PHASE_ADVANCE_COLUMNS advances only v and PHASE_APPLY advances u
  * (FORMULA_TFJS: δ needs the old v too, so PHASE_ADVANCE_COLUMNS advances nothing, PHASE_APPLY both).
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

@@ -44,6 +44,7 @@ function adagradColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize):
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  s = s + d²;
  *   torch: Δ = −clr · d/(√s + eps);  FORMULA_TFJS (tf.train.adagrad): Δ = −clr · d/√(s + eps).
  * PHASE_APPLY recomputes d from g and w (w is not written before that) and Δ from the advanced s.
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

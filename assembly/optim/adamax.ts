@@ -15,6 +15,7 @@ const EPS = 52;
  *   torch: u = max(β2·u, |d| + eps), Δ = negStepSize · m/u;
  *   FORMULA_TFJS (tf.train.adamax): u = max(β2·u, |d|), Δ = negStepSize · m/(u + eps).
  * Δ depends only on the advanced state, so PHASE_ADVANCE_COLUMNS is PHASE_ADVANCE.
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function adamaxRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

@@ -31,6 +31,7 @@ const NEG_LR_WD = 60; // −lr·wd
  *   g centered in PHASE_STEP;  c = β1·m + (1 − β1)·g;  w ← w·(1 − lr·wd) − lr·sign(c);
  *   m = β2·m + (1 − β2)·g.  gc "update" centers Δ = −lr·sign(c) − lr·wd·w.
  * c needs the old m, so PHASE_ADVANCE_COLUMNS leaves m and PHASE_APPLY advances it.
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

@@ -17,6 +17,7 @@ const INV_BC2_SQRT = 64; // 1/√(1 − β2ᵗ)
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  m = β1·m + (1 − β1)·d;  v = β2·v + (1 − β2)·d²;
  *   Δ = (coefD·d + coefM·m) / (√v / √(1 − β2ᵗ) + eps).
  * PHASE_APPLY recomputes d from g and w (w is not written before that).
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

@@ -17,6 +17,7 @@ const RECTIFIED = 8; // ρₜ > 5: the adaptive step
  *   d = fl(g + wd·w) (centered in PHASE_STEP);  m = β1·m + (1 − β1)·d;  v = β2·v + (1 − β2)·d²;
  *   rectified (ρₜ > 5): Δ = −lr·r/(1 − β1ᵗ) · m·√(1 − β2ᵗ)/(√v + eps);  else Δ = −lr/(1 − β1ᵗ) · m.
  * Δ depends only on the advanced state, so PHASE_ADVANCE_COLUMNS is PHASE_ADVANCE.
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

@@ -84,6 +84,7 @@ function rmspropColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize):
  *   FORMULA_TFJS (tf.train.rmsprop, lr inside the buffer): x = (d·lr)/√(v − (a² + eps)) (centered),
  *     (d·lr)/√(v + eps) (not);  momentum: b = μ·b + x, Δ = −b;  else Δ = −x.
  * PHASE_APPLY recomputes Δ from the advanced state (and d from g and w, which is not written before).
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;

@@ -48,6 +48,7 @@ function sgdColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize): i32
  *   s = nesterov ? d + μ·buf : buf (s = d without momentum);  w ← w − lr·s.
  * hi/lo are read at (lane offset & mask): mask 0 reads one splat, mask ~0 one value per column.
  * SGD runs every gc mode as PHASE_STEP (gc "update" too: see gc.ts).
+ * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
 export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize, rows: i32 = 1, stride: usize = 0): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
