@@ -18,7 +18,7 @@ const EPS = 48;
  * (FORMULA_TFJS: δ needs the old v too, so PHASE_ADVANCE_COLUMNS advances nothing, PHASE_APPLY both).
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function adadeltaRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const v0 = <usize>load<u32>(e, STATE_A) + off;

@@ -46,7 +46,7 @@ function adagradColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize):
  * PHASE_APPLY recomputes d from g and w (w is not written before that) and Δ from the advanced s.
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function adagradRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const s0 = <usize>load<u32>(e, STATE_A) + off;

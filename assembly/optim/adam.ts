@@ -27,7 +27,7 @@ const AMSGRAD = 64;
  * `rows` rows `stride` bytes apart from `off`, each as a call of its own would run it (column
  * units' pass 2: the entry is read once for all of them, 4–5% of an out-last step).
  */
-export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function adamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const m0 = <usize>load<u32>(e, STATE_A) + off;
@@ -306,6 +306,6 @@ function adamRowSumNextL2(e: usize, off: usize, next: usize, n: i32, k: usize, t
     const o = <usize>i << 2;
     total += <f64>(l2 ? load<f32>(gNext + o) + wd * load<f32>(wNext + o) : load<f32>(gNext + o));
   }
-  if (n8 < n) adamRow(e, off + (<usize>n8 << 2), n - n8, PHASE_STEP, k + K_HI, k + K_LO, 0, tmp);
+  if (n8 < n) adamRow(e, off + (<usize>n8 << 2), n - n8, PHASE_STEP, k + K_HI, k + K_LO, 0, tmp, 1, 0);
   return total;
 }

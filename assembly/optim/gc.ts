@@ -154,7 +154,7 @@ export function stepTensor(rule: i32, e: usize, scratch: usize, a: i32, b: i32):
   if (mode != GC_GRADIENT && mode != GC_UPDATE) {
     memory.fill(splat, 0, 32);
     if (rows == 1) ruleRow(rule, e, <usize>a << 2, b - a, PHASE_STEP, splat, splat + 16, 0, tmp);
-    else for (let r = a; r < b; r++) ruleRow(rule, e, <usize>r * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp);
+    else ruleRow(rule, e, <usize>a * rowBytes, cols, PHASE_STEP, splat, splat + 16, 0, tmp, b - a, rowBytes);
     return;
   }
   if (rule == RULE_SGD && (flags & CENTER_BUFFER) != 0) {

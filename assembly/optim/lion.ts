@@ -33,7 +33,7 @@ const NEG_LR_WD = 60; // −lr·wd
  * c needs the old m, so PHASE_ADVANCE_COLUMNS leaves m and PHASE_APPLY advances it.
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function lionRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const m0 = <usize>load<u32>(e, STATE_A) + off;

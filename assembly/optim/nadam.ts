@@ -19,7 +19,7 @@ const INV_BC2_SQRT = 64; // 1/√(1 − β2ᵗ)
  * PHASE_APPLY recomputes d from g and w (w is not written before that).
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function nadamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const m0 = <usize>load<u32>(e, STATE_A) + off;

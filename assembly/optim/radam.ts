@@ -19,7 +19,7 @@ const RECTIFIED = 8; // ρₜ > 5: the adaptive step
  * Δ depends only on the advanced state, so PHASE_ADVANCE_COLUMNS is PHASE_ADVANCE.
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function radamRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const m0 = <usize>load<u32>(e, STATE_A) + off;

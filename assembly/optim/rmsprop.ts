@@ -86,7 +86,7 @@ function rmspropColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize):
  * PHASE_APPLY recomputes Δ from the advanced state (and d from g and w, which is not written before).
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32 = 1, stride: usize = 0): void {
+export function rmspropRow(e: usize, off: usize, n: i32, phase: i32, hi: usize, lo: usize, mask: usize, tmp: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const v0 = <usize>load<u32>(e, STATE_A) + off;

@@ -50,7 +50,7 @@ function sgdColumnsStep(e: usize, off: usize, n: i32, hi: usize, lo: usize): i32
  * SGD runs every gc mode as PHASE_STEP (gc "update" too: see gc.ts).
  * `rows` rows `stride` bytes apart run as that many calls would (gc.ts ruleRow).
  */
-export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize, rows: i32 = 1, stride: usize = 0): void {
+export function sgdRow(e: usize, off: usize, n: i32, hi: usize, lo: usize, mask: usize, rows: i32, stride: usize): void {
   const w0 = <usize>load<u32>(e, VALUE) + off;
   const g0 = <usize>load<u32>(e, GRAD) + off;
   const buf0 = <usize>load<u32>(e, STATE_A) + off;
