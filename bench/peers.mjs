@@ -46,16 +46,20 @@ export function plainAdamStep(p, t, { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps
 /** The limit kernels (bench/assembly/limits.ts) with a bump allocator over their own memory. */
 export function loadLimits(url) {
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(url)), {});
+  return { exports, alloc: bumpAllocator(exports.memory), f32: () => new Float32Array(exports.memory.buffer) };
+}
+
+/** alloc(floats) → the address of that many floats in `memory`, 16-aligned from 64 KiB on, growing it as needed; never freed. */
+export function bumpAllocator(memory) {
   let top = 65536;
-  const alloc = (floats) => {
+  return (floats) => {
     const bytes = Math.ceil((floats * 4) / 16) * 16;
-    const need = top + bytes - exports.memory.buffer.byteLength;
-    if (need > 0) exports.memory.grow(Math.ceil(need / 65536));
+    const need = top + bytes - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
     const ptr = top;
     top += bytes;
     return ptr;
   };
-  return { exports, alloc, f32: () => new Float32Array(exports.memory.buffer) };
 }
 
 /** TF.js with a named backend ("cpu" or "wasm"), ready to use. */
